@@ -1,0 +1,122 @@
+"""The ``auknow`` command line: validate, show, list, estimate-prior.
+
+Bad input never shows a traceback: every :class:`auknow.errors.AuknowError` is printed as one
+``auknow: error: ...`` line on stderr with exit status 2. ``validate`` prints one line per
+problem on stdout and exits 1 when it finds any.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import AuknowError
+
+READERS = ("bp4d", "disfa", "ckplus", "csv", "openface", "pyfeat")
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .tables import validate_paths
+
+    n_files, problems = validate_paths(args.paths)
+    for p in problems:
+        print(p)
+    bad_files = len({p.file for p in problems})
+    summary = f"{n_files} table(s) checked, {len(problems)} problem(s) in {bad_files} file(s)"
+    print(summary if problems else f"{n_files} table(s) valid", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _resolve_table(ref: str):
+    """A table from a path, or a bundled table by name."""
+    from .library import load_bundled
+    from .tables import load_table
+
+    path = Path(ref)
+    if path.exists() or ref.endswith((".yaml", ".yml")):
+        return load_table(path)
+    try:
+        return load_bundled(ref)
+    except KeyError as exc:
+        raise AuknowError(f"{ref}: no such file, and {exc.args[0]}") from None
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from .tables.render import render_table
+
+    print(render_table(_resolve_table(args.table), args.format))
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .library import list_bundled
+
+    rows = []
+    for name, table in list_bundled():
+        cite = table.provenance.citation
+        rows.append((table.kind, name, cite.short() if cite else table.provenance.kind, table.title))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)] if rows else [0, 0, 0]
+    for r in rows:
+        print(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}")
+    return 0
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    from .estimate.run import run_estimate
+
+    return run_estimate(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``auknow`` command (subcommands with their own ``--help``)."""
+    parser = argparse.ArgumentParser(
+        prog="auknow", description="Facial Action Unit knowledge: validate, show and estimate AU priors.")
+    parser.add_argument("--version", action="version", version=f"auknow {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("validate", help="check knowledge tables (files or folders)",
+                       description="Check knowledge tables; one line per problem (FILE:LINE: key: message). "
+                                   "Exit 0 when all are valid, 1 when any problem is found.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a .yaml table or a folder of them")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("show", help="print a table readably",
+                       description="Print a knowledge table (a path, or the name of a bundled table).")
+    p.add_argument("table", metavar="TABLE", help="path to a .yaml table, or a bundled table name (see auknow list)")
+    p.add_argument("--format", choices=("text", "csv", "json", "md"), default="text", help="output format")
+    p.set_defaults(func=_cmd_show)
+
+    p = sub.add_parser("list", help="list the bundled tables with their citations")
+    p.set_defaults(func=_cmd_list)
+
+    from .estimate.options import add_estimate_arguments
+    p = sub.add_parser(
+        "estimate-prior", help="estimate AU contributions to expressions from AU-labelled data",
+        description="Estimate P(AU | expression) and related statistics, with subject-level bootstrap "
+                    "confidence intervals and permutation p-values, from AU-labelled data. Without a "
+                    "dataset it runs on the bundled CK+ peak-frame FACS codes (Lucey et al. 2010).")
+    add_estimate_arguments(p)
+    p.set_defaults(func=_cmd_estimate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 1 problems found by validate, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except AuknowError as exc:
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"auknow: error: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("auknow: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

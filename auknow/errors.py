@@ -1,0 +1,72 @@
+"""Error types that carry where a problem is, so that messages name the file, line and key.
+
+Every error auknow raises for bad input derives from :class:`AuknowError`; the CLI catches it,
+prints ``str(error)`` on one line and exits with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+
+class AuknowError(Exception):
+    """Base class of all user-facing auknow errors (bad input, not bugs)."""
+
+
+class FacsCodeError(AuknowError, ValueError):
+    """A FACS code string or AU name could not be parsed.
+
+    Attributes:
+        token: the offending token as written, e.g. ``"12F"``.
+        text: the whole string that was being parsed.
+    """
+
+    def __init__(self, message: str, token: str = "", text: str = ""):
+        super().__init__(message)
+        self.token = token
+        self.text = text
+
+
+class Problem:
+    """One validation problem: where it is and what was expected.
+
+    ``str(problem)`` gives the one-line form ``FILE:LINE: KEY.PATH: MESSAGE`` (the parts that
+    are unknown are left out).
+    """
+
+    __slots__ = ("file", "line", "path", "message")
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None,
+                 path: str | None = None):
+        self.message = message
+        self.file = file
+        self.line = line
+        self.path = path
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        key = f"{self.path}: " if self.path else ""
+        return f"{where}{key}{self.message}"
+
+    def __repr__(self) -> str:
+        return f"Problem({str(self)!r})"
+
+
+class TableError(AuknowError):
+    """A knowledge table is invalid. ``problems`` lists every problem found (at least one)."""
+
+    def __init__(self, problems: list[Problem]):
+        if not problems:
+            raise ValueError("TableError needs at least one problem")
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class DataError(AuknowError):
+    """AU-labelled data could not be read: names the file and, where known, the line."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None):
+        self.file = file
+        self.line = line
+        self.message = message
+        super().__init__(str(Problem(message, file=file, line=line)))

@@ -1,0 +1,223 @@
+"""What ``estimate-prior`` writes: tidy CSVs, knowledge tables with provenance, a terminal summary.
+
+Numbers in the CSVs have 6 significant digits; an undefined value (an AU never coded for an
+expression, a ratio with an empty denominator) is an empty cell, ``inf`` an infinite lift.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import numpy as np
+
+from ..facs import au_number
+from ..tables.model import Provenance, QuantifiedTable, Relation, RelationTable, Statistic, Weight
+from . import statistics as st
+from .prior import PriorEstimate
+
+STATISTICS_COLUMNS = (
+    "expression", "au", "au_name", "p_au_given_expression", "p_au", "lift", "log_odds_ratio", "phi",
+    "p_expression_given_au", "statistic", "contribution", "ci_low", "ci_high", "p_value", "q_value",
+    "n_frames", "n_sequences", "n_subjects",
+    *(f"{s}_ci_{side}" for s in st.STATISTICS for side in ("low", "high")),
+)
+RELATION_COLUMNS = (
+    "au_i", "au_j", "au_i_name", "au_j_name", "p_j_given_i", "phi", "lift", "n_frames", "n_units",
+    "n_subjects", "never_co_occur",
+    *(f"{s}_ci_{side}" for s in st.RELATION_STATISTICS for side in ("low", "high")),
+)
+
+
+def fmt(x) -> str:
+    """A CSV cell: 6 significant digits, empty for NaN / None, ``inf``/``-inf``, integers plain."""
+    if x is None:
+        return ""
+    if isinstance(x, (bool, np.bool_)):
+        return "true" if x else "false"
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    x = float(x)
+    if math.isnan(x):
+        return ""
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.6g}"
+
+
+def _csv(header, rows) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def statistics_csv(est: PriorEstimate, statistic: str) -> str:
+    """``statistics.csv``: one row per (expression, AU) with every statistic, CI, p, q and counts.
+
+    AUs with no coded unit in an expression still get a row (values empty, counts 0), so the
+    grid is complete; AUs never coded in the data were dropped before estimation.
+    """
+    rows = []
+    for e, expr in enumerate(est.expressions):
+        for a, au in enumerate(est.aus):
+            vals = [est.expression[s][e, a] for s in st.STATISTICS]
+            low, high = est.expression_ci[statistic]
+            rows.append([
+                expr, au_number(au), au, *map(fmt, vals), statistic, fmt(est.expression[statistic][e, a]),
+                fmt(low[e, a]), fmt(high[e, a]), fmt(est.p_value[e, a]), fmt(est.q_value[e, a]),
+                fmt(est.n_frames[e, a]), fmt(est.n_sequences[e, a]), fmt(est.n_subjects[e, a]),
+                *(fmt(est.expression_ci[s][k][e, a]) for s in st.STATISTICS for k in (0, 1)),
+            ])
+    return _csv(STATISTICS_COLUMNS, rows)
+
+
+def relations_csv(est: PriorEstimate) -> str:
+    """``relations.csv``: one row per ordered AU pair (i != j) with P(j | i), phi, lift, CIs, counts.
+
+    ``n_frames`` counts units where both AUs are coded (frames, or sequences with ``--unit
+    sequence``, also given as ``n_units``); ``never_co_occur`` flags pairs coded together but
+    never present together.
+    """
+    rows = []
+    both = est.counts.pair_counts.sum(0)[3]
+    for i, ai in enumerate(est.aus):
+        for j, aj in enumerate(est.aus):
+            if i == j:
+                continue
+            n = est.relation_n[i, j]
+            rows.append([
+                au_number(ai), au_number(aj), ai, aj, *(fmt(est.relation[s][i, j]) for s in st.RELATION_STATISTICS),
+                fmt(n), fmt(n), fmt(est.relation_subjects[i, j]), fmt(bool(n > 0 and both[i, j] == 0)),
+                *(fmt(est.relation_ci[s][k][i, j]) for s in st.RELATION_STATISTICS for k in (0, 1)),
+            ])
+    return _csv(RELATION_COLUMNS, rows)
+
+
+def _round(x: float) -> float:
+    return float(f"{x:.6g}")
+
+
+def _clip(x: float, rng: tuple[float, float]) -> float:
+    # Rounding to 6 digits cannot leave the range, but guard the declared range exactly.
+    return min(max(x, rng[0]), rng[1])
+
+
+def provenance(est: PriorEstimate, source: dict, statistic: str, extra: dict) -> Provenance:
+    """Provenance of an estimated table: dataset, path, unit, counts, subjects, folds, statistic,
+    resampling schemes, seed, auknow version and date (all in ``details``)."""
+    from .. import __version__
+
+    counts = est.counts
+    n_frames = int(counts.seq_frames.max(axis=1).sum()) if counts.seq_frames.size else 0
+    details = {
+        "dataset": source.get("dataset"),
+        "path": source.get("path"),
+        "unit": est.settings["unit"],
+        **({"min_fraction": est.settings["min_fraction"]} if est.settings["min_fraction"] is not None else {}),
+        "n_frames": n_frames,
+        "n_sequences": len(counts.sequences),
+        "n_subjects": len(counts.subjects),
+        "subjects": list(counts.subjects),
+        **extra,
+        "statistic": statistic,
+        "ci_level": est.settings["ci"],
+        "bootstrap": est.settings["bootstrap"],
+        "n_boot": est.settings["n_boot"],
+        "null": est.settings["null"],
+        "n_perm": est.settings["n_perm"],
+        "multiple_comparisons": "Benjamini-Hochberg q-values over the expression x AU grid",
+        "seed": est.settings["seed"],
+        "auknow_version": __version__,
+    }
+    details.update({k: v for k, v in source.items() if k not in ("dataset", "path") and _plain(v)})
+    return Provenance(kind="estimated", citation=source.get("citation"), notes=source.get("notes"),
+                      details={k: v for k, v in details.items() if v is not None})
+
+
+def _plain(v) -> bool:
+    return isinstance(v, (str, int, float, bool)) or (isinstance(v, list) and all(isinstance(i, (str, int, float)) for i in v))
+
+
+def quantified_table(est: PriorEstimate, statistic: str, name: str, title: str, prov: Provenance) -> QuantifiedTable:
+    """The written contributions as a quantified knowledge table (value, CI, n units, p, q)."""
+    rng = st.RANGES[statistic]
+    low, high = est.expression_ci[statistic]
+    weights: dict[str, dict[str, Weight]] = {}
+    for e, expr in enumerate(est.expressions):
+        row = {}
+        for a, au in enumerate(est.aus):
+            v = est.expression[statistic][e, a]
+            if not np.isfinite(v):
+                continue  # undefined (AU never coded for this expression) or infinite: not a weight
+            ci = None
+            if np.isfinite(low[e, a]) and np.isfinite(high[e, a]):
+                ci = (_clip(_round(low[e, a]), rng), _clip(_round(high[e, a]), rng))
+            row[au] = Weight(value=_clip(_round(v), rng), ci=ci,
+                             n=int(est.n_sequences[e, a] if est.settings["unit"] == "sequence" else est.n_frames[e, a]),
+                             p_value=None if np.isnan(est.p_value[e, a]) else _round(est.p_value[e, a]),
+                             q_value=None if np.isnan(est.q_value[e, a]) else min(1.0, _round(est.q_value[e, a])))
+        weights[expr] = row
+    stat = Statistic(name=statistic, range=rng, description=st.DESCRIPTIONS[statistic])
+    return QuantifiedTable(name=name, title=title, provenance=prov, statistic=stat, weights=weights)
+
+
+def relation_table(est: PriorEstimate, name: str, title: str, prov: Provenance) -> RelationTable:
+    """Directed co-occurrence relations P(j | i) with CIs, as a relation knowledge table."""
+    low, high = est.relation_ci["p_j_given_i"]
+    rels = []
+    for i, ai in enumerate(est.aus):
+        for j, aj in enumerate(est.aus):
+            v = est.relation["p_j_given_i"][i, j]
+            if i == j or not np.isfinite(v):
+                continue
+            ci = (_round(low[i, j]), _round(high[i, j])) if np.isfinite(low[i, j]) and np.isfinite(high[i, j]) else None
+            rels.append(Relation(au_i=ai, au_j=aj, kind="co-occurrence", strength=_round(v), directed=True,
+                                 ci=ci, n=int(est.relation_n[i, j])))
+    stat = Statistic(name="p_j_given_i", range=(0.0, 1.0), description=st.DESCRIPTIONS["p_j_given_i"])
+    return RelationTable(name=name, title=title, provenance=prov, relations=rels, statistic=stat)
+
+
+def summary(est: PriorEstimate, statistic: str, top: int, alpha: float) -> str:
+    """Terminal summary: per expression, the top AUs by the written statistic with their CI;
+    ``*`` marks AUs significantly associated with the expression (q < alpha, positive log odds ratio)."""
+    lines = []
+    c = est.counts
+    lines.append(f"{len(c.subjects)} subjects, {len(c.sequences)} sequences, unit {est.settings['unit']}; "
+                 f"{statistic} [{est.settings['ci']:.0%} CI], * q < {alpha:g} (positive association)")
+    M = est.expression[statistic]
+    low, high = est.expression_ci[statistic]
+    for e, expr in enumerate(est.expressions):
+        vals = np.where(np.isnan(M[e]), -np.inf, M[e])
+        order = np.argsort(-vals, kind="stable")[:top]
+        n_seq = int((c.seq_expression == e).sum())
+        parts = []
+        for a in order:
+            if not np.isfinite(M[e, a]) and not np.isposinf(M[e, a]):
+                continue
+            sig = "*" if (est.q_value[e, a] < alpha and est.expression["log_odds_ratio"][e, a] > 0) else " "
+            ci = f"[{fmt(_r3(low[e, a]))}, {fmt(_r3(high[e, a]))}]" if np.isfinite(low[e, a]) else ""
+            parts.append(f"{est.aus[a]} {fmt(_r3(M[e, a]))} {ci}{sig}")
+        lines.append(f"  {expr:<14} (n={n_seq:>3}) " + "  ".join(parts))
+    return "\n".join(lines)
+
+
+def _r3(x: float) -> float:
+    return round(float(x), 3) if np.isfinite(x) else float(x)
+
+
+def relations_summary(est: PriorEstimate, top: int = 8) -> str:
+    """The strongest AU co-occurrences by phi, for data without expression labels."""
+    phi = est.relation["phi"].copy()
+    A = len(est.aus)
+    pairs = [(phi[i, j], i, j) for i in range(A) for j in range(i + 1, A) if np.isfinite(phi[i, j])]
+    pairs.sort(reverse=True)
+    lines = [f"{len(est.counts.subjects)} subjects; strongest AU co-occurrences (phi, P(j|i)):"]
+    for v, i, j in pairs[:top]:
+        lines.append(f"  {est.aus[i]}-{est.aus[j]}  phi {v:.3f}  P({est.aus[j]}|{est.aus[i]}) "
+                     f"{est.relation['p_j_given_i'][i, j]:.3f}")
+    return "\n".join(lines)

@@ -1,0 +1,200 @@
+"""``auknow estimate-prior``: read data, select subjects, estimate, write everything atomically."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import publish_folder
+from ..errors import AuknowError, DataError
+from ..expressions import canonical_expression
+from ..readers.frames import AUFrames
+from ..tables.io import dumps_table
+from . import output
+from .prior import estimate_prior
+
+
+def _task_map(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    out = {}
+    for part in text.split(","):
+        if "=" not in part:
+            raise DataError(f"--task-map: '{part}' is not TASK=EXPRESSION (e.g. T4=embarrassment)")
+        task, expr = (s.strip() for s in part.split("=", 1))
+        out[task] = canonical_expression(expr)
+    return out
+
+
+def _default_task_map() -> dict[str, str]:
+    from ..library import dataset_descriptor
+
+    return {k: t.expression for k, t in dataset_descriptor("bp4d").tasks.items()}
+
+
+def load_frames(args: argparse.Namespace) -> AUFrames:
+    """Read the data named by the command-line options (the bundled CK+ codes by default)."""
+    from .. import readers as rd
+
+    kind, paths = args.dataset, list(args.paths)
+    if kind is None:
+        if paths:
+            raise DataError("give --dataset {bp4d,disfa,ckplus,csv,openface,pyfeat} with a PATH")
+        from ..readers.ckplus import bundled_ckplus_path
+
+        frames = rd.read_ckplus(bundled_ckplus_path())
+        frames.source["dataset"] = "ckplus (bundled)"
+        frames.source["path"] = "auknow/data/ckplus_facs_emotion.csv"
+        return frames
+    if not paths:
+        raise DataError(f"--dataset {kind} needs a PATH (the dataset folder or file)")
+    if kind not in ("openface", "pyfeat") and len(paths) > 1:
+        raise DataError(f"--dataset {kind} takes one PATH, got {len(paths)}")
+    if kind == "bp4d":
+        task_map = _default_task_map()
+        task_map.update(_task_map(args.task_map) or {})
+        return rd.read_bp4d(paths[0], task_map=task_map)
+    if kind == "disfa":
+        return rd.read_disfa(paths[0], threshold=2 if args.threshold is None else args.threshold,
+                             expressions=args.expressions)
+    if kind == "ckplus":
+        return rd.read_ckplus(paths[0])
+    if kind == "csv":
+        return rd.read_tidy_csv(paths[0], subject_col=args.subject_col, expression_col=args.expression_col,
+                                sequence_col=args.sequence_col, frame_col=args.frame_col, facs_col=args.facs_col,
+                                threshold=args.threshold)
+    if kind == "openface":
+        return rd.read_openface(paths, use=args.use, threshold=1.0 if args.threshold is None else args.threshold,
+                                expression=args.expression, expressions_file=args.expressions)
+    return rd.read_pyfeat(paths, threshold=0.5 if args.threshold is None else args.threshold,
+                          expression=args.expression, expressions_file=args.expressions,
+                          emotion_threshold=args.emotion_threshold)
+
+
+def select_subjects(frames: AUFrames, args: argparse.Namespace) -> tuple[AUFrames, dict]:
+    """Leave out the test subjects of ``--fold`` folds and ``--exclude-subjects``.
+
+    Returns the kept frames and provenance entries (folds, excluded subjects).
+    """
+    excluded: set[str] = set()
+    info: dict = {}
+    if args.fold:
+        from ..library import dataset_descriptor
+
+        name = (args.dataset or "ckplus").lower()
+        try:
+            folds = dataset_descriptor(name).folds
+        except KeyError:
+            folds = {}
+        if not folds:
+            raise DataError(f"--fold: no subject-independent folds are known for dataset '{name}' "
+                            "(known for bp4d and disfa); use --exclude-subjects")
+        for k in args.fold:
+            if k not in folds:
+                raise DataError(f"--fold {k}: {name} has folds {', '.join(map(str, sorted(folds)))}")
+            excluded.update(folds[k])
+        info["left_out_folds"] = sorted(args.fold)
+        info["trained_on_folds"] = sorted(k for k in folds if k not in args.fold)
+    if args.exclude_subjects:
+        wanted = {s.strip() for s in args.exclude_subjects.split(",") if s.strip()}
+        unknown = sorted(wanted - set(frames.subjects))
+        if unknown:
+            raise DataError(f"--exclude-subjects: no such subject(s) in the data: {', '.join(unknown)}")
+        excluded |= wanted
+    if excluded:
+        info["excluded_subjects"] = sorted(excluded & set(frames.subjects))
+        frames = frames.select(~np.isin(frames.subject, sorted(excluded)))
+        if len(frames) == 0:
+            raise DataError("every subject was left out (check --fold / --exclude-subjects)")
+    return frames, info
+
+
+def _progress_factory(quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    def make(label: str, total: int):
+        bar = tqdm(total=total, desc=label, unit="resample", leave=False, file=sys.stderr)
+
+        def tick(n: int) -> None:
+            bar.update(n)
+            if bar.n >= total:
+                bar.close()
+        return tick
+    return make
+
+
+def _date() -> str:
+    # Reproducible builds convention: SOURCE_DATE_EPOCH pins the date, so output is byte-identical.
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc) if epoch else _dt.datetime.now(_dt.timezone.utc)
+    return when.date().isoformat()
+
+
+def run_estimate(args: argparse.Namespace) -> int:
+    """Run ``auknow estimate-prior`` from parsed options; returns the exit status."""
+    if args.plot and not args.out:
+        raise AuknowError("--plot writes heatmap.png into --out DIR; give --out")
+    out_dir = Path(args.out) if args.out else None
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise AuknowError(f"{out_dir}: exists and is not a folder")
+    frames = load_frames(args)
+    frames, selection = select_subjects(frames, args)
+    if frames.expression is None and args.statistic != "p_au_given_expression":
+        raise DataError("--statistic needs expression labels; this data has none (see --expressions)")
+    est = estimate_prior(frames, unit=args.unit, min_fraction=args.min_fraction, n_boot=args.n_boot,
+                         n_perm=args.n_perm, ci=args.ci, seed=args.seed, progress=_progress_factory(args.quiet))
+    dataset = (frames.source.get("dataset") or args.dataset or "data").split()[0]
+    name = args.name or f"estimated_{dataset}".lower().replace("+", "plus")
+    prov = output.provenance(est, frames.source, args.statistic, {**selection, "date": _date()})
+    has_labels = bool(est.expressions)
+    if not args.quiet:
+        print(output.summary(est, args.statistic, args.top, args.alpha) if has_labels
+              else output.relations_summary(est))
+    if out_dir is None:
+        if not args.quiet:
+            print("(nothing written: give --out DIR to write the tables)", file=sys.stderr)
+        return 0
+    files: dict[str, str] = {"relations.csv": output.relations_csv(est)}
+    files["relations.yaml"] = dumps_table(output.relation_table(
+        est, f"{name}_relations", f"AU co-occurrence estimated from {dataset}", prov))
+    if has_labels:
+        files["statistics.csv"] = output.statistics_csv(est, args.statistic)
+        files["prior.yaml"] = dumps_table(output.quantified_table(
+            est, args.statistic, name, f"AU contributions estimated from {dataset} ({args.statistic})", prov))
+    parent = out_dir.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    try:
+        for fname, text in files.items():
+            (staged / fname).write_text(text, encoding="utf-8")
+        if args.plot and has_labels:
+            _heatmap(est, args, staged / "heatmap.png", name)
+        written = publish_folder(staged, out_dir, overwrite=args.force)
+    finally:
+        if staged.exists():
+            import shutil
+            shutil.rmtree(staged, ignore_errors=True)
+    if not args.quiet:
+        print(f"wrote {', '.join(p.name for p in written)} to {out_dir}", file=sys.stderr)
+    return 0
+
+
+def _heatmap(est, args, path: Path, name: str) -> None:
+    from ..plots import prior_heatmap
+    import matplotlib.pyplot as plt
+
+    sig = (est.q_value < args.alpha) & (est.expression["log_odds_ratio"] > 0)
+    fig = prior_heatmap(est.expression[args.statistic], est.expressions, est.aus, significant=sig,
+                        ci=est.expression_ci[args.statistic], title=f"{name}: {args.statistic}",
+                        value_label=args.statistic)
+    # Fixed metadata keeps the PNG byte-identical for the same seed.
+    fig.savefig(path, dpi=120, metadata={"Software": None})
+    plt.close(fig)

@@ -1,0 +1,356 @@
+"""AU-expression and AU-AU statistics, vectorised over resamples.
+
+Every statistic is a function of counts, so the data are first reduced to sufficient counts and
+resampling only re-weights those counts:
+
+* per *sequence* q and AU a: ``n[q, a]`` rows where a is coded, ``k[q, a]`` rows where a is
+  present (a row is a frame, or a whole sequence with ``unit="sequence"``);
+* per subject s, expression e and AU a: ``N[s, e, a]``, ``K[s, e, a]`` (sums over sequences);
+* per subject and AU pair: rows with both coded, with i present, with j present, with both.
+
+Frames within a subject are not independent, so uncertainty comes from resampling subjects:
+
+* **confidence intervals**: subject-level cluster bootstrap (subjects drawn with replacement,
+  Field & Welsh 2007), percentile intervals;
+* **p-values**: permutation of the expression labels of whole sequences *within* each subject
+  (a restricted permutation: the null keeps each subject's AU behaviour and label mix, and
+  breaks only the AU-expression link inside the subject), two-sided, +1-corrected
+  (Phipson & Smyth 2010); the test statistic is the log odds ratio whatever statistic is written;
+* **q-values**: Benjamini-Hochberg (1995) over the expression x AU grid.
+
+Statistic definitions (rows with the AU coded; e = the expression, not-e = every other one):
+
+* ``p_au_given_expression`` = K_e / N_e, in [0, 1];
+* ``p_au`` = K / N, the base rate over all expressions;
+* ``lift`` = P(a | e) / P(a | not e), in [0, inf] (inf when the AU never appears outside e);
+* ``log_odds_ratio`` = log[(K_e + .5)(N_not - K_not + .5) / ((N_e - K_e + .5)(K_not + .5))]
+  (Haldane-Anscombe correction, so it is finite with empty cells);
+* ``phi`` = (ad - bc) / sqrt((a+b)(c+d)(a+c)(b+d)) of the 2x2 table expression x AU, in [-1, 1];
+* ``p_expression_given_au`` = P(a | e) / sum_e' P(a | e'): P(e | a) with every expression
+  weighted equally (class-balanced), in [0, 1]; the analytic form of NetFACS's up-sampled
+  specificity without its Monte-Carlo noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ..errors import DataError
+from ..readers.frames import MISSING, AUFrames
+
+STATISTICS = ("p_au_given_expression", "p_au", "lift", "log_odds_ratio", "phi", "p_expression_given_au")
+RELATION_STATISTICS = ("p_j_given_i", "phi", "lift")
+#: Declared value range of each statistic (written into the quantified table).
+RANGES = {
+    "p_au_given_expression": (0.0, 1.0),
+    "p_au": (0.0, 1.0),
+    "lift": (0.0, float("inf")),
+    "log_odds_ratio": (float("-inf"), float("inf")),
+    "phi": (-1.0, 1.0),
+    "p_expression_given_au": (0.0, 1.0),
+    "p_j_given_i": (0.0, 1.0),
+}
+DESCRIPTIONS = {
+    "p_au_given_expression": "P(AU | expression): share of the expression's units (frames or sequences) "
+                             "that show the AU",
+    "p_au": "P(AU): share of all units that show the AU (base rate)",
+    "lift": "P(AU | expression) / P(AU | other expressions)",
+    "log_odds_ratio": "log odds ratio of the AU in the expression vs the other expressions (+0.5 correction)",
+    "phi": "phi coefficient of the expression x AU 2x2 table",
+    "p_expression_given_au": "P(expression | AU) with every expression weighted equally (class-balanced)",
+    "p_j_given_i": "P(AU j | AU i) over units where both are coded",
+}
+
+
+@dataclass
+class Counts:
+    """Sufficient counts of AU-labelled data for every statistic here.
+
+    Attributes:
+        aus: AU names, length A. expressions: expression names, length E (empty: no labels).
+        subjects: subject ids, length S. sequences: sequence ids, length Q, sorted by subject.
+        seq_subject: [Q] subject index of each sequence. seq_expression: [Q] expression index (-1 none).
+        seq_n, seq_k: [Q, A] units with the AU coded / present.
+        seq_frames: [Q, A] frames behind the coded units (equals seq_n for ``unit="frame"``).
+        pair_counts: [S, 4, A, A] per subject: units with i and j coded, i present (j coded),
+            j present (i coded), both present.
+        unit: ``"frame"`` or ``"sequence"``.
+    """
+
+    aus: tuple[str, ...]
+    expressions: tuple[str, ...]
+    subjects: tuple[str, ...]
+    sequences: tuple[str, ...]
+    seq_subject: np.ndarray
+    seq_expression: np.ndarray
+    seq_n: np.ndarray
+    seq_k: np.ndarray
+    seq_frames: np.ndarray
+    pair_counts: np.ndarray
+    unit: str
+
+    def subject_expression_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(N, K)``, each [S, E, A]: units with the AU coded / present per subject and expression."""
+        S, E, A = len(self.subjects), len(self.expressions), len(self.aus)
+        N = np.zeros((S, E, A))
+        K = np.zeros((S, E, A))
+        labelled = self.seq_expression >= 0
+        idx = (self.seq_subject[labelled], self.seq_expression[labelled])
+        np.add.at(N, idx, self.seq_n[labelled])
+        np.add.at(K, idx, self.seq_k[labelled])
+        return N, K
+
+
+def _codes(values: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+    uniq, inv = np.unique(values, return_inverse=True)
+    return tuple(uniq.tolist()), inv.reshape(-1)
+
+
+def count_units(frames: AUFrames, unit: str = "frame", min_fraction: float = 0.5) -> Counts:
+    """Reduce frames to the sufficient counts of every statistic.
+
+    Args:
+        frames: AU-labelled frames (expression labels optional).
+        unit: ``"frame"`` (each frame is a unit) or ``"sequence"`` (a sequence shows an AU when it
+            does in at least ``min_fraction`` of its frames where the AU is coded).
+        min_fraction: in (0, 1]; used with ``unit="sequence"``.
+
+    Raises:
+        DataError: no frames, an unknown unit, or a sequence whose frames carry two expressions
+            under ``unit="sequence"``.
+    """
+    if unit not in ("frame", "sequence"):
+        raise DataError(f"unknown unit '{unit}' (expected frame or sequence)")
+    if not 0 < min_fraction <= 1:
+        raise DataError(f"min fraction {min_fraction} is outside (0, 1]")
+    if len(frames) == 0:
+        raise DataError("no frames to estimate from", file=frames.source.get("path"))
+    occ = frames.occurrence
+    coded = (occ != MISSING)
+    present = (occ == 1)
+    # Sequences sorted by (subject, sequence): the within-subject permutation relies on it.
+    pairs = np.char.add(np.char.add(frames.subject, "\x1f"), frames.sequence)
+    seq_keys, seq_of_row = np.unique(pairs, return_inverse=True)
+    seq_of_row = seq_of_row.reshape(-1)
+    Q, A = len(seq_keys), occ.shape[1]
+    subjects, subj_of_row = _codes(frames.subject)
+    seq_subject = np.zeros(Q, dtype=np.int64)
+    seq_subject[seq_of_row] = subj_of_row
+    if frames.expression is not None:
+        expressions, expr_of_row = _codes(frames.expression)
+        seq_expr = np.full(Q, -1, dtype=np.int64)
+        seq_expr[seq_of_row] = expr_of_row
+        mixed = seq_expr[seq_of_row] != expr_of_row
+        if mixed.any():
+            raise DataError(f"sequence {frames.sequence[np.argmax(mixed)]} has frames of two expressions; "
+                            "give each labelled episode its own sequence id", file=frames.source.get("path"))
+    else:
+        expressions, seq_expr = (), np.full(Q, -1, dtype=np.int64)
+    frames_coded = np.zeros((Q, A))
+    frames_present = np.zeros((Q, A))
+    np.add.at(frames_coded, seq_of_row, coded)
+    np.add.at(frames_present, seq_of_row, present)
+    if unit == "frame":
+        seq_n, seq_k = frames_coded, frames_present
+        unit_coded, unit_present, unit_subject = coded, present, subj_of_row
+    else:
+        seq_n = (frames_coded > 0).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            seq_k = ((frames_present / frames_coded) >= min_fraction - 1e-12).astype(float) * seq_n
+        unit_coded, unit_present, unit_subject = seq_n > 0, seq_k > 0, seq_subject
+    pair_counts = _pair_counts(unit_coded, unit_present, unit_subject, len(subjects))
+    return Counts(aus=tuple(frames.aus), expressions=expressions, subjects=subjects,
+                  sequences=tuple(s.split("\x1f", 1)[1] for s in seq_keys.tolist()),
+                  seq_subject=seq_subject, seq_expression=seq_expr, seq_n=seq_n, seq_k=seq_k,
+                  seq_frames=frames_coded, pair_counts=pair_counts, unit=unit)
+
+
+def _pair_counts(coded: np.ndarray, present: np.ndarray, subject: np.ndarray, S: int) -> np.ndarray:
+    A = coded.shape[1]
+    out = np.zeros((S, 4, A, A))
+    order = np.argsort(subject, kind="stable")
+    bounds = np.searchsorted(subject[order], np.arange(S + 1))
+    M, X = coded[order].astype(float), present[order].astype(float)
+    for s in range(S):
+        m, x = M[bounds[s]:bounds[s + 1]], X[bounds[s]:bounds[s + 1]]
+        out[s] = (m.T @ m, x.T @ m, m.T @ x, x.T @ x)
+    return out
+
+
+def expression_statistics(N: np.ndarray, K: np.ndarray) -> dict[str, np.ndarray]:
+    """Every AU-expression statistic from counts ``N``, ``K`` of shape ``[..., E, A]``.
+
+    Returns a dict of arrays of the same shape, NaN where undefined (an expression with no
+    coded unit for the AU, or a statistic whose denominator is 0); see the module docstring.
+    """
+    N = np.asarray(N, dtype=np.float64)
+    K = np.asarray(K, dtype=np.float64)
+    Nt = N.sum(axis=-2, keepdims=True)
+    Kt = K.sum(axis=-2, keepdims=True)
+    Nn, Kn = Nt - N, Kt - K
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_e = K / N
+        p_not = Kn / Nn
+        p_au = np.broadcast_to(Kt / Nt, N.shape)
+        lift = np.where((p_not == 0) & (p_e > 0), np.inf, p_e / p_not)
+        lor = (np.log(K + 0.5) + np.log(Nn - Kn + 0.5) - np.log(N - K + 0.5) - np.log(Kn + 0.5))
+        lor = np.where(N > 0, lor, np.nan)
+        a, b, c, d = K, N - K, Kn, Nn - Kn
+        phi = (a * d - b * c) / np.sqrt((a + b) * (c + d) * (a + c) * (b + d))
+        balanced = p_e / np.nansum(p_e, axis=-2, keepdims=True)
+    return {"p_au_given_expression": p_e, "p_au": np.array(p_au), "lift": lift, "log_odds_ratio": lor,
+            "phi": phi, "p_expression_given_au": balanced}
+
+
+def relation_statistics(pair: np.ndarray) -> dict[str, np.ndarray]:
+    """AU-AU statistics from summed pair counts ``[..., 4, A, A]`` (see :class:`Counts`).
+
+    ``p_j_given_i[i, j]`` = P(j | i); ``phi`` of the 2x2 table; ``lift`` = P(i, j) / (P(i) P(j)),
+    all over units where both AUs are coded; NaN where undefined.
+    """
+    n, ci, cj, both = (pair[..., k, :, :] for k in range(4))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_j_given_i = both / ci
+        lift = both * n / (ci * cj)
+        a, b, c = both, ci - both, cj - both
+        d = n - ci - cj + both
+        phi = (a * d - b * c) / np.sqrt((a + b) * (c + d) * (a + c) * (b + d))
+    return {"p_j_given_i": p_j_given_i, "phi": phi, "lift": lift}
+
+
+def _chunks(total: int, size: int) -> Iterable[int]:
+    done = 0
+    while done < total:
+        yield min(size, total - done)
+        done += size
+
+
+def bootstrap_weights(rng: np.random.Generator, n_subjects: int, n_boot: int) -> np.ndarray:
+    """``[n_boot, S]`` how often each subject is drawn in each cluster-bootstrap resample."""
+    return rng.multinomial(n_subjects, np.full(n_subjects, 1.0 / n_subjects), size=n_boot).astype(np.float64)
+
+
+def nan_quantile(samples: np.ndarray, q: float) -> np.ndarray:
+    """Quantile over axis 0 ignoring NaN, by linear interpolation (numpy's default method).
+
+    Equal to ``np.nanquantile(samples, q, axis=0)`` but vectorised (one sort instead of a Python
+    loop per column); columns with no finite value give NaN. ``+inf`` orders as the largest value.
+    """
+    s = np.sort(samples, axis=0)  # NaN sorts last
+    n = (~np.isnan(samples)).sum(axis=0)
+    pos = q * np.maximum(n - 1, 0)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+    a = np.take_along_axis(s, lo[None], axis=0)[0]
+    b = np.take_along_axis(s, hi[None], axis=0)[0]
+    frac = pos - lo
+    with np.errstate(invalid="ignore"):
+        out = np.where(frac == 0, a, a + (b - a) * frac)
+    out = np.where(np.isinf(a) & (a == b), a, out)
+    return np.where(n > 0, out, np.nan)
+
+
+def percentile_interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval ``(low, high)`` over axis 0 of resampled statistics, ignoring NaN
+    resamples (a resample without the expression); all NaN gives NaN."""
+    alpha = (1.0 - level) / 2.0
+    return nan_quantile(samples, alpha), nan_quantile(samples, 1.0 - alpha)
+
+
+def bootstrap(counts: Counts, weights: np.ndarray, level: float,
+              progress: Callable[[int], None] | None = None, chunk: int = 250) -> dict[str, tuple]:
+    """Cluster-bootstrap percentile intervals of every expression and relation statistic.
+
+    Args:
+        counts: from :func:`count_units`.
+        weights: ``[B, S]`` from :func:`bootstrap_weights`.
+        level: confidence level in (0, 1), e.g. 0.95.
+        progress: called with the number of resamples done after each chunk.
+
+    Returns:
+        ``{"expression": {stat: (low, high)}, "relation": {stat: (low, high)}}``, arrays [E, A] / [A, A]
+        (the expression part is empty without labels).
+    """
+    N, K = counts.subject_expression_counts()
+    S = len(counts.subjects)
+    expr_samples: dict[str, list[np.ndarray]] = {s: [] for s in STATISTICS}
+    rel_samples: dict[str, list[np.ndarray]] = {s: [] for s in RELATION_STATISTICS}
+    pair = counts.pair_counts.reshape(S, -1)
+    start = 0
+    for size in _chunks(weights.shape[0], chunk):
+        w = weights[start:start + size]
+        start += size
+        if counts.expressions:
+            stats = expression_statistics((w @ N.reshape(S, -1)).reshape(size, *N.shape[1:]),
+                                          (w @ K.reshape(S, -1)).reshape(size, *K.shape[1:]))
+            for name in STATISTICS:
+                expr_samples[name].append(stats[name])
+        rel = relation_statistics((w @ pair).reshape(size, *counts.pair_counts.shape[1:]))
+        for name in RELATION_STATISTICS:
+            rel_samples[name].append(rel[name])
+        if progress:
+            progress(size)
+    out = {"expression": {}, "relation": {}}
+    if counts.expressions:
+        out["expression"] = {k: percentile_interval(np.concatenate(v), level) for k, v in expr_samples.items()}
+    out["relation"] = {k: percentile_interval(np.concatenate(v), level) for k, v in rel_samples.items()}
+    return out
+
+
+def within_subject_permutations(rng: np.random.Generator, seq_subject: np.ndarray, n_perm: int) -> np.ndarray:
+    """``[n_perm, Q]`` permutations of sequence indices that only move sequences within their subject.
+
+    Requires sequences sorted by subject (as :func:`count_units` orders them): sorting random
+    keys offset by the subject index shuffles each subject's block in place.
+    """
+    if np.any(np.diff(seq_subject) < 0):
+        raise ValueError("sequences must be sorted by subject")
+    keys = seq_subject[None, :] + rng.random((n_perm, seq_subject.shape[0]))
+    return np.argsort(keys, axis=1, kind="stable")
+
+
+def permutation_pvalues(counts: Counts, permutations: np.ndarray,
+                        progress: Callable[[int], None] | None = None, chunk: int = 100) -> np.ndarray:
+    """Two-sided permutation p-values ``[E, A]`` of the log odds ratio of each expression x AU.
+
+    ``p = min(1, 2 * min(p_upper, p_lower))`` with ``p_upper = (1 + #{null >= observed}) / (1 + P)``
+    (Phipson & Smyth 2010: never 0); NaN where the log odds ratio is undefined.
+    """
+    E, A = len(counts.expressions), len(counts.aus)
+    labelled = counts.seq_expression >= 0
+    N, K = counts.subject_expression_counts()
+    observed = expression_statistics(N.sum(0), K.sum(0))["log_odds_ratio"]
+    seq_n, seq_k = counts.seq_n * labelled[:, None], counts.seq_k * labelled[:, None]
+    upper = np.zeros((E, A))
+    lower = np.zeros((E, A))
+    eye = np.eye(E + 1)[:, :E]  # label -1 (unlabelled) maps to the all-zero last row
+    tol = 1e-9 * np.maximum(1.0, np.abs(observed))
+    start = 0
+    for size in _chunks(permutations.shape[0], chunk):
+        labels = counts.seq_expression[permutations[start:start + size]]  # [P, Q]
+        start += size
+        onehot = eye[labels]  # [P, Q, E]
+        null = expression_statistics(np.einsum("pqe,qa->pea", onehot, seq_n),
+                                     np.einsum("pqe,qa->pea", onehot, seq_k))["log_odds_ratio"]
+        upper += (null >= observed - tol).sum(0)
+        lower += (null <= observed + tol).sum(0)
+        if progress:
+            progress(size)
+    P = permutations.shape[0]
+    p = np.minimum(1.0, 2.0 * np.minimum((1 + upper) / (1 + P), (1 + lower) / (1 + P)))
+    return np.where(np.isnan(observed), np.nan, p)
+
+
+def bh_qvalues(pvalues: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg q-values over the finite entries of ``pvalues`` (NaN stays NaN)."""
+    from scipy.stats import false_discovery_control
+
+    p = np.asarray(pvalues, dtype=np.float64)
+    q = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        q[ok] = false_discovery_control(p[ok], method="bh")
+    return q

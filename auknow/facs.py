@@ -1,0 +1,318 @@
+"""The FACS 2002 vocabulary: codes, canonical AU names, FACS code strings, AU sets of datasets.
+
+Source: Ekman, Friesen & Hager (2002), *Facial Action Coding System: Investigator's Guide*,
+as tabulated in the ``facs`` R package by J. M. Girard (GPL-3): ``data/facs_codes.csv`` (type
+AU/AD/SC, number, name, face region, manual chapter) and ``data/facs_exclusives.csv`` (pairs
+of codes that cannot be scored together).
+
+Naming, one spelling everywhere in auknow:
+
+* an AU *name* (a key in tables, a matrix label, a CLI column) is the code type and the
+  zero-padded number: ``AU01``, ``AU12``, ``AD19`` (tongue show), ``AD53`` (head up);
+* a FACS *code string* (a configuration as coders write it) is ``1+2+5B+26``: numbers without
+  the type, optional laterality prefix (``L``, ``R``, ``U`` unilateral, ``T``/``B`` top/bottom)
+  and intensity suffix (``A``-``E``, or two adjacent letters such as ``CD`` for "C or D"),
+  sorted by number and joined with ``+``.
+
+Readers accept the spellings tools emit (``AU1``, ``AU01``, ``au_1``, ``1``, ``AU12_c``,
+``AU12_r``, `` AU12_r`` with OpenFace's leading space) through :func:`au_number`.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable
+
+from .errors import FacsCodeError
+
+INTENSITY_LETTERS = "ABCDE"
+#: FACS intensity letter -> the 0-5 scale used by DISFA, BP4D AU_INT and OpenFace ``_r``
+#: (A = trace = 1 ... E = maximum = 5; 0 = absent).
+INTENSITY_TO_SCORE = {letter: i + 1 for i, letter in enumerate(INTENSITY_LETTERS)}
+
+#: Laterality / position prefixes accepted in code strings (FACS 2002 manual, ch. 8 and 11).
+LATERALITY = {
+    "L": "left",
+    "R": "right",
+    "U": "unilateral (side not given)",
+    "T": "top (AU22/AU28 variants)",
+    "B": "bottom (AU22/AU28 variants)",
+}
+
+
+@dataclass(frozen=True)
+class FacsCode:
+    """One official FACS 2002 code.
+
+    Attributes:
+        kind: ``"AU"`` (action unit), ``"AD"`` (action descriptor) or ``"SC"`` (supplementary code).
+        number: the FACS number, 0-92.
+        description: the manual's name, e.g. ``"lip corner puller"``.
+        region: face region / group, e.g. ``"Upper Face"``, ``"Lower Face"``, ``"Head Position"``.
+        chapter: chapter of the FACS 2002 manual that describes it.
+    """
+
+    kind: str
+    number: int
+    description: str
+    region: str
+    chapter: int
+
+    @property
+    def name(self) -> str:
+        """Canonical name, e.g. ``"AU12"``."""
+        return f"{self.kind}{self.number:02d}"
+
+
+def _read_data_csv(filename: str) -> list[dict[str, str]]:
+    text = resources.files("auknow").joinpath("data").joinpath(filename).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+@lru_cache(maxsize=None)
+def codes() -> dict[int, FacsCode]:
+    """All official FACS 2002 codes keyed by number (AUs, ADs and SCs; 72 codes)."""
+    out = {}
+    for row in _read_data_csv("facs_codes.csv"):
+        code = FacsCode(row["type"], int(row["number"]), row["name"], row["group"], int(row["chapter"]))
+        out[code.number] = code
+    return out
+
+
+@lru_cache(maxsize=None)
+def exclusive_pairs() -> frozenset[frozenset[int]]:
+    """Pairs of FACS numbers that cannot be scored together (e.g. {24, 25}, {5, 43}).
+
+    Only plain number pairs of the FACS 2002 list are kept; the few rows that concern a single
+    intensity (``5`` vs ``7E``) or a position variant (``T22`` vs ``T28``) are left out, since
+    they do not exclude the AU as such.
+    """
+    pairs = set()
+    for row in _read_data_csv("facs_exclusives.csv"):
+        a, b = row["code1"], row["code2"]
+        if a.isdigit() and b.isdigit() and a != b:
+            pairs.add(frozenset((int(a), int(b))))
+    return frozenset(pairs)
+
+
+def are_exclusive(a: int, b: int) -> bool:
+    """Whether FACS numbers ``a`` and ``b`` cannot be scored together (FACS 2002)."""
+    return frozenset((a, b)) in exclusive_pairs()
+
+
+def code(number: int) -> FacsCode:
+    """The :class:`FacsCode` of a FACS number. Raises :class:`FacsCodeError` if unknown."""
+    try:
+        return codes()[number]
+    except KeyError:
+        raise FacsCodeError(f"unknown FACS code {number} (not in the FACS 2002 code list)",
+                            token=str(number)) from None
+
+
+def au_name(number: int) -> str:
+    """Canonical name of a FACS number: ``12 -> "AU12"``, ``19 -> "AD19"``.
+
+    Raises:
+        FacsCodeError: the number is not a FACS 2002 code.
+    """
+    return code(number).name
+
+
+# Column spellings emitted by tools: AU1, AU01, au_1, AU12_c, AU12_r, AU12_intensity, " AU12_r",
+# 12, AU12L (Snoek's lateral columns; side returned separately by parse_au_column).
+_AU_COLUMN = re.compile(
+    r"^\s*(?:(?:au|ad|sc)[\s_]?)?0*(?P<num>\d+)(?P<side>[lr])?"
+    r"(?:_(?P<suffix>c|r|occ|occurrence|int|intensity|prob|probability|evidence))?\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_au_column(text: str) -> tuple[int, str | None, str | None]:
+    """Parse an AU column name as tools write it.
+
+    Returns ``(number, side, suffix)``: ``"AU12_r" -> (12, None, "r")``,
+    ``"AU02L" -> (2, "L", None)``, ``"au_1" -> (1, None, None)``.
+
+    Raises:
+        FacsCodeError: not an AU spelling, or not a FACS 2002 number.
+    """
+    m = _AU_COLUMN.match(str(text))
+    if not m:
+        raise FacsCodeError(
+            f"'{str(text).strip()}' is not an AU name (expected e.g. AU12, AU01, au_1, 12, AU12_c, AU12_r)",
+            token=str(text))
+    number = int(m["num"])
+    code(number)  # raises for unknown numbers
+    side = m["side"].upper() if m["side"] else None
+    suffix = m["suffix"].lower() if m["suffix"] else None
+    return number, side, suffix
+
+
+def au_number(text: str | int) -> int:
+    """FACS number of an AU written any common way (``"AU01"``, ``"AU1"``, ``"au_1"``, ``1``,
+    ``"AU12_c"``). Raises :class:`FacsCodeError` for anything else, naming the text."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return code(text).number
+    number, side, _ = parse_au_column(str(text))
+    if side is not None:
+        raise FacsCodeError(f"'{text}' names one side of an AU; expected an AU name such as AU{number:02d}",
+                            token=str(text))
+    return number
+
+
+def canonical_au(text: str | int) -> str:
+    """Canonical name of an AU written any common way: ``"au_1" -> "AU01"``, ``19 -> "AD19"``."""
+    return au_name(au_number(text))
+
+
+@dataclass(frozen=True, order=True)
+class FacsItem:
+    """One element of a FACS code string, e.g. ``L12A`` or ``12CD``.
+
+    Attributes:
+        number: FACS number (a key of :func:`codes`).
+        laterality: ``None`` (bilateral / not given) or one of ``L R U T B``.
+        intensity: ``None``, one letter ``A``-``E``, or two adjacent letters (``"CD"``: C or D).
+    """
+
+    number: int
+    laterality: str | None = None
+    intensity: str | None = None
+
+    @property
+    def name(self) -> str:
+        """Canonical AU name of the code, ignoring laterality and intensity (``"AU12"``)."""
+        return au_name(self.number)
+
+    def intensity_scores(self) -> tuple[int, ...]:
+        """The 1-5 scores the intensity letters allow (``"CD" -> (3, 4)``; none given -> ())."""
+        return tuple(INTENSITY_TO_SCORE[c] for c in (self.intensity or ""))
+
+    def __str__(self) -> str:
+        return f"{self.laterality or ''}{self.number}{self.intensity or ''}"
+
+
+_TOKEN = re.compile(
+    r"^(?:(?P<type1>AU|AD|SC))?(?P<lat>[A-Z])?(?:(?P<type2>AU|AD|SC))?(?P<num>\d+)(?P<int>[A-Za-z]*)$",
+    re.IGNORECASE,
+)
+_SEPARATORS = re.compile(r"[+,\s]+")
+
+
+def _sort_key(item: FacsItem) -> tuple:
+    return (item.number, "" if item.laterality is None else item.laterality, item.intensity or "")
+
+
+def parse_token(token: str, text: str | None = None) -> FacsItem:
+    """Parse one token of a FACS code string (``"5B"``, ``"L12A"``, ``"AU01"``, ``"12CD"``).
+
+    Raises:
+        FacsCodeError: unknown code, malformed intensity or laterality; the message names the token.
+    """
+    text = token if text is None else text
+    m = _TOKEN.match(token)
+    if not m:
+        raise FacsCodeError(f"malformed FACS code '{token}' in '{text}' (expected e.g. 12, L12A, 5B, AU01)",
+                            token=token, text=text)
+    lat = m["lat"].upper() if m["lat"] else None
+    if lat is not None and lat not in LATERALITY:
+        raise FacsCodeError(
+            f"malformed laterality '{m['lat']}' in '{token}' (expected one of {', '.join(LATERALITY)})",
+            token=token, text=text)
+    number = int(m["num"])
+    if number not in codes():
+        raise FacsCodeError(f"unknown FACS code {number} in '{token}' (not in the FACS 2002 code list)",
+                            token=token, text=text)
+    intensity = m["int"] or None
+    if intensity is not None:
+        up = intensity.upper()
+        ok = (len(up) == 1 and up in INTENSITY_LETTERS) or (
+            len(up) == 2 and up[0] in INTENSITY_LETTERS and up[1] in INTENSITY_LETTERS
+            and ord(up[1]) == ord(up[0]) + 1)
+        if not ok:
+            raise FacsCodeError(
+                f"malformed intensity '{intensity}' in '{token}' (expected one letter A-E, "
+                "or two adjacent letters such as CD)", token=token, text=text)
+        intensity = up
+    return FacsItem(number, lat, intensity)
+
+
+def parse_facs(text: str | int | Iterable) -> tuple[FacsItem, ...]:
+    """Parse a FACS code string as coders write it.
+
+    Accepts ``+``, ``,`` and spaces as separators, an optional ``AU`` prefix, zero padding,
+    laterality prefixes and intensity letters: ``"1+2+5B+26"``, ``"AU01 + AU02"``,
+    ``"L12A, R14"``, ``"12CD"``. A bare integer or a list of tokens is accepted too.
+    The result is sorted canonically; ``format_facs(parse_facs(s))`` is the canonical spelling.
+
+    Returns:
+        A tuple of :class:`FacsItem`, sorted by number (then laterality). ``""`` gives ``()``.
+
+    Raises:
+        FacsCodeError: an unknown code, malformed intensity or laterality (naming the token), or
+            the same code listed twice (other than once per side, ``L12+R12``).
+    """
+    if isinstance(text, bool):
+        raise FacsCodeError(f"expected a FACS code string, got {text!r}", token=str(text))
+    if isinstance(text, int):
+        tokens, whole = [str(text)], str(text)
+    elif isinstance(text, str):
+        whole = text
+        tokens = [t for t in _SEPARATORS.split(text.strip()) if t]
+    else:
+        tokens = [str(t).strip() for t in text]
+        whole = "+".join(tokens)
+    items = [parse_token(t, whole) for t in tokens]
+    seen: dict[int, list[FacsItem]] = {}
+    for item in items:
+        for other in seen.get(item.number, []):
+            both_sided = {item.laterality, other.laterality} <= {"L", "R"} and item.laterality != other.laterality
+            if not both_sided:
+                raise FacsCodeError(f"code {item.number} listed twice in '{whole}' ('{other}' and '{item}')",
+                                    token=str(item), text=whole)
+        seen.setdefault(item.number, []).append(item)
+    return tuple(sorted(items, key=_sort_key))
+
+
+def format_facs(items: Iterable[FacsItem]) -> str:
+    """Canonical FACS code string: sorted by number, ``+``-joined, e.g. ``"1+2+5B+26"``."""
+    return "+".join(str(i) for i in sorted(items, key=_sort_key))
+
+
+def canonical_facs(text: str) -> str:
+    """``format_facs(parse_facs(text))``: the canonical spelling of a FACS code string."""
+    return format_facs(parse_facs(text))
+
+
+# --- AU sets of datasets and detectors -----------------------------------------------------------
+#: AU sets keyed by name; each is a tuple of FACS numbers in the order the dataset / tool uses.
+AU_SETS: dict[str, tuple[int, ...]] = {
+    # BP4D-Spontaneous (Zhang et al. 2014): the 12 AUs used in AU-detection benchmarks
+    # (JAA-Net, ME-GraphAU, LibreFace).
+    "bp4d": (1, 2, 4, 6, 7, 10, 12, 14, 15, 17, 23, 24),
+    # DISFA (Mavadati et al. 2013): the 12 AUs coded for intensity 0-5.
+    "disfa": (1, 2, 4, 5, 6, 9, 12, 15, 17, 20, 25, 26),
+    # DISFA's 8-AU benchmark subset (EAC-Net, JAA-Net, ME-GraphAU).
+    "disfa8": (1, 2, 4, 6, 9, 12, 25, 26),
+    # CK+ (Lucey et al. 2010) peak-frame AUs as shipped in the NetFACS package.
+    "ckplus": (1, 2, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 18, 20, 21, 22, 23, 24, 25, 26, 27),
+    # OpenFace 2.x presence columns AUxx_c (Baltrusaitis et al. 2018).
+    "openface_c": (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 28, 45),
+    # OpenFace 2.x intensity columns AUxx_r: no AU28 (no training data).
+    "openface_r": (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 45),
+    # py-feat (Cheong et al. 2023) AU detector outputs, 20 AUs.
+    "pyfeat": (1, 2, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 17, 20, 23, 24, 25, 26, 28, 43),
+}
+
+
+def au_set(name: str) -> tuple[str, ...]:
+    """Canonical AU names of a named AU set (``"bp4d"``, ``"disfa"``, ``"disfa8"``, ``"ckplus"``,
+    ``"openface_c"``, ``"openface_r"``, ``"pyfeat"``). Raises ``KeyError`` naming the choices."""
+    try:
+        return tuple(au_name(n) for n in AU_SETS[name.lower()])
+    except KeyError:
+        raise KeyError(f"unknown AU set '{name}' (choose from {', '.join(AU_SETS)})") from None

@@ -1,0 +1,85 @@
+"""YAML reading that remembers where every key is, so that errors name the line.
+
+PyYAML's composer gives each node its start line; :func:`load_with_lines` walks the node tree
+beside the constructed data and records ``key path -> line`` (1-based), and reports keys that a
+mapping repeats (PyYAML would silently keep the last one).
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from ..errors import Problem
+
+PathKey = tuple  # ("expressions", "surprise", 0, "required")
+
+
+def format_path(path: PathKey) -> str:
+    """``("expressions", "surprise", 0, "required") -> "expressions.surprise[0].required"``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class LineMap:
+    """Key path -> 1-based line of the YAML node, with lookup falling back to the nearest parent."""
+
+    def __init__(self) -> None:
+        self.lines: dict[PathKey, int] = {(): 1}
+
+    def line(self, path: PathKey) -> int:
+        path = tuple(path)
+        while path not in self.lines:
+            path = path[:-1]
+        return self.lines[path]
+
+
+def _walk(node: yaml.Node, path: PathKey, lines: LineMap, problems: list[Problem], file: str) -> None:
+    lines.lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(Problem(f"key '{key}' appears twice (first on line {seen[key]})",
+                                        file=file, line=line, path=format_path(path + (key,))))
+            seen[key] = line
+            # Keys are recorded as their string form; parsers look them up the same way.
+            _walk(value_node, path + (key,), lines, problems, file)
+            lines.lines[path + (key,)] = line
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, path + (i,), lines, problems, file)
+
+
+def load_with_lines(text: str, file: str) -> tuple[object, LineMap, list[Problem]]:
+    """Parse YAML text, returning ``(data, line_map, problems)``.
+
+    Syntax errors come back as one problem with the line PyYAML reports (data is ``None``);
+    repeated keys come back as problems beside the data.
+    """
+    lines = LineMap()
+    problems: list[Problem] = []
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None, lines, problems
+            _walk(node, (), lines, problems, file)
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = exc.problem or exc.context or "invalid YAML"
+        return None, lines, [Problem(f"YAML syntax error: {what}", file=file, line=line)]
+    except yaml.YAMLError as exc:  # e.g. a reader error on a control character
+        return None, lines, [Problem(f"YAML syntax error: {exc}", file=file)]
+    return data, lines, problems
