@@ -1,0 +1,1 @@
+"""Compile knowledge tables into prior matrices ``[E, A]`` and AU-relation graphs."""

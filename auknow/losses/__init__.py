@@ -1,0 +1,1 @@
+"""Differentiable prior losses that attach to any DFER or AU backbone."""

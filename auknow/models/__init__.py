@@ -1,0 +1,1 @@
+"""Model building blocks: GNN local-AU feature modules and the seed papers' blocks."""
