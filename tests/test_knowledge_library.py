@@ -1,0 +1,165 @@
+"""The bundled knowledge library: every table validates and round-trips, and known facts hold.
+
+The expected values are transcribed from the sources named in each table's provenance; the
+tests never read the source files themselves.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from auknow.facs import au_set
+from auknow.library import (bundled_table_paths, dataset_descriptor, knowledge_dir, list_bundled,
+                            load_bundled)
+from auknow.tables import (DatasetDescriptor, PrototypeTable, QuantifiedTable, load_table, save_table,
+                           validate_paths)
+
+BASIC6 = {"happiness", "sadness", "surprise", "fear", "anger", "disgust"}
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return list_bundled()
+
+
+def test_every_bundled_file_validates():
+    n_files, problems = validate_paths([knowledge_dir()])
+    assert n_files == len(bundled_table_paths()) >= 16
+    assert problems == [], "\n".join(map(str, problems))
+
+
+def test_file_names_equal_table_names_and_folders_match_kinds(bundled):
+    folder = {"prototype": "prototypes", "quantified": "quantified", "relation": "relations", "dataset": "datasets"}
+    by_name = {p.stem: p for p in bundled_table_paths()}
+    for name, table in bundled:
+        assert table.name == name
+        assert by_name[name].parent.name == folder[table.kind]
+
+
+def test_round_trip(bundled, tmp_path):
+    for name, table in bundled:
+        assert load_table(save_table(table, tmp_path / f"{name}.yaml")) == table
+
+
+def test_names_unique_and_sorted_by_kind_then_name(bundled):
+    names = [n for n, _ in bundled]
+    assert len(names) == len(set(names))
+    kinds = ["prototype", "quantified", "relation", "dataset"]
+    keys = [(kinds.index(t.kind), n) for n, t in bundled]
+    assert keys == sorted(keys)
+    assert {"fig2002", "du2014", "matsumoto2008", "keltner2019", "cordaro2018", "darwin_snoek", "ekman_emfacs",
+            "jackschyns_wc", "jackschyns_ea", "jackschyns_all", "au_dfer", "au_dfer_wb", "au_dfer_wc",
+            "bp4d", "disfa", "ckplus"} <= set(names)
+
+
+def test_literature_tables_cite_their_source(bundled):
+    for name, table in bundled:
+        cite = table.provenance.citation
+        if table.provenance.kind == "literature":
+            assert cite is not None and cite.authors and cite.year and cite.title, name
+            assert cite.doi or cite.url or name in {"fig2002", "matsumoto2008", "darwin_snoek"}, name
+        assert table.provenance.notes, name
+
+
+def test_load_bundled_unknown_name_lists_available():
+    with pytest.raises(KeyError) as info:
+        load_bundled("no_such_table")
+    message = info.value.args[0]
+    assert "no_such_table" in message and "fig2002" in message and "au_dfer" in message
+
+
+def test_load_bundled_returns_independent_copies():
+    a = load_bundled("fig2002")
+    a.expressions.clear()
+    assert load_bundled("FIG2002").expressions
+
+
+def test_fig2002_happiness_and_special_codes():
+    fig = load_bundled("fig2002")
+    assert isinstance(fig, PrototypeTable)
+    aus = {au for cfg in fig.expressions["happiness"] for au in cfg.au_names()}
+    assert {"AU06", "AU12"} <= aus
+    surprise = [str(i) for cfg in fig.expressions["surprise"] for i in cfg.required]
+    assert "5B" in surprise  # the source's special 5B sits on AU05
+    fear_lateral = [i for cfg in fig.expressions["fear"] for i in cfg.required if i.number == 20 and i.laterality]
+    assert fear_lateral and fear_lateral[0].laterality == "U"
+
+
+def test_du2014_happily_surprised():
+    du = load_bundled("du2014")
+    (cfg,) = du.expressions["happily_surprised"]
+    assert tuple(i.name for i in cfg.required) == ("AU01", "AU02", "AU12", "AU25")
+    assert all(i.laterality is None and i.intensity is None for i in cfg.required)
+    assert len(du.expressions) == 21 and "awe" in du.expressions
+
+
+def test_matsumoto2008_merges_joy_into_happiness():
+    m = load_bundled("matsumoto2008")
+    assert len(m.expressions["happiness"]) == 1
+    assert {str(i) for i in m.expressions["contempt"][0].required} == {"U12", "U14"}
+
+
+def test_au_dfer_matrix():
+    t = load_bundled("au_dfer")
+    assert isinstance(t, QuantifiedTable)
+    assert t.scale == 5
+    assert list(t.weights) == ["happiness", "sadness", "neutral", "anger", "surprise", "disgust", "fear"]
+    assert all(len(row) == 18 for row in t.weights.values())
+    assert t.aus() == list(au_set("openface_c"))
+    happy = {au: w.value for au, w in t.weights["happiness"].items()}
+    assert max(happy, key=happy.get) == "AU12"
+    assert happy["AU12"] == 0.8882934142237333  # full precision of the reference code
+    # AU28 is a constant, mean-imputed filler column
+    assert len({row["AU28"].value for row in t.weights.values()}) == 1
+
+
+def test_au_dfer_variants_declare_their_ranges():
+    wb, wc = load_bundled("au_dfer_wb"), load_bundled("au_dfer_wc")
+    assert wb.statistic.range == (0.0, 1.0)
+    assert wc.statistic.range[1] >= max(w.value for row in wc.weights.values() for w in row.values()) > 1
+
+
+@pytest.mark.parametrize("name", ["jackschyns_wc", "jackschyns_ea", "jackschyns_all"])
+def test_jackschyns_tables(name):
+    t = load_bundled(name)
+    assert set(t.weights) == BASIC6
+    assert t.statistic.name == "weight" and t.statistic.range == (0.0, 1.0)
+    sizes = {len(row) for row in t.weights.values()}
+    assert sizes == {25}  # every AU column of the source, zeros included
+
+
+def test_jackschyns_lateral_columns_take_the_max():
+    # East-Asian sadness: AU20L = 1, AU20R = 0 in the source
+    assert load_bundled("jackschyns_ea").weights["sadness"]["AU20"].value == 1.0
+
+
+def test_bp4d_descriptor():
+    d = dataset_descriptor("bp4d")
+    assert isinstance(d, DatasetDescriptor)
+    assert d.tasks["T8"].expression == "disgust"
+    assert d.tasks["T1"].expression == "happiness"
+    assert d.aus == list(au_set("bp4d"))
+    assert set(d.folds) == {1, 2, 3}
+    subjects = [s for fold in d.folds.values() for s in fold]
+    assert len(subjects) == len(set(subjects)) == 41
+
+
+def test_disfa_descriptor():
+    d = dataset_descriptor("disfa")
+    subjects = [s for fold in d.folds.values() for s in fold]
+    assert len(subjects) == len(set(subjects)) == 27
+    assert d.occurrence_threshold == 2
+    assert d.intensity_aus == d.aus == list(au_set("disfa"))
+
+
+def test_ckplus_descriptor():
+    d = dataset_descriptor("CKPLUS")
+    assert d.emotion_codes[0] == "neutral" and d.emotion_codes[5] == "happiness" and d.emotion_codes[7] == "surprise"
+    assert d.aus == list(au_set("ckplus"))
+    assert not d.folds
+
+
+def test_dataset_descriptor_rejects_other_tables():
+    with pytest.raises(KeyError) as info:
+        dataset_descriptor("fig2002")
+    assert "bp4d" in info.value.args[0]
