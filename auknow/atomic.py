@@ -40,6 +40,10 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None], overwri
     tmp_path = Path(tmp)
     try:
         write(tmp_path)
+        # mkstemp creates 0600; give the file the permissions an ordinary open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
         if overwrite:
             os.replace(tmp_path, target)
         else:

@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "dataset it runs on the bundled CK+ peak-frame FACS codes (Lucey et al. 2010).")
     add_estimate_arguments(p)
     p.set_defaults(func=_cmd_estimate)
+
+    from .cli_compile import add_compile_commands
+    add_compile_commands(sub)
     return parser
 
 

@@ -1,1 +1,19 @@
 """Compile knowledge tables into prior matrices ``[E, A]`` and AU-relation graphs."""
+
+from ._common import LABEL_SPACES, CompileError, resolve_aus, resolve_expressions, resolve_table
+from .diff import MatrixDiff, diff_matrices, diff_tables
+from .graph import (EDGE_KINDS, EDGE_STATS, GraphError, au_graph, bipartite_data, bipartite_graph,
+                    bipartite_to_pyg, dense_adjacency, from_pyg, graph_to_table, load_graph, save_graph, to_data,
+                    to_pyg)
+from .matrix import (MODES, PriorMatrix, combine, combine_matrices, compile_matrix, configuration_vector,
+                     normalise_columns, normalise_rows, softmax_rows, table_matrix)
+from .plot_graph import plot_graph, plot_prior, save_figure
+
+__all__ = [
+    "EDGE_KINDS", "EDGE_STATS", "LABEL_SPACES", "MODES", "CompileError", "GraphError", "MatrixDiff", "PriorMatrix",
+    "au_graph", "bipartite_data", "bipartite_graph", "bipartite_to_pyg", "combine", "combine_matrices",
+    "compile_matrix", "configuration_vector", "dense_adjacency", "diff_matrices", "diff_tables", "from_pyg",
+    "graph_to_table", "load_graph", "normalise_columns", "normalise_rows", "plot_graph", "plot_prior",
+    "resolve_aus", "resolve_expressions", "resolve_table", "save_figure", "save_graph", "softmax_rows",
+    "table_matrix", "to_data", "to_pyg",
+]

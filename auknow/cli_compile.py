@@ -1,0 +1,375 @@
+"""``auknow export``, ``auknow plot`` and ``auknow diff``: knowledge tables to tensors, graphs and figures.
+
+:func:`add_compile_commands` registers the three subcommands on the ``auknow`` parser; the work
+happens in :mod:`auknow.compile` (imported only when a command runs, so ``--help`` stays fast).
+Bad input raises :class:`auknow.errors.AuknowError` subclasses (one line, exit status 2);
+outputs are written atomically and never replace a file without ``--force``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import AuknowError
+
+MODES = ("binary", "quantified", "row_normalised", "column_normalised", "softmax", "signed")
+MATRIX_SUFFIXES = (".pt", ".npy", ".csv", ".json")
+GRAPH_SUFFIXES = (".graphml", ".json", ".pt")
+EDGE_KIND_NAMES = ("co-occurrence", "exclusive", "hierarchy")
+
+
+class CliOptionError(AuknowError, ValueError):
+    """A command-line option value is malformed (names the option and what was expected)."""
+
+
+# --- option parsing -------------------------------------------------------------------------------
+
+def _keyed(text: str | None, option: str, cast=str, allowed=None):
+    """``"zero"`` -> ``"zero"``; ``"a=zero,b=ignore"`` -> dict; ``"zero,neutral=uniform"`` -> dict
+    with ``"*"`` (the default for keys not named)."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise CliOptionError(f"{option}: empty value")
+    out: dict = {}
+    for p in parts:
+        key, sep, val = p.partition("=")
+        key, val = (key.strip(), val.strip()) if sep else ("*", key.strip())
+        if allowed is not None and val not in allowed:
+            raise CliOptionError(f"{option}: '{val}' is not one of {', '.join(allowed)}")
+        try:
+            out[key] = cast(val)
+        except ValueError:
+            raise CliOptionError(f"{option}: '{val}' is not a number") from None
+    if list(out) == ["*"]:
+        return out["*"]
+    return out
+
+
+def _weights(text: str | None):
+    """``"2,1"`` (one per table, in order) or ``"fig2002=2"`` (by table name, others 1)."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if parts and all("=" not in p for p in parts):
+        try:
+            return [float(p) for p in parts]
+        except ValueError:
+            raise CliOptionError(f"--weights: '{text}' is not a list of numbers or TABLE=WEIGHT pairs") from None
+    return _keyed(text, "--weights", cast=float)
+
+
+def _scale(text: str | None):
+    if text is None or text.lower() == "none":
+        return None
+    if text.lower() == "table":
+        return "table"
+    try:
+        return float(text)
+    except ValueError:
+        raise CliOptionError(f"--scale: '{text}' is not 'table', 'none' or a number") from None
+
+
+def _size(text: str | None):
+    if text is None:
+        return None
+    try:
+        w, h = (float(x) for x in text.lower().replace("x", ",").split(","))
+    except ValueError:
+        raise CliOptionError(f"--size: '{text}' is not WIDTH,HEIGHT in inches (e.g. 8,4)") from None
+    if w <= 0 or h <= 0:
+        raise CliOptionError(f"--size: '{text}' must be positive")
+    return (w, h)
+
+
+def _csv_list(text: str | None):
+    return None if text is None else [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _add_table_args(p: argparse.ArgumentParser, nargs="+") -> None:
+    p.add_argument("tables", nargs=nargs, metavar="TABLE",
+                   help="path to a .yaml table, or the name of a bundled table (see auknow list)")
+
+
+def _add_label_args(g) -> None:
+    g.add_argument("--expressions", metavar="LIST",
+                   help="row order: comma list (aliases resolved: happy,sad,neutral) or a label space "
+                        "(dfew, ferv39k: happy,sad,neutral,angry,surprise,disgust,fear; basic6; basic7)")
+    g.add_argument("--aus", metavar="LIST",
+                   help="column order: comma list (AU01,AU12 or 1,12) or an AU set (openface_c: the 18 OpenFace "
+                        "AUs; openface_r, bp4d, disfa, disfa8, ckplus, pyfeat)")
+
+
+def _add_matrix_args(p: argparse.ArgumentParser, default_mode: str = "quantified") -> None:
+    g = p.add_argument_group("prior matrix (formulas: docs/compile.md)")
+    g.add_argument("--mode", choices=MODES, default=default_mode,
+                   help=f"binary: required 1, optional/alternative a value, absent 0; quantified: the table's "
+                        f"weights (prototype tables: as binary); row_normalised / column_normalised: divide by "
+                        f"row / column sums; softmax: softmax over AUs at --temperature; signed: evidence "
+                        f"against is negative (default {default_mode})")
+    _add_label_args(g)
+    g.add_argument("--missing", metavar="POLICY",
+                   help="what a table lacks that another gives: error (default), zero, ignore; per table: "
+                        "TABLE=POLICY,... (a bare POLICY is the default for the rest)")
+    g.add_argument("--fill", metavar="POLICY",
+                   help="cells no table gives (e.g. neutral): error (default), zero, uniform (1/A), mean (the "
+                        "AU's mean over other rows), nan; per expression: neutral=uniform,... ")
+    g.add_argument("--combine", choices=("mean", "vote"), default="mean",
+                   help="consensus of several tables: weighted mean, or weighted share of tables where the AU "
+                        "is present (default mean)")
+    g.add_argument("--weights", metavar="W,...", help="table weights: one per table in order, or TABLE=W,...")
+    g.add_argument("--base", choices=("quantified", "binary"), default="quantified",
+                   help="values the normalised modes and softmax start from (default quantified)")
+    g.add_argument("--optional-value", type=float, metavar="X", default=0.5, help="value of optional AUs (default 0.5)")
+    g.add_argument("--alternative-value", type=float, metavar="X", default=None,
+                   help="value of each of k alternative AUs (default 1/k)")
+    g.add_argument("--configurations", choices=("max", "mean", "first"), default="max",
+                   help="several configurations of one expression: max (default), mean, or the first only")
+    g.add_argument("--negative-value", type=float, metavar="X", default=1.0,
+                   help="signed mode: magnitude for AUs FACS forbids with a required AU (default 1)")
+    g.add_argument("--threshold", type=float, metavar="X", default=None,
+                   help="binary mode of a quantified table: value >= THRESHOLD -> 1")
+    g.add_argument("--scale", metavar="S", default=None,
+                   help="quantified tables: multiply by S: a number, 'table' (the table's own scale, e.g. 5 "
+                        "for au_dfer) or 'none' (default)")
+    g.add_argument("--rescale", choices=("range", "max"), default=None,
+                   help="quantified tables, before --scale: range maps the statistic's range to [0,1]; max "
+                        "divides by the largest |value|")
+    g.add_argument("--temperature", type=float, metavar="X", default=1.0, help="softmax temperature (default 1)")
+    g.add_argument("--alpha", type=float, metavar="X", default=0.05,
+                   help="q-value below which an estimated cell is significant (default 0.05)")
+    g.add_argument("--vote-threshold", type=float, metavar="X", default=0.0,
+                   help="--combine vote: a value above this counts as present (default 0)")
+
+
+def _add_graph_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("AU graph (formulas: docs/compile.md)")
+    g.add_argument("--kinds", metavar="LIST",
+                   help=f"edge kinds to keep, comma list of {', '.join(EDGE_KIND_NAMES)} (default all)")
+    g.add_argument("--facs-exclusive", dest="facs_exclusive", action="store_true", default=None,
+                   help="add FACS 2002 exclusive pairs as exclusive edges (default: with prototype tables)")
+    g.add_argument("--no-facs-exclusive", dest="facs_exclusive", action="store_false",
+                   help="do not add FACS exclusive pairs")
+    g.add_argument("--prototype-weight", choices=("fraction", "conditional", "count"), default="fraction",
+                   help="co-occurrence from prototype tables: share of configurations with both AUs (default), "
+                        "P(j|i) over configurations (directed), or the count")
+    g.add_argument("--edge-combine", choices=("mean", "max", "min", "sum"), default="mean",
+                   help="merging several records of one edge, and arcs when symmetrising (default mean)")
+    g.add_argument("--symmetrise", action="store_true", help="make every edge undirected")
+    g.add_argument("--edge-threshold", type=float, metavar="X", default=None,
+                   help="drop co-occurrence edges with |weight| below this")
+    g.add_argument("--top-k", type=int, metavar="K", default=None, help="keep each AU's k strongest co-occurrence edges")
+    g.add_argument("--self-loops", action="store_true", default=None,
+                   help="torch-geometric / dense form: add self loops of weight 1 (default: with --normalise gcn)")
+    g.add_argument("--normalise", choices=("gcn", "row"), default=None,
+                   help="torch-geometric / dense form: gcn = D^-1/2 (A+I) D^-1/2 (torch-geometric gcn_norm), "
+                        "row = D^-1 A")
+    g.add_argument("--signed-edges", action="store_true",
+                   help="torch-geometric / dense form: exclusive edges get negative weights")
+
+
+def _add_output_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
+
+
+# --- compiling from options -----------------------------------------------------------------------
+
+def _matrix_options(args: argparse.Namespace) -> dict:
+    missing = _keyed(args.missing, "--missing", allowed=("error", "zero", "ignore")) or "error"
+    fill = _keyed(args.fill, "--fill", allowed=("error", "zero", "uniform", "mean", "nan")) or "error"
+    return dict(mode=args.mode, expressions=args.expressions, aus=args.aus, weights=_weights(args.weights),
+                combine=args.combine, missing=missing, fill=fill, base=args.base,
+                optional_value=args.optional_value, alternative_value=args.alternative_value,
+                configurations=args.configurations, negative_value=args.negative_value, threshold=args.threshold,
+                scale=_scale(args.scale), rescale=args.rescale, temperature=args.temperature, alpha=args.alpha,
+                vote_threshold=args.vote_threshold)
+
+
+def _graph_build_options(args: argparse.Namespace) -> dict:
+    return dict(aus=args.aus, kinds=_csv_list(args.kinds), facs_exclusive=args.facs_exclusive,
+                prototype_weight=args.prototype_weight, combine=args.edge_combine, symmetrise=args.symmetrise,
+                threshold=args.edge_threshold, top_k=args.top_k)
+
+
+def _pyg_options(args: argparse.Namespace) -> dict:
+    return dict(self_loops=args.self_loops, normalise=args.normalise, signed=args.signed_edges)
+
+
+def _tables(refs):
+    from .compile import resolve_table
+
+    return [resolve_table(r) for r in refs]
+
+
+def _all_relation(tables) -> bool:
+    from .tables.model import RelationTable
+
+    return all(isinstance(t, RelationTable) for t in tables)
+
+
+def _any_relation(tables) -> bool:
+    from .tables.model import RelationTable
+
+    return any(isinstance(t, RelationTable) for t in tables)
+
+
+def _note(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .compile import au_graph, bipartite_graph, compile_matrix, save_graph
+
+    out = Path(args.to)
+    suffix = out.suffix.lower()
+    tables = _tables(args.tables)
+    kind = args.kind
+    if kind == "auto":
+        stem = out.name.lower()
+        if suffix == ".graphml":
+            kind = "graph"
+        elif suffix in (".npy", ".csv"):
+            kind = "matrix"
+        elif suffix == ".pt":
+            kind = "graph" if (_all_relation(tables) or stem.startswith("graph")) else "matrix"
+        elif suffix == ".json":
+            kind = "matrix" if (stem.startswith(("matrix", "prior")) and not _all_relation(tables)) else "graph"
+        else:
+            raise CliOptionError(f"--to {out}: unknown format '{out.suffix}' (matrix: .pt .npy .csv; graph: "
+                                 ".graphml .json .pt)")
+    if kind == "matrix":
+        if suffix not in MATRIX_SUFFIXES:
+            raise CliOptionError(f"--to {out}: a matrix is written as .pt, .npy, .csv or .json")
+        m = compile_matrix(tables, **_matrix_options(args))
+        written = m.save(out, overwrite=args.force)
+        _note(f"wrote {', '.join(map(str, written))}: {m.mode} matrix {len(m.expressions)} expressions x "
+              f"{len(m.aus)} AUs from {', '.join(t.name for t in tables)}")
+        return 0
+    if suffix not in GRAPH_SUFFIXES:
+        raise CliOptionError(f"--to {out}: a graph is written as .graphml, .json or .pt")
+    if kind == "bipartite":
+        m = compile_matrix(tables, **_matrix_options(args))
+        g = bipartite_graph(m)
+        if suffix == ".pt":
+            _save_bipartite_pt(m, out, args.force)
+        else:
+            save_graph(g, out, overwrite=args.force)
+        _note(f"wrote {out}: expression-AU graph, {len(m.expressions)} expressions, {len(m.aus)} AUs, "
+              f"{g.number_of_edges()} edges")
+        return 0
+    g = au_graph(tables, **_graph_build_options(args))
+    save_graph(g, out, overwrite=args.force, **_pyg_options(args))
+    _note(f"wrote {out}: AU graph, {g.number_of_nodes()} AUs, {g.number_of_edges()} edges from "
+          f"{', '.join(t.name for t in tables)}")
+    return 0
+
+
+def _save_bipartite_pt(m, out: Path, force: bool) -> None:
+    import torch
+
+    from .atomic import write_atomic
+    from .compile import bipartite_to_pyg
+
+    ei, ew = bipartite_to_pyg(m)
+    payload = {"format": "auknow.bipartite/1", "edge_index": ei, "edge_weight": ew,
+               "expressions": list(m.expressions), "aus": list(m.aus), "mode": m.mode}
+    write_atomic(out, lambda p: torch.save(payload, p), overwrite=force)
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from .compile import au_graph, compile_matrix, plot_graph, plot_prior, save_figure
+
+    tables = _tables(args.tables)
+    kind = args.kind
+    if kind == "auto":
+        kind = "graph" if _any_relation(tables) else "heatmap"
+    size = _size(args.size)
+    if kind == "heatmap":
+        m = compile_matrix(tables, **_matrix_options(args))
+        fig = plot_prior(m, title=args.title, size=size)
+    else:
+        g = au_graph(tables, **_graph_build_options(args))
+        fig = plot_graph(g, layout=args.layout, seed=args.seed, title=args.title, size=size or (7.0, 7.0))
+    path = save_figure(fig, args.out, overwrite=args.force, dpi=args.dpi)
+    w, h = fig.get_size_inches()
+    _note(f"wrote {path}: {kind}, {int(round(w * args.dpi))}x{int(round(h * args.dpi))} px")
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from .compile import diff_tables, save_figure
+
+    opts = _matrix_options(args)
+    if args.fill is None:
+        opts["fill"] = "nan"  # cells a table lacks show as one-sided differences
+    mode = opts.pop("mode")
+    d = diff_tables(args.a, args.b, mode=mode, tolerance=args.tolerance, **opts)
+    print(d.text(top=args.top))
+    if args.plot:
+        fig = d.plot(title=args.title)
+        save_figure(fig, args.plot, overwrite=args.force, dpi=args.dpi)
+        _note(f"wrote {args.plot}")
+    return 1 if (args.exit_code and not d.identical) else 0
+
+
+def add_compile_commands(subparsers) -> None:
+    """Register ``export``, ``plot`` and ``diff`` (each with its own ``--help``) on the
+    subparsers object of the ``auknow`` parser (``parser.add_subparsers(...)``)."""
+    p = subparsers.add_parser(
+        "export", help="compile tables to a prior matrix (.pt .npy .csv) or an AU graph (.graphml .json .pt)",
+        description="Compile knowledge tables into an expression x AU prior matrix or an AU-relation graph and "
+                    "write it. Matrix: .pt (torch dict, values float64 [E, A] with labels and provenance), .npy "
+                    "(+ <stem>.labels.json), .csv, .json. Graph: .graphml, .json (node-link), .pt (torch-geometric "
+                    "fields: edge_index [2, M], edge_weight [M], edge_type [M], edge_attr [M, 5], aus). "
+                    "Formulas: docs/compile.md.")
+    _add_table_args(p)
+    p.add_argument("--to", required=True, metavar="FILE", help="output file; the suffix picks the format")
+    p.add_argument("--kind", choices=("auto", "matrix", "graph", "bipartite"), default="auto",
+                   help="what to write: auto (.npy/.csv: matrix; .graphml: graph; .pt: graph when every table is a "
+                        "relation table or FILE starts with 'graph', else matrix; .json: matrix when FILE starts "
+                        "with 'matrix' or 'prior', else graph), matrix, graph (AU-AU), or bipartite "
+                        "(expression-AU graph of the matrix)")
+    _add_matrix_args(p)
+    _add_graph_args(p)
+    _add_output_args(p)
+    p.set_defaults(func=_cmd_export)
+
+    p = subparsers.add_parser(
+        "plot", help="draw a prior heatmap or an AU-relation graph (.png .pdf .svg)",
+        description="Draw an annotated expression x AU heatmap (diverging colours for signed matrices; * / v "
+                    "marks significantly above / below for estimated tables) or an AU-relation graph (networkx "
+                    "layout, edge width by strength, exclusive edges red and dashed).")
+    _add_table_args(p)
+    p.add_argument("--out", required=True, metavar="FILE", help="output figure: .png, .pdf or .svg")
+    p.add_argument("--kind", choices=("auto", "heatmap", "graph"), default="auto",
+                   help="auto: graph when any table is a relation table, else heatmap")
+    p.add_argument("--title", help="figure title")
+    p.add_argument("--layout", choices=("circular", "spring", "kamada_kawai", "shell"), default="circular",
+                   help="graph layout (default circular, FACS order)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the spring layout (default 0)")
+    p.add_argument("--dpi", type=float, default=150, help="resolution (default 150)")
+    p.add_argument("--size", metavar="W,H", help="figure size in inches (default: fitted to the matrix; graph 7,7)")
+    _add_matrix_args(p)
+    _add_graph_args(p)
+    _add_output_args(p)
+    p.set_defaults(func=_cmd_plot)
+
+    p = subparsers.add_parser(
+        "diff", help="which expressions and AUs differ between two tables, and by how much",
+        description="Compile two tables (or read two exported matrices .pt/.npy/.csv/.json) in one mode and "
+                    "report B - A: labels only one side has, then per expression and per AU the cells that "
+                    "differ. Cells only one table gives count as differences (default --fill nan).")
+    p.add_argument("a", metavar="A", help="table path, bundled table name, or exported matrix file")
+    p.add_argument("b", metavar="B", help="table path, bundled table name, or exported matrix file")
+    p.add_argument("--tolerance", type=float, default=1e-9, help="|B - A| above which a cell differs (default 1e-9)")
+    p.add_argument("--top", type=int, default=5, help="cells listed per expression (default 5)")
+    p.add_argument("--plot", metavar="FILE", help="also draw the B - A heatmap (.png .pdf .svg)")
+    p.add_argument("--title", help="plot title")
+    p.add_argument("--dpi", type=float, default=150, help="plot resolution (default 150)")
+    p.add_argument("--exit-code", action="store_true", help="exit with status 1 when the tables differ")
+    _add_matrix_args(p)
+    _add_output_args(p)
+    p.set_defaults(func=_cmd_diff)

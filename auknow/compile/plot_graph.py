@@ -1,0 +1,249 @@
+"""Drawings of compiled knowledge: prior-matrix heatmaps and AU-relation graphs (matplotlib).
+
+Every function takes an optional matplotlib ``ax``; without one it makes its own
+``matplotlib.figure.Figure`` (no pyplot, no global backend switch) and returns it. Heatmaps are
+drawn by :func:`auknow.plots.prior_heatmap`; graphs by networkx's drawing functions.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from ._common import CompileError
+
+FIGURE_FORMATS = ("png", "pdf", "svg")
+LAYOUTS = ("circular", "spring", "kamada_kawai", "shell")
+#: Edge styles per kind: colour, line style, arrows for directed arcs.
+EDGE_STYLE = {
+    "co-occurrence": {"color": "#1f5fa8", "style": "solid"},
+    "exclusive": {"color": "#d62728", "style": "dashed"},
+    "hierarchy": {"color": "#2a9d3f", "style": "solid"},
+}
+
+#: Node colour per FACS face region (the same in every drawing).
+REGION_COLOURS = {
+    "Upper Face": "#bebada",
+    "Lower Face": "#ffffb3",
+    "Lip and Jaw Opening": "#8dd3c7",
+    "Head Position": "#fb8072",
+    "Eye Position": "#80b1d3",
+    "Miscellaneous": "#fdb462",
+    "Gross Behavior": "#b3de69",
+    "Head Movement": "#fccde5",
+    "Eye Movement": "#bc80bd",
+    "Visibility": "#ccebc5",
+}
+
+
+def _new_figure(size: tuple[float, float]):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size)
+
+
+def heatmap_axes(n_rows: int, n_cols: int, ax=None, size: tuple[float, float] | None = None):
+    """``(figure, ax)`` for an expression x AU heatmap: the given ``ax``, or a new Figure sized
+    as :func:`auknow.plots.prior_heatmap` sizes its own (about 0.62 in per AU, 0.55 in per row)."""
+    if ax is not None:
+        return ax.figure, ax
+    size = size or (max(6.0, 0.62 * n_cols + 2.5), max(3.0, 0.55 * n_rows + 1.6))
+    fig = _new_figure(size)
+    return fig, fig.add_subplot(1, 1, 1)
+
+
+def plot_prior(matrix, ax=None, title: str | None = None, value_label: str | None = None,
+               size: tuple[float, float] | None = None, marks: bool = True):
+    """Annotated heatmap of a :class:`~auknow.compile.matrix.PriorMatrix` ``[E, A]``.
+
+    Diverging colours centred at 0 (``RdBu_r``) for signed matrices (any negative value),
+    ``viridis`` otherwise. For a matrix from one estimated table (``significance`` set), cells
+    significantly above the AU's level in the other expressions (q < alpha) are marked ``*`` and
+    cells significantly below ``v``; quantified matrices with CIs show them under the value when
+    there are at most 14 AUs. NaN cells are blank.
+
+    Args:
+        matrix: the prior matrix.
+        ax: a matplotlib Axes to draw into (default: a new Figure).
+        title: default ``"<mode> prior: <tables>"``.
+        value_label: colour-bar label (default: the mode, or the statistic of a quantified table).
+        size: figure size in inches when no ``ax`` is given.
+        marks: draw the significance marks.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    from ..plots import prior_heatmap
+
+    fig, ax = heatmap_axes(len(matrix.expressions), len(matrix.aus), ax, size)
+    sig = matrix.significance if marks else None
+    names = ", ".join(s.get("table", "?") for s in matrix.sources)
+    stats = {s.get("statistic") for s in matrix.sources if s.get("statistic")}
+    if value_label is None:
+        value_label = matrix.mode + (f" ({', '.join(sorted(stats))})" if stats and matrix.mode in
+                                     ("quantified", "signed") else "")
+    signed = matrix.mode == "signed" or bool(np.nanmin(matrix.values, initial=0.0) < 0)
+    prior_heatmap(matrix.values, matrix.expressions, matrix.aus,
+                  significant=None if sig is None else sig == 1, ci=matrix.ci, diverging=signed,
+                  title=title or f"{matrix.mode} prior: {names}", value_label=value_label, ax=ax)
+    if sig is not None:
+        below = sig == -1
+        for t in ax.texts:
+            x, y = t.get_position()
+            i, j = int(round(y)), int(round(x))
+            if 0 <= i < below.shape[0] and 0 <= j < below.shape[1] and below[i, j]:
+                first, _, rest = t.get_text().partition("\n")
+                t.set_text(first + "v" + ("\n" + rest if rest else ""))
+        alpha = next((s["alpha"] for s in matrix.sources if "alpha" in s), None)
+        at = f"q < {alpha:g}" if alpha is not None else "q < alpha"
+        ax.set_xlabel(f"* significantly above, v significantly below the AU's mean over expressions ({at})",
+                      fontsize=8)
+    return fig
+
+
+def _layout(graph, layout: str, seed: int):
+    import networkx as nx
+
+    nodes = list(graph.nodes)
+    if layout == "circular":
+        # clockwise from the top, in node (FACS) order
+        n = max(len(nodes), 1)
+        return {a: np.array([math.sin(2 * math.pi * i / n), math.cos(2 * math.pi * i / n)])
+                for i, a in enumerate(nodes)}
+    simple = nx.Graph()
+    simple.add_nodes_from(nodes)
+    for u, v, d in graph.edges(data=True):
+        if u == v:
+            continue
+        w = abs(float(d.get("weight", 1.0))) if d.get("kind") != "exclusive" else 0.05
+        if simple.has_edge(u, v):
+            simple[u][v]["weight"] += w
+        else:
+            simple.add_edge(u, v, weight=w)
+    if layout == "spring":
+        return nx.spring_layout(simple, weight="weight", seed=seed)
+    if layout == "kamada_kawai":
+        if simple.number_of_nodes() < 2:
+            return nx.circular_layout(nodes)
+        # distances need positive lengths: stronger relations pull closer
+        for _, _, d in simple.edges(data=True):
+            d["length"] = 1.0 / (0.1 + d["weight"])
+        comps = nx.number_connected_components(simple)
+        if comps > 1:
+            return nx.spring_layout(simple, weight="weight", seed=seed)
+        return nx.kamada_kawai_layout(simple, weight="length")
+    regions: dict[str, list] = {}
+    for n, d in graph.nodes(data=True):
+        regions.setdefault(d.get("region", "?"), []).append(n)
+    shells = [regions[r] for r in sorted(regions, key=lambda r: -len(regions[r]))]
+    return nx.shell_layout(nodes, nlist=shells)
+
+
+def plot_graph(graph, ax=None, layout: str = "circular", seed: int = 0, title: str | None = None,
+               kinds=None, width_scale: float = 4.0, size: tuple[float, float] = (7.0, 7.0)):
+    """Drawing of an AU-relation graph (:func:`~auknow.compile.graph.au_graph`).
+
+    Nodes are coloured by face region and labelled with the AU name. Edge width grows with
+    ``|weight|`` (0.6 + ``width_scale`` x ``|w| / max |w|`` within each kind); co-occurrence edges
+    are blue, exclusive edges red and dashed, hierarchy edges green; directed arcs carry arrows
+    and bend slightly so ``i->j`` and ``j->i`` stay apart.
+
+    Args:
+        graph: a networkx (Multi)(Di)Graph with ``kind`` / ``weight`` edge attributes.
+        ax: a matplotlib Axes to draw into (default: a new Figure of ``size`` inches).
+        layout: ``"circular"`` (FACS order, default), ``"spring"`` (seeded, by weight),
+            ``"kamada_kawai"`` or ``"shell"`` (one ring per face region).
+        kinds: edge kinds to draw (default all).
+
+    Returns:
+        The matplotlib Figure.
+
+    Raises:
+        CompileError: an unknown layout.
+    """
+    import networkx as nx
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if layout not in LAYOUTS:
+        raise CompileError(f"layout: '{layout}' is not one of {', '.join(LAYOUTS)}")
+    if ax is None:
+        fig = _new_figure(size)
+        ax = fig.add_subplot(1, 1, 1)
+    else:
+        fig = ax.figure
+    pos = _layout(graph, layout, seed)
+    regions = sorted({d.get("region", "?") for _, d in graph.nodes(data=True)})
+    colour = {r: REGION_COLOURS.get(r, "#d9d9d9") for r in regions}
+    nodes = list(graph.nodes)
+    nx.draw_networkx_nodes(graph, pos, nodelist=nodes, ax=ax, node_size=620, edgecolors="#333333",
+                           node_color=[colour[graph.nodes[n].get("region", "?")] for n in nodes])
+    nx.draw_networkx_labels(graph, pos, labels={n: n for n in nodes}, font_size=7, ax=ax)
+    kinds = tuple(EDGE_STYLE) if kinds is None else tuple(kinds)
+    handles = []
+    for kind in kinds:
+        style = EDGE_STYLE.get(kind)
+        if style is None:
+            raise CompileError(f"kinds: '{kind}' is not one of {', '.join(EDGE_STYLE)}")
+        und, arcs = [], []
+        for u, v, d in graph.edges(data=True):
+            if d.get("kind") != kind or u == v:
+                continue
+            if d.get("directed", graph.is_directed()):
+                arcs.append((u, v, float(d.get("weight", 1.0))))
+            elif not graph.is_directed() or (u, v) < (v, u) or not graph.has_edge(v, u):
+                und.append((u, v, float(d.get("weight", 1.0))))
+        items = und + arcs
+        if not items:
+            continue
+        top = max(abs(w) for *_, w in items) or 1.0
+        if und:
+            h = nx.Graph()
+            h.add_nodes_from(nodes)
+            h.add_edges_from((u, v) for u, v, _ in und)
+            nx.draw_networkx_edges(h, pos, edgelist=[(u, v) for u, v, _ in und], ax=ax, edge_color=style["color"],
+                                   style=style["style"], width=[0.6 + width_scale * abs(w) / top for *_, w in und],
+                                   alpha=0.8)
+        if arcs:
+            h = nx.DiGraph()
+            h.add_nodes_from(nodes)
+            h.add_edges_from((u, v) for u, v, _ in arcs)
+            nx.draw_networkx_edges(h, pos, edgelist=[(u, v) for u, v, _ in arcs], ax=ax, edge_color=style["color"],
+                                   style=style["style"], width=[0.6 + width_scale * abs(w) / top for *_, w in arcs],
+                                   arrows=True, arrowsize=10, node_size=620, connectionstyle="arc3,rad=0.12",
+                                   alpha=0.8)
+        handles.append(Line2D([0], [0], color=style["color"], linestyle="--" if style["style"] == "dashed" else "-",
+                              lw=2, label=kind))
+    handles += [Patch(facecolor=colour[r], edgecolor="#333333", label=r) for r in regions]
+    if handles:
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(4, len(handles)),
+                  fontsize=7, frameon=False)
+    tables = (graph.graph.get("tables", "") or "").replace(";", ", ")
+    ax.set_title(textwrap.fill(title or f"AU relations: {tables or 'graph'}", 60), fontsize=10)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    ax.margins(0.08)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, path: str | os.PathLike, overwrite: bool = False, dpi: float = 150) -> Path:
+    """Save a Figure atomically as PNG, PDF or SVG (by suffix); the PNG is exactly
+    ``figsize x dpi`` pixels. Never replaces a file unless ``overwrite``.
+
+    Raises:
+        CompileError: an unknown suffix or a non-positive dpi. OutputExistsError: the file exists.
+    """
+    from ..atomic import write_atomic
+
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FIGURE_FORMATS:
+        raise CompileError(f"{path}: unknown figure format '{path.suffix}' (expected .png, .pdf or .svg)")
+    if not (math.isfinite(dpi) and dpi > 0):
+        raise CompileError(f"dpi: {dpi} must be > 0")
+    return write_atomic(path, lambda p: fig.savefig(p, format=fmt, dpi=dpi), overwrite=overwrite)
