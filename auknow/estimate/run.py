@@ -40,15 +40,13 @@ def _default_task_map() -> dict[str, str]:
 
 def load_frames(args: argparse.Namespace) -> AUFrames:
     """Read the data named by the command-line options (the bundled CK+ codes by default)."""
-    from .. import readers as rd
-
     kind, paths = args.dataset, list(args.paths)
     if kind is None:
         if paths:
             raise DataError("give --dataset {bp4d,disfa,ckplus,csv,openface,pyfeat} with a PATH")
-        from ..readers.ckplus import bundled_ckplus_path
+        from ..readers.ckplus import bundled_ckplus_path, read_ckplus
 
-        frames = rd.read_ckplus(bundled_ckplus_path())
+        frames = read_ckplus(bundled_ckplus_path())
         frames.source["dataset"] = "ckplus (bundled)"
         frames.source["path"] = "auknow/data/ckplus_facs_emotion.csv"
         return frames
@@ -57,22 +55,34 @@ def load_frames(args: argparse.Namespace) -> AUFrames:
     if kind not in ("openface", "pyfeat") and len(paths) > 1:
         raise DataError(f"--dataset {kind} takes one PATH, got {len(paths)}")
     if kind == "bp4d":
+        from ..readers.bp4d import read_bp4d
+
         task_map = _default_task_map()
         task_map.update(_task_map(args.task_map) or {})
-        return rd.read_bp4d(paths[0], task_map=task_map)
+        return read_bp4d(paths[0], task_map=task_map)
     if kind == "disfa":
-        return rd.read_disfa(paths[0], threshold=2 if args.threshold is None else args.threshold,
+        from ..readers.disfa import read_disfa
+
+        return read_disfa(paths[0], threshold=2 if args.threshold is None else args.threshold,
                              expressions=args.expressions)
     if kind == "ckplus":
-        return rd.read_ckplus(paths[0])
+        from ..readers.ckplus import read_ckplus
+
+        return read_ckplus(paths[0])
     if kind == "csv":
-        return rd.read_tidy_csv(paths[0], subject_col=args.subject_col, expression_col=args.expression_col,
+        from ..readers.tidy import read_tidy_csv
+
+        return read_tidy_csv(paths[0], subject_col=args.subject_col, expression_col=args.expression_col,
                                 sequence_col=args.sequence_col, frame_col=args.frame_col, facs_col=args.facs_col,
                                 threshold=args.threshold)
     if kind == "openface":
-        return rd.read_openface(paths, use=args.use, threshold=1.0 if args.threshold is None else args.threshold,
+        from ..readers.detectors import read_openface
+
+        return read_openface(paths, use=args.use, threshold=1.0 if args.threshold is None else args.threshold,
                                 expression=args.expression, expressions_file=args.expressions)
-    return rd.read_pyfeat(paths, threshold=0.5 if args.threshold is None else args.threshold,
+    from ..readers.detectors import read_pyfeat
+
+    return read_pyfeat(paths, threshold=0.5 if args.threshold is None else args.threshold,
                           expression=args.expression, expressions_file=args.expressions,
                           emotion_threshold=args.emotion_threshold)
 
