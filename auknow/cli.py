@@ -23,6 +23,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     n_files, problems = validate_paths(args.paths)
     for p in problems:
         print(p)
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"auknow: error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
     bad_files = len({p.file for p in problems})
     summary = f"{n_files} table(s) checked, {len(problems)} problem(s) in {bad_files} file(s)"
     print(summary if problems else f"{n_files} table(s) valid", file=sys.stderr)
@@ -109,7 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 problems found by validate, 2 bad input)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error argparse already printed
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.func(args) or 0)
     except AuknowError as exc:

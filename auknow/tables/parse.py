@@ -22,6 +22,7 @@ from .model import (PROVENANCE_KINDS, RELATION_KINDS, SCHEMA_VERSION, TABLE_KIND
 from .yamlio import LineMap, PathKey, format_path
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+_SNAKE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _COMMON_KEYS = {"schema_version", "kind", "name", "title", "provenance"}
 _KEYS = {
     "prototype": _COMMON_KEYS | {"expressions", "extra_expressions"},
@@ -96,7 +97,7 @@ def parse_table(data: Any, lines: LineMap, file: str) -> tuple[Table | None, lis
     version = data.get("schema_version")
     if version is None:
         ctx.err((), "missing key 'schema_version' (expected schema_version: 1)")
-    elif version != SCHEMA_VERSION:
+    elif version != SCHEMA_VERSION or isinstance(version, bool):
         ctx.err(("schema_version",), f"schema_version {version!r} is not supported (expected {SCHEMA_VERSION})")
         return None, ctx.problems
     kind = data.get("kind")
@@ -123,8 +124,8 @@ def parse_table(data: Any, lines: LineMap, file: str) -> tuple[Table | None, lis
 def _extra_expressions(ctx: _Ctx, value: Any) -> list[str]:
     if value in (None, []):
         return []
-    if not isinstance(value, list) or not all(isinstance(v, str) and _NAME.match(v) for v in value):
-        ctx.err(("extra_expressions",), "expected a list of snake_case expression names")
+    if not isinstance(value, list) or not all(isinstance(v, str) and _SNAKE.match(v) for v in value):
+        ctx.err(("extra_expressions",), "expected a list of snake_case expression names (a-z, 0-9, _)")
         return []
     return list(value)
 
@@ -200,6 +201,9 @@ def _codes(ctx: _Ctx, value: Any, path: PathKey) -> tuple[FacsItem, ...]:
 
 def _prototype(ctx: _Ctx, data: dict, name, title, provenance, extra) -> PrototypeTable | None:
     path = ("expressions",)
+    if "expressions" not in data:
+        ctx.err((), "missing key 'expressions' (expression names to AU configurations)")
+        return None
     block = ctx.mapping(data.get("expressions"), path, "expressions to configurations")
     if block is None:
         return None
@@ -279,7 +283,8 @@ def _uncertainty(ctx: _Ctx, block: dict, path: PathKey, rng: tuple[float, float]
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in ci) and ci[0] <= ci[1]):
             ctx.err(path + ("ci",), f"expected a confidence interval [low, high] with low <= high, got {ci!r}")
         elif rng is not None and not (rng[0] <= ci[0] and ci[1] <= rng[1]):
-            ctx.err(path + ("ci",), f"confidence interval {ci} lies outside the declared range {list(rng)}")
+            ctx.err(path + ("ci",), f"confidence interval {ci} lies outside the declared range "
+                                   f"[{rng[0]:g}, {rng[1]:g}]")
         else:
             out["ci"] = (float(ci[0]), float(ci[1]))
     if "n" in block:
@@ -314,6 +319,9 @@ def _quantified(ctx: _Ctx, data: dict, name, title, provenance, extra) -> Quanti
         if s is not None and s <= 0:
             ctx.err(("scale",), f"scale must be positive, got {s:g}")
     path = ("weights",)
+    if "weights" not in data:
+        ctx.err((), "missing key 'weights' (expression names to AU weights)")
+        return None
     block = ctx.mapping(data.get("weights"), path, "expressions to AU weights")
     if block is None:
         return None
@@ -371,7 +379,8 @@ def _relation(ctx: _Ctx, data: dict, name, title, provenance, extra) -> Relation
         ctx.err(path if "relations" in data else (), "expected a non-empty list of relations under 'relations'")
         return None
     out: list[Relation] = []
-    seen: dict[tuple, int] = {}
+    seen_pairs: dict[tuple, int] = {}  # (frozenset pair, kind) of undirected relations
+    seen_arcs: dict[tuple, int] = {}  # (au_i, au_j, kind) of directed relations
     for i, item in enumerate(items):
         rpath = path + (i,)
         block = ctx.mapping(item, rpath, "relation fields (au_i, au_j, kind, strength)")
@@ -394,17 +403,27 @@ def _relation(ctx: _Ctx, data: dict, name, title, provenance, extra) -> Relation
         directed = block.get("directed", kind == "hierarchy")
         if not isinstance(directed, bool):
             ctx.err(rpath + ("directed",), f"expected true or false, got {_type(directed)}")
+        elif kind == "hierarchy" and not directed:
+            ctx.err(rpath + ("directed",), "a hierarchy relation (au_i implies au_j) is directed; "
+                                           "remove 'directed: false'")
         unc = _uncertainty(ctx, block, rpath, rng)
         if len(aus) != 2 or kind not in RELATION_KINDS or strength is None:
             continue
         if aus[0] == aus[1]:
             ctx.err(rpath + ("au_j",), f"a relation needs two different AUs, got {aus[0]} twice")
             continue
-        key = (aus[0], aus[1], kind) if directed else (*sorted(aus), kind)
-        if key in seen:
-            ctx.err(rpath, f"relation {aus[0]}-{aus[1]} ({kind}) listed twice (first as relations[{seen[key]}])")
+        pair = (frozenset(aus), kind)
+        if directed:
+            first = seen_arcs.get((aus[0], aus[1], kind), seen_pairs.get(pair))
+        else:
+            first = seen_pairs.get(pair, seen_arcs.get((aus[0], aus[1], kind), seen_arcs.get((aus[1], aus[0], kind))))
+        if first is not None:
+            ctx.err(rpath, f"relation {aus[0]}-{aus[1]} ({kind}) listed twice (first as relations[{first}])")
             continue
-        seen[key] = i
+        if directed:
+            seen_arcs[(aus[0], aus[1], kind)] = i
+        else:
+            seen_pairs[pair] = i
         out.append(Relation(au_i=aus[0], au_j=aus[1], kind=kind, strength=strength,
                             directed=bool(directed), **unc))
     return RelationTable(name=name, title=title, provenance=provenance, relations=out, statistic=statistic)
@@ -447,6 +466,8 @@ def _dataset(ctx: _Ctx, data: dict, name, title, provenance, extra) -> DatasetDe
             if block is None:
                 continue
             ctx.keys(block, tpath, {"expression", "description"}, required={"expression"})
+            if "description" in block and block["description"] is not None:
+                ctx.string(block["description"], tpath + ("description",), "text for description")
             try:
                 expr = canonical_expression(str(block.get("expression")), extra)
             except AuknowError as exc:

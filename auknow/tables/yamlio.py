@@ -7,11 +7,30 @@ mapping repeats (PyYAML would silently keep the last one).
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from ..errors import Problem
 
 PathKey = tuple  # ("expressions", "surprise", 0, "required")
+
+
+class TableLoader(yaml.SafeLoader):
+    """SafeLoader whose integers are decimal only.
+
+    YAML 1.1 reads ``012`` as the octal number 10 (and ``1:30`` as sexagesimal 90), which would
+    silently turn a zero-padded AU such as ``012`` into AU10; here such scalars stay strings and
+    are parsed as AU codes.
+    """
+
+
+TableLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:int"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+TableLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+                                  list("-+0123456789"))
 
 
 def format_path(path: PathKey) -> str:
@@ -41,14 +60,15 @@ class LineMap:
 def _walk(node: yaml.Node, path: PathKey, lines: LineMap, problems: list[Problem], file: str) -> None:
     lines.lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
+        seen: dict[tuple[str, str], int] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             line = key_node.start_mark.line + 1
-            if key in seen:
-                problems.append(Problem(f"key '{key}' appears twice (first on line {seen[key]})",
+            ident = (key_node.tag, key)  # 1: and '1': are different keys
+            if ident in seen:
+                problems.append(Problem(f"key '{key}' appears twice (first on line {seen[ident]})",
                                         file=file, line=line, path=format_path(path + (key,))))
-            seen[key] = line
+            seen[ident] = line
             # Keys are recorded as their string form; parsers look them up the same way.
             _walk(value_node, path + (key,), lines, problems, file)
             lines.lines[path + (key,)] = line
@@ -66,7 +86,7 @@ def load_with_lines(text: str, file: str) -> tuple[object, LineMap, list[Problem
     lines = LineMap()
     problems: list[Problem] = []
     try:
-        loader = yaml.SafeLoader(text)
+        loader = TableLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:

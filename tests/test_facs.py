@@ -1,0 +1,326 @@
+"""FACS codes: parsing coder spellings, canonical form, rejection of malformed codes, AU names, AU sets.
+
+Property tests generate random lists of valid FACS items (numbers of the FACS 2002 list, optional
+laterality, optional intensity including two-letter ranges), write them the way coders do
+(separators ``+``, ``,``, spaces; optional ``AU`` prefix; zero padding; lower case; any order) and
+check that parsing recovers exactly the same items and that the canonical form is a fixed point.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from auknow import facs
+from auknow.errors import FacsCodeError
+from auknow.facs import (AU_SETS, INTENSITY_LETTERS, LATERALITY, FacsItem, au_number, au_set, canonical_au,
+                         canonical_facs, format_facs, parse_au_column, parse_facs, parse_token)
+
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: fewer examples for the rejection tests (each draws a whole valid string too)
+FEW = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+NUMBERS = sorted(facs.codes())
+NOT_NUMBERS = sorted(set(range(0, 130)) - set(NUMBERS))
+INTENSITIES = list(INTENSITY_LETTERS) + [a + b for a, b in zip(INTENSITY_LETTERS, INTENSITY_LETTERS[1:])]
+BAD_INTENSITIES = (
+    ["F", "G", "Z", "X", "AA", "CC", "ABC", "ABCD"]
+    + [a + b for a in INTENSITY_LETTERS for b in INTENSITY_LETTERS if ord(b) - ord(a) >= 2]  # AC, BE, ...
+    + [a + b for a in INTENSITY_LETTERS for b in INTENSITY_LETTERS if ord(b) < ord(a)]  # DC, EA, ...
+    + ["AF", "EF", "FG"]
+)
+BAD_LATERALITY = sorted(set(string.ascii_uppercase) - set(LATERALITY))
+
+
+# --- strategies ---------------------------------------------------------------------------------
+
+@st.composite
+def facs_items(draw, min_size=0, max_size=8) -> list[FacsItem]:
+    """A valid list of FACS items: distinct numbers, except that a number may appear once per side
+    (L12 + R12)."""
+    numbers = draw(st.lists(st.sampled_from(NUMBERS), min_size=min_size, max_size=max_size, unique=True))
+    items = []
+    for n in numbers:
+        intensity = st.none() | st.sampled_from(INTENSITIES)
+        if draw(st.integers(0, 9)) == 0:  # both sides coded separately
+            items += [FacsItem(n, "L", draw(intensity)), FacsItem(n, "R", draw(intensity))]
+        else:
+            items.append(FacsItem(n, draw(st.none() | st.sampled_from(sorted(LATERALITY))), draw(intensity)))
+    return items
+
+
+@st.composite
+def coder_token(draw, item: FacsItem) -> str:
+    """One item written in a random coder style."""
+    number = str(item.number).zfill(draw(st.integers(1, 3)))  # zero padding: 1, 01, 001
+    lat = item.laterality or ""
+    prefix = draw(st.sampled_from(["", "", "AU", "au", "Au", "AD", "SC"]))
+    if draw(st.booleans()):
+        token = f"{prefix}{lat}{number}"  # AUL12
+    else:
+        token = f"{lat}{prefix}{number}"  # LAU12
+    token += item.intensity or ""
+    case = draw(st.sampled_from(["keep", "lower", "upper"]))
+    return token.lower() if case == "lower" else token.upper() if case == "upper" else token
+
+
+@st.composite
+def coder_string(draw, min_size=0, max_size=8) -> tuple[list[FacsItem], str]:
+    """``(items, text)``: valid items and one way a coder might have written them."""
+    items = draw(facs_items(min_size=min_size, max_size=max_size))
+    order = draw(st.permutations(items)) if items else []
+    tokens = [draw(coder_token(i)) for i in order]
+    text = ""
+    for k, tok in enumerate(tokens):
+        if k:
+            text += draw(st.sampled_from(["+", ",", " ", " + ", ", ", "  ", "\t", "+ ", " ,"]))
+        text += tok
+    pad = st.sampled_from(["", " ", "  ", "\n"])
+    return items, draw(pad) + text + draw(pad)
+
+
+def _multiset(items) -> Counter:
+    return Counter((i.number, i.laterality, i.intensity) for i in items)
+
+
+# --- parsing valid code strings -----------------------------------------------------------------
+
+@SETTINGS
+@given(coder_string())
+def test_parse_preserves_items_and_canonical_form_is_a_fixed_point(case):
+    items, text = case
+    parsed = parse_facs(text)
+    assert _multiset(parsed) == _multiset(items)
+    canonical = format_facs(parsed)
+    assert canonical == canonical_facs(text)
+    assert canonical_facs(canonical) == canonical  # idempotent
+    assert parse_facs(canonical) == parsed
+    # canonical spelling: '+'-joined, no prefix, no padding, no spaces, upper case, sorted by number
+    assert re.fullmatch(r"(?:[LRUTB]?\d+(?:[A-E]{1,2})?(?:\+|$))*", canonical), canonical
+    assert [i.number for i in parsed] == sorted(i.number for i in parsed)
+    assert all(not tok.startswith("0") or tok == "0" for tok in re.findall(r"\d+", canonical))
+
+
+@SETTINGS
+@given(facs_items())
+def test_format_of_items_parses_back_to_the_same_items(items):
+    text = format_facs(items)
+    assert _multiset(parse_facs(text)) == _multiset(items)
+    assert format_facs(parse_facs(text)) == text
+
+
+@FEW
+@given(coder_string(min_size=1))
+def test_token_list_and_string_give_the_same_result(case):
+    items, text = case
+    tokens = [t for t in re.split(r"[+,\s]+", text.strip()) if t]
+    assert parse_facs(tokens) == parse_facs(text)
+
+
+@pytest.mark.parametrize("text, canonical", [
+    ("1+2+5B+26", "1+2+5B+26"),
+    ("26+5b+2+1", "1+2+5B+26"),
+    ("AU01 + AU02", "1+2"),
+    ("au1, au2,au4", "1+2+4"),
+    ("L12A, R14", "L12A+R14"),
+    ("12CD", "12CD"),
+    ("R12+L12", "L12+R12"),
+    ("U20", "U20"),
+    ("T22+B28", "T22+B28"),
+    ("AD19", "19"),
+    ("006 012", "6+12"),
+    ("", ""),
+    ("   ", ""),
+])
+def test_known_spellings(text, canonical):
+    assert canonical_facs(text) == canonical
+
+
+def test_integer_and_item_details():
+    assert parse_facs(12) == (FacsItem(12),)
+    item = parse_token("L12CD")
+    assert (item.number, item.laterality, item.intensity) == (12, "L", "CD")
+    assert item.name == "AU12" and str(item) == "L12CD"
+    assert item.intensity_scores() == (3, 4)
+    assert FacsItem(19).name == "AD19"
+    assert parse_token("5b").intensity_scores() == (2,)
+    assert FacsItem(1).intensity_scores() == ()
+
+
+# --- rejecting malformed codes ------------------------------------------------------------------
+
+def _rejects(text: str, token: str) -> FacsCodeError:
+    with pytest.raises(FacsCodeError) as info:
+        parse_facs(text)
+    assert token in str(info.value), (token, str(info.value))
+    return info.value
+
+
+@FEW
+@given(coder_string(max_size=4), st.sampled_from(NOT_NUMBERS), st.data())
+def test_unknown_numbers_are_rejected_naming_the_token(case, number, data):
+    _, text = case
+    bad = data.draw(st.sampled_from([str(number), f"AU{number:02d}", f"{number}B", f"L{number}"]))
+    err = _rejects(f"{text}+{bad}" if text.strip() else bad, bad)
+    assert str(number) in str(err) and "unknown FACS code" in str(err)
+    assert err.token == bad
+
+
+@FEW
+@given(coder_string(max_size=4), st.sampled_from(NUMBERS), st.sampled_from(BAD_INTENSITIES), st.booleans())
+def test_bad_intensities_are_rejected_naming_the_token(case, number, letters, lower):
+    _, text = case
+    bad = f"{number}{letters.lower() if lower else letters}"
+    err = _rejects(f"{bad}, {text}" if text.strip() else bad, bad)
+    assert "malformed intensity" in str(err)
+    assert err.token == bad
+
+
+@FEW
+@given(coder_string(max_size=4), st.sampled_from(NUMBERS), st.sampled_from(BAD_LATERALITY))
+def test_bad_laterality_is_rejected_naming_the_token(case, number, letter):
+    _, text = case
+    bad = f"{letter}{number}"
+    err = _rejects(f"{text} {bad}" if text.strip() else bad, bad)
+    assert "malformed laterality" in str(err) or "malformed FACS code" in str(err)
+
+
+@FEW
+@given(coder_string(min_size=1, max_size=5), st.data())
+def test_duplicates_are_rejected_naming_the_code(case, data):
+    items, text = case
+    item = data.draw(st.sampled_from(items))
+    # the same number again: bilateral, same side, or a different intensity - all duplicates,
+    # except the one allowed pattern (once per side, L + R), which is excluded here
+    lat = data.draw(st.sampled_from([None, item.laterality]))
+    dup = f"{lat or ''}{item.number}{data.draw(st.sampled_from(['', 'A', 'CD']))}"
+    with pytest.raises(FacsCodeError) as info:
+        parse_facs(f"{text}+{dup}")
+    assert "listed twice" in str(info.value)
+    assert str(item.number) in str(info.value)
+
+
+@pytest.mark.parametrize("text, token, fragment", [
+    ("1+2+99", "99", "unknown FACS code 99"),
+    ("1+AU3", "AU3", "unknown FACS code 3"),
+    ("1+2+5F", "5F", "malformed intensity 'F'"),
+    ("12Z", "12Z", "malformed intensity 'Z'"),
+    ("12AC", "12AC", "malformed intensity 'AC'"),
+    ("12DC", "12DC", "malformed intensity 'DC'"),
+    ("12ABC", "12ABC", "malformed intensity 'ABC'"),
+    ("X12", "X12", "malformed laterality 'X'"),
+    ("1+2+Q4", "Q4", "malformed laterality 'Q'"),
+    ("1+2+1", "1", "code 1 listed twice"),
+    ("L12+L12", "L12", "code 12 listed twice"),
+    ("12+L12", "L12", "code 12 listed twice"),
+    ("1+foo", "foo", "malformed FACS code 'foo'"),
+    ("1+AU", "AU", "malformed FACS code 'AU'"),
+    ("1+-2", "-2", "malformed FACS code '-2'"),
+])
+def test_malformed_examples(text, token, fragment):
+    err = _rejects(text, token)
+    assert fragment in str(err)
+    assert err.text == text
+
+
+def test_non_strings_rejected():
+    with pytest.raises(FacsCodeError):
+        parse_facs(True)
+    with pytest.raises(FacsCodeError):
+        parse_facs(3)
+
+
+# --- AU names as tools spell them ---------------------------------------------------------------
+
+@pytest.mark.parametrize("text, number", [
+    ("AU1", 1), ("AU01", 1), ("au_1", 1), ("1", 1), (1, 1), ("AU12_c", 12), (" AU12_r", 12),
+    ("AU12_r ", 12), ("AU001", 1), ("au 4", 4), ("AU45_intensity", 45), ("AD19", 19), ("AU0", 0),
+])
+def test_au_number_accepts_tool_spellings(text, number):
+    assert au_number(text) == number
+
+
+@pytest.mark.parametrize("text, name", [
+    ("AU1", "AU01"), ("au_1", "AU01"), (12, "AU12"), ("AU12_c", "AU12"), (" AU12_r", "AU12"),
+    (19, "AD19"), ("AU19", "AD19"), ("53", "AD53"),
+])
+def test_canonical_au(text, name):
+    assert canonical_au(text) == name
+
+
+@pytest.mark.parametrize("text", ["AU02L", "AU12R", "AU3", "AU99", "12B", "L12", "smile", "", "AU", True, 99])
+def test_au_number_rejects(text):
+    with pytest.raises(FacsCodeError):
+        au_number(text)
+
+
+def test_au_number_names_the_text_in_its_message():
+    with pytest.raises(FacsCodeError, match="AU02L"):
+        au_number("AU02L")
+    with pytest.raises(FacsCodeError, match="smile"):
+        au_number("smile")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("AU02L", (2, "L", None)), ("AU12R", (12, "R", None)), ("AU12_r", (12, None, "r")),
+    (" AU12_c", (12, None, "c")), ("au_1", (1, None, None)), ("AU12L_r", (12, "L", "r")),
+])
+def test_parse_au_column(text, expected):
+    assert parse_au_column(text) == expected
+
+
+@SETTINGS
+@given(st.sampled_from(NUMBERS), st.integers(0, 2), st.sampled_from(["AU", "au", "au_", "AU_", "", "au "]),
+       st.sampled_from(["", "_c", "_r", "_C"]), st.sampled_from(["", " "]))
+def test_au_number_round_trip(number, pad, prefix, suffix, space):
+    text = f"{space}{prefix}{str(number).zfill(pad + 1)}{suffix}"
+    assert au_number(text) == number
+    name = canonical_au(text)
+    assert re.fullmatch(r"(AU|AD|SC)\d{2}", name)
+    assert canonical_au(name) == name and au_number(name) == number
+
+
+# --- exclusive pairs and AU sets ----------------------------------------------------------------
+
+def test_exclusive_pairs():
+    pairs = facs.exclusive_pairs()
+    for a, b in [(24, 25), (5, 43), (26, 27)]:
+        assert frozenset((a, b)) in pairs
+        assert facs.are_exclusive(a, b) and facs.are_exclusive(b, a)
+    assert not facs.are_exclusive(6, 12) and not facs.are_exclusive(1, 2)
+    for pair in pairs:
+        assert len(pair) == 2 and pair <= set(NUMBERS)
+        a, b = sorted(pair)
+        assert facs.are_exclusive(a, b) == facs.are_exclusive(b, a) is True
+
+
+@pytest.mark.parametrize("name, size", [
+    ("bp4d", 12), ("disfa", 12), ("disfa8", 8), ("openface_c", 18), ("openface_r", 17), ("pyfeat", 20),
+])
+def test_au_set_sizes(name, size):
+    names = au_set(name)
+    assert len(names) == len(set(names)) == size
+    assert all(canonical_au(n) == n for n in names)
+    assert au_set(name.upper()) == names
+
+
+def test_au_set_relations():
+    assert set(au_set("disfa8")) < set(au_set("disfa"))
+    assert set(au_set("openface_r")) == set(au_set("openface_c")) - {"AU28"}
+    for name, numbers in AU_SETS.items():
+        assert all(n in facs.codes() for n in numbers), name
+    with pytest.raises(KeyError, match="bp4d"):
+        au_set("nope")
+
+
+def test_code_list():
+    assert len(facs.codes()) == 73
+    assert facs.code(12).description.lower() == "lip corner puller"
+    assert facs.au_name(12) == "AU12" and facs.au_name(19) == "AD19"
+    with pytest.raises(FacsCodeError, match="3"):
+        facs.code(3)
