@@ -95,13 +95,21 @@ class Counts:
     def subject_expression_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """``(N, K)``, each [S, E, A]: units with the AU coded / present per subject and expression."""
         S, E, A = len(self.subjects), len(self.expressions), len(self.aus)
-        N = np.zeros((S, E, A))
-        K = np.zeros((S, E, A))
         labelled = self.seq_expression >= 0
-        idx = (self.seq_subject[labelled], self.seq_expression[labelled])
-        np.add.at(N, idx, self.seq_n[labelled])
-        np.add.at(K, idx, self.seq_k[labelled])
+        cell = self.seq_subject[labelled] * E + self.seq_expression[labelled]
+        N = _scatter_rows(cell, self.seq_n[labelled], S * E).reshape(S, E, A)
+        K = _scatter_rows(cell, self.seq_k[labelled], S * E).reshape(S, E, A)
         return N, K
+
+
+def _scatter_rows(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """``out[k] = sum of values[i] over rows i with index[i] == k``: ``[N, A] -> [n, A]``.
+
+    ``np.bincount`` on the flattened (row group, column) index: ~10x faster than ``np.add.at``.
+    """
+    A = values.shape[1]
+    flat = (index[:, None] * A + np.arange(A)).ravel()
+    return np.bincount(flat, weights=values.ravel().astype(np.float64), minlength=n * A).reshape(n, A)
 
 
 def _codes(values: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
@@ -149,10 +157,8 @@ def count_units(frames: AUFrames, unit: str = "frame", min_fraction: float = 0.5
                             "give each labelled episode its own sequence id", file=frames.source.get("path"))
     else:
         expressions, seq_expr = (), np.full(Q, -1, dtype=np.int64)
-    frames_coded = np.zeros((Q, A))
-    frames_present = np.zeros((Q, A))
-    np.add.at(frames_coded, seq_of_row, coded)
-    np.add.at(frames_present, seq_of_row, present)
+    frames_coded = _scatter_rows(seq_of_row, coded, Q)
+    frames_present = _scatter_rows(seq_of_row, present, Q)
     if unit == "frame":
         seq_n, seq_k = frames_coded, frames_present
         unit_coded, unit_present, unit_subject = coded, present, subj_of_row
@@ -169,14 +175,16 @@ def count_units(frames: AUFrames, unit: str = "frame", min_fraction: float = 0.5
 
 
 def _pair_counts(coded: np.ndarray, present: np.ndarray, subject: np.ndarray, S: int) -> np.ndarray:
+    """Per subject, the Gram matrix of [coded | present] rows gives all four pair counts at once."""
     A = coded.shape[1]
-    out = np.zeros((S, 4, A, A))
     order = np.argsort(subject, kind="stable")
     bounds = np.searchsorted(subject[order], np.arange(S + 1))
-    M, X = coded[order].astype(float), present[order].astype(float)
+    both = np.concatenate([coded, present], axis=1)[order].astype(np.float64)  # [N, 2A]
+    out = np.zeros((S, 4, A, A))
     for s in range(S):
-        m, x = M[bounds[s]:bounds[s + 1]], X[bounds[s]:bounds[s + 1]]
-        out[s] = (m.T @ m, x.T @ m, m.T @ x, x.T @ x)
+        rows = both[bounds[s]:bounds[s + 1]]
+        g = rows.T @ rows  # [2A, 2A]: coded x coded, present x coded, coded x present, present x present
+        out[s] = (g[:A, :A], g[A:, :A], g[:A, A:], g[A:, A:])
     return out
 
 
@@ -345,12 +353,22 @@ def permutation_pvalues(counts: Counts, permutations: np.ndarray,
 
 
 def bh_qvalues(pvalues: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg q-values over the finite entries of ``pvalues`` (NaN stays NaN)."""
-    from scipy.stats import false_discovery_control
+    """Benjamini-Hochberg (1995) q-values over the finite entries of ``pvalues`` (NaN stays NaN).
 
+    q_(i) = min over j >= i of p_(j) m / j, capped at 1 (the step-up adjusted p-values; equal to
+    ``scipy.stats.false_discovery_control(p, method="bh")``, which the tests check). Written in
+    numpy because importing scipy.stats alone takes longer than the whole statistics budget.
+    """
     p = np.asarray(pvalues, dtype=np.float64)
     q = np.full_like(p, np.nan)
     ok = ~np.isnan(p)
-    if ok.any():
-        q[ok] = false_discovery_control(p[ok], method="bh")
+    finite = p[ok]
+    m = finite.size
+    if m:
+        order = np.argsort(finite, kind="stable")
+        stepped = finite[order] * m / np.arange(1, m + 1)
+        adjusted = np.minimum(np.minimum.accumulate(stepped[::-1])[::-1], 1.0)
+        out = np.empty(m)
+        out[order] = adjusted
+        q[ok] = out
     return q
