@@ -1,0 +1,264 @@
+"""BP4D-Spontaneous reader: ``AUCoding/AU_OCC/{subject}_{task}.csv`` (+ optional ``AU_INT``).
+
+Source: Zhang, Yin, Cohn, Canavan, Reale, Horowitz, Liu & Girard (2014), "BP4D-Spontaneous: a
+high-resolution spontaneous 3D dynamic facial expression database", Image and Vision Computing
+32(10), 692-706, doi:10.1016/j.imavis.2014.06.002. 41 subjects x 8 emotion-eliciting tasks = 328
+sequences, 146,847 AU-coded frames.
+
+Layout of the AU labels:
+
+* ``AUCoding/AU_OCC/F001_T1.csv``: a header row of column numbers ``0,1,2,4,...`` (column ``0``
+  is the frame number, column ``n`` is AU n), then one row per coded frame with 0 (absent),
+  1 (present) or 9 (not coded).
+* ``AUCoding/AU_INT/AU06/F001_T1_AU06.csv``: ``frame,intensity`` lines, intensity 0-5 or 9
+  (unknown), for the AUs coded for intensity (6, 10, 12, 14, 17).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ..errors import AuknowError, DataError
+from ..facs import au_name, au_number, codes
+from .frames import MISSING, AUFrames
+from .tidy import _check_duplicate_frames, _ExpressionCache, _existing, _line_of_row, _numeric_rows, _read_text
+
+#: What each BP4D task elicits (Zhang et al. 2014, Table 1): task code -> canonical expression.
+BP4D_TASKS: dict[str, str] = {
+    "T1": "happiness",
+    "T2": "sadness",
+    "T3": "surprise",
+    "T4": "embarrassment",
+    "T5": "fear",
+    "T6": "pain",
+    "T7": "anger",
+    "T8": "disgust",
+}
+
+BP4D_REFERENCE = ("Zhang et al. (2014), BP4D-Spontaneous, Image and Vision Computing 32(10), "
+                  "doi:10.1016/j.imavis.2014.06.002")
+
+_OCC_NAME = re.compile(r"^(?P<subject>[A-Za-z0-9]+)_(?P<task>[A-Za-z0-9]+)\.csv$", re.IGNORECASE)
+_INT_NAME = re.compile(r"^(?P<subject>[A-Za-z0-9]+)_(?P<task>[A-Za-z0-9]+)_AU(?P<au>\d+)\.csv$", re.IGNORECASE)
+
+
+def _occ_folder(root: Path) -> Path:
+    """The ``AU_OCC`` folder of a BP4D root, ``AUCoding`` folder or ``AU_OCC`` folder."""
+    for cand in (root / "AUCoding" / "AU_OCC", root / "AU_OCC", root):
+        if cand.is_dir() and any(_OCC_NAME.match(p.name) for p in cand.glob("*.csv")):
+            return cand
+    raise DataError("no BP4D label files found (expected AUCoding/AU_OCC/F001_T1.csv, ...: give the BP4D folder, "
+                    "its AUCoding folder or the AU_OCC folder)", file=str(root))
+
+
+def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: Sequence[str | int] | None = None,
+              intensity: bool = False) -> AUFrames:
+    """Read BP4D-Spontaneous AU occurrence (and optionally intensity) labels.
+
+    Args:
+        root: the BP4D folder (containing ``AUCoding/``), the ``AUCoding`` folder, or the
+            ``AU_OCC`` folder itself.
+        task_map: task code -> expression (any alias, e.g. ``{"T1": "happy"}``); default
+            :data:`BP4D_TASKS` (the elicited emotions of Zhang et al. 2014). Every task found in
+            the file names must be in it.
+        aus: keep only these AUs (any spelling: ``AU1``, ``1``, ``AU01``), in FACS-number order;
+            each must be coded somewhere. ``None`` keeps every AU column coded anywhere.
+        intensity: also read ``AUCoding/AU_INT/AU{nn}/{subject}_{task}_AU{nn}.csv`` (0-5,
+            9 = unknown -> NaN). Intensities are matched to the occurrence rows by frame number;
+            AUs or frames without an intensity file stay NaN.
+
+    Returns:
+        :class:`AUFrames` with one row per coded frame: ``occurrence [N, A]`` int8 (1 / 0 /
+        :data:`MISSING` for BP4D's 9; AU columns never coded anywhere are dropped),
+        ``subject`` (``F001``), ``sequence`` ``{subject}_{task}`` (``F001_T1``), ``frame`` (the
+        file's frame numbers), ``expression`` from ``task_map``, ``intensity [N, A]`` float32 or
+        ``None``. ``source`` records dataset, path, task map, files read, the AU columns dropped.
+
+    Raises:
+        DataError: missing folder, no label files, a ragged row, a non-numeric cell, a value
+            other than 0/1/9, an unknown AU column, duplicate frames, a file with no frames, a
+            task not in ``task_map``, an intensity outside 0-5 (9 allowed); each names the file
+            and, where it applies, the line.
+
+    Source: Zhang et al. (2014), doi:10.1016/j.imavis.2014.06.002.
+    """
+    root_p = _existing(root, "the BP4D folder, its AUCoding folder or AU_OCC folder")
+    if not root_p.is_dir():
+        raise DataError("expected a folder (BP4D, AUCoding or AU_OCC), found a file", file=str(root_p))
+    occ_dir = _occ_folder(root_p)
+    canon = _ExpressionCache()
+    tmap_raw = dict(BP4D_TASKS if task_map is None else task_map)
+    tmap = {str(k).strip().upper(): canon(str(v), None, None, f"task_map {k}") for k, v in tmap_raw.items()}
+
+    files = sorted((p for p in occ_dir.glob("*.csv") if _OCC_NAME.match(p.name)), key=lambda p: p.name)
+    ignored = sorted(p.name for p in occ_dir.iterdir() if p.is_file() and not _OCC_NAME.match(p.name))
+
+    per_file = []  # (subject, task, frames[int64], {au_number: column int8})
+    all_numbers: set[int] = set()
+    known = codes()
+    for path in files:
+        m = _OCC_NAME.match(path.name)
+        subject, task = m["subject"], m["task"].upper()
+        file = str(path)
+        if task not in tmap:
+            raise DataError(f"task {task} is not in the task map ({', '.join(sorted(tmap))}); give task_map "
+                            f"(e.g. --task-map {task}=EXPRESSION)", file=file)
+        text = _read_text(path)
+        first_nl = text.find("\n")
+        head = (text if first_nl < 0 else text[:first_nl]).strip()
+        names = [c.strip() for c in head.split(",")]
+        if not head or not all(c.isdigit() for c in names):
+            raise DataError(f"expected a header row of column numbers (0,1,2,4,...), got '{head[:60]}'",
+                            file=file, line=1)
+        numbers = [int(c) for c in names]
+        if numbers[0] != 0:
+            raise DataError("the first column must be 0 (the frame number)", file=file, line=1)
+        if len(set(numbers)) != len(numbers):
+            dup = next(x for x in numbers if numbers.count(x) > 1)
+            raise DataError(f"column {dup} appears twice in the header", file=file, line=1)
+        block = _numeric_rows(text, file, 1, names, dtype=np.int64)
+        if block.shape[0] == 0:
+            raise DataError(f"no frames (the file has a header only; subject {subject} has no frames in "
+                            f"task {task})", file=file)
+        frames = block[:, 0]
+        bad_f = frames < 0
+        if bad_f.any():
+            k = int(np.argmax(bad_f))
+            raise DataError(f"frame number {frames[k]} is negative", file=file, line=_line_of_row(text, 1, k))
+        _check_duplicate_frames(frames, file, lambda k: _line_of_row(text, 1, k))
+        values = block[:, 1:]
+        bad = (values != 0) & (values != 1) & (values != 9)
+        if bad.any():
+            r, c = (int(x) for x in np.argwhere(bad)[0])
+            raise DataError(f"column {numbers[c + 1]} (AU{numbers[c + 1]}): {values[r, c]} is not 0, 1 or 9 "
+                            "(not coded)", file=file, line=_line_of_row(text, 1, r))
+        cols: dict[int, np.ndarray] = {}
+        for c, number in enumerate(numbers[1:]):
+            col = values[:, c]
+            if number not in known:
+                if (col == 9).all():
+                    continue  # a never-coded placeholder column
+                raise DataError(f"unknown AU column {number} (not a FACS 2002 code) holds codes; expected "
+                                "AU numbers such as 1, 2, 4", file=file, line=1)
+            col8 = col.astype(np.int8)
+            col8[col == 9] = MISSING
+            cols[number] = col8
+        all_numbers.update(cols)
+        per_file.append((subject, task, frames, cols, file))
+    if not per_file:
+        raise DataError("no BP4D label files found (expected files named like F001_T1.csv)", file=str(occ_dir))
+
+    numbers = sorted(all_numbers)
+    index = {k: j for j, k in enumerate(numbers)}
+    sizes = [len(f[2]) for f in per_file]
+    n = int(sum(sizes))
+    occ = np.full((n, len(numbers)), MISSING, dtype=np.int8)
+    start = 0
+    offsets = []
+    for (_, _, frames, cols, _), size in zip(per_file, sizes):
+        for number, col in cols.items():
+            occ[start:start + size, index[number]] = col
+        offsets.append(start)
+        start += size
+    subject = np.repeat(np.array([f[0] for f in per_file]), sizes)
+    sequence = np.repeat(np.array([f"{f[0]}_{f[1]}" for f in per_file]), sizes)
+    expression = np.repeat(np.array([tmap[f[1]] for f in per_file]), sizes)
+    frame = np.concatenate([f[2] for f in per_file])
+
+    source: dict = {
+        "dataset": "bp4d",
+        "path": str(root_p),
+        "reference": BP4D_REFERENCE,
+        "files_read": len(per_file),
+        "task_map": [f"{k}={v}" for k, v in sorted(tmap.items())],
+    }
+    if ignored:
+        source["files_ignored"] = ignored
+
+    inten = None
+    if intensity:
+        inten = np.full(occ.shape, np.nan, dtype=np.float32)
+        int_dir = occ_dir.parent / "AU_INT"
+        if not int_dir.is_dir():
+            raise DataError("intensity=True but there is no AU_INT folder next to AU_OCC", file=str(int_dir))
+        seq_pos = {f"{f[0]}_{f[1]}": (off, f[2]) for f, off in zip(per_file, offsets)}
+        n_int_files, unmatched_frames, unmatched_files = 0, 0, 0
+        int_aus = set()
+        for path in sorted(int_dir.rglob("*.csv")):
+            m = _INT_NAME.match(path.name)
+            if not m:
+                continue
+            number = int(m["au"])
+            key = f"{m['subject']}_{m['task'].upper()}"
+            if key not in seq_pos or number not in index:
+                unmatched_files += 1
+                continue
+            file = str(path)
+            text = _read_text(path)
+            skip = 0
+            first = text.split("\n", 1)[0]
+            if first.strip() and not first.split(",")[0].strip().lstrip("-").replace(".", "", 1).isdigit():
+                skip = 1  # a header row such as "frame,intensity"
+            block = _numeric_rows(text, file, skip, ["frame", "intensity"], dtype=np.float64)
+            fr, val = block[:, 0], block[:, 1]
+            bad = ~((val >= 0) & (val <= 5) & (val == np.floor(val)) | (val == 9))
+            if bad.any():
+                k = int(np.argmax(bad))
+                raise DataError(f"intensity {val[k]:g} is not 0-5 or 9 (unknown)", file=file,
+                                line=_line_of_row(text, skip, k))
+            bad_f = (fr < 0) | (fr != np.floor(fr))
+            if bad_f.any():
+                k = int(np.argmax(bad_f))
+                raise DataError(f"'{fr[k]:g}' is not a frame number", file=file, line=_line_of_row(text, skip, k))
+            fr = fr.astype(np.int64)
+            _check_duplicate_frames(fr, file, lambda k: _line_of_row(text, skip, k))
+            off, seq_frames = seq_pos[key]
+            order = np.argsort(seq_frames, kind="stable")
+            pos = np.searchsorted(seq_frames[order], fr)
+            pos_c = np.minimum(pos, len(order) - 1)
+            hit = seq_frames[order][pos_c] == fr
+            rows = off + order[pos_c[hit]]
+            v = val[hit].astype(np.float32)
+            v[v == 9] = np.nan
+            inten[rows, index[number]] = v
+            unmatched_frames += int((~hit).sum())
+            n_int_files += 1
+            int_aus.add(number)
+        source["intensity_files_read"] = n_int_files
+        source["intensity_aus"] = [au_name(k) for k in sorted(int_aus)]
+        if unmatched_frames:
+            source["intensity_frames_without_occurrence"] = unmatched_frames
+        if unmatched_files:
+            source["intensity_files_ignored"] = unmatched_files
+
+    frames_out = AUFrames(aus=[au_name(k) for k in numbers], occurrence=occ, subject=subject, sequence=sequence,
+                          frame=frame, expression=expression, intensity=inten, source=source)
+    coded = (occ != MISSING).any(axis=0)
+    dropped = [a for a, c in zip(frames_out.aus, coded) if not c]
+    if dropped:
+        frames_out = frames_out.drop_uncoded_aus()
+        frames_out.source["uncoded_aus_dropped"] = dropped
+    if aus is not None:
+        wanted = []
+        for a in aus:
+            try:
+                wanted.append(au_name(au_number(a)))
+            except AuknowError as exc:
+                raise DataError(f"aus: {exc}", file=str(root_p)) from None
+        missing = [a for a in wanted if a not in frames_out.aus]
+        if missing:
+            raise DataError(f"aus: {', '.join(missing)} not coded in any file (coded: {', '.join(frames_out.aus)})",
+                            file=str(occ_dir))
+        wanted = sorted(set(wanted), key=lambda a: au_number(a))
+        cols = [frames_out.aus.index(a) for a in wanted]
+        frames_out = AUFrames(aus=wanted, occurrence=frames_out.occurrence[:, cols], subject=frames_out.subject,
+                              sequence=frames_out.sequence, frame=frames_out.frame, expression=frames_out.expression,
+                              intensity=None if frames_out.intensity is None else frames_out.intensity[:, cols],
+                              source=frames_out.source)
+        frames_out.source["aus"] = list(wanted)
+    frames_out.source["frames"] = len(frames_out)
+    return frames_out

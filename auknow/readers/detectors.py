@@ -1,0 +1,433 @@
+"""Readers of automatic AU detector outputs: OpenFace 2.x and py-feat CSV files.
+
+Users often have no manual FACS codes, only a detector's per-frame output. These readers turn it
+into :class:`AUFrames` like the dataset readers, so that the same estimation runs on it.
+
+Sources:
+
+* OpenFace 2.x: Baltrusaitis, Zadeh, Lim & Morency (2018), "OpenFace 2.0: Facial Behavior
+  Analysis Toolkit", IEEE FG, doi:10.1109/FG.2018.00019. One CSV per video (``FeatureExtraction
+  -aus``): ``frame, [face_id,] timestamp, confidence, success, ..., AU01_r ... AU45_r, AU01_c ...
+  AU45_c``; column names carry a leading space. ``AUxx_c`` is presence (0/1, 18 AUs), ``AUxx_r``
+  intensity 0-5 (17 AUs, no AU28); the two come from different models and can disagree.
+* py-feat: Cheong, Jolly, Xie, Byrne, Kenney & Chang (2023), "Py-Feat: Python Facial Expression
+  Analysis Toolbox", Affective Science 4, 781-796, doi:10.1007/s42761-023-00191-4. ``Fex`` CSV:
+  ``FaceRect*``, landmarks, ``AU01 ... AU43`` (probabilities 0-1, 20 AUs), emotion
+  probabilities ``anger, disgust, fear, happiness, sadness, surprise, neutral``, ``input``,
+  ``frame``; frames without a face have empty (NaN) cells.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ..errors import DataError
+from ..facs import au_name, codes
+from .frames import MISSING, AUFrames
+from .tidy import (_csv_rows, _ExpressionCache, _existing, _float_column, _frame_column, _read_expression_map)
+
+OPENFACE_REFERENCE = "Baltrusaitis et al. (2018), OpenFace 2.0, IEEE FG, doi:10.1109/FG.2018.00019"
+PYFEAT_REFERENCE = "Cheong et al. (2023), Py-Feat, Affective Science 4, doi:10.1007/s42761-023-00191-4"
+
+#: py-feat's emotion probability columns (Detector / Fex ``emotion_columns``).
+PYFEAT_EMOTIONS = ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral")
+
+_OPENFACE_AU = re.compile(r"^AU(\d+)_([cr])$", re.IGNORECASE)
+_PYFEAT_AU = re.compile(r"^AU(\d+)$", re.IGNORECASE)
+
+
+def _detector_files(paths, what: str) -> tuple[list[Path], str]:
+    """The CSV files named by ``paths`` (a file, a folder of ``*.csv``, or a list of those)."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    paths = list(paths)
+    if not paths:
+        raise DataError(f"no {what} CSV file given")
+    files: list[Path] = []
+    for p in paths:
+        q = _existing(p, f"a {what} CSV file or a folder of them")
+        if q.is_dir():
+            found = sorted(q.glob("*.csv"))
+            if not found:
+                raise DataError(f"no {what} CSV files (*.csv) found in the folder", file=str(q))
+            files.extend(found)
+        else:
+            files.append(q)
+    stems: dict[str, Path] = {}
+    for f in files:
+        if f.stem in stems:
+            raise DataError(f"two files named {f.name} ({stems[f.stem]} and {f}); sequence ids come from file names, "
+                            "so rename one", file=str(f))
+        stems[f.stem] = f
+    return files, ", ".join(str(p) for p in paths)
+
+
+class _Expressions:
+    """Where detector frames get their expression: a file column, a constant, a CSV, or none."""
+
+    def __init__(self, expression: str | None, expressions_file: str | Path | None, reserved: Iterable[str] = ()):
+        if expression is not None and expressions_file is not None:
+            raise DataError("give either an expression (a constant or a column name) or an expressions file, not both",
+                            file=str(expressions_file))
+        self.expression = expression
+        self.canon = _ExpressionCache()
+        self.file = None if expressions_file is None else str(expressions_file)
+        self.key = None
+        self.mapping: dict[tuple, str] = {}
+        if expressions_file is not None:
+            self.key, self.mapping, _ = _read_expression_map(expressions_file, ("sequence", "subject"))
+        self._kinds: set[bool] = set()
+        self.reserved = {r.lower() for r in reserved}  # columns never read as labels (py-feat's emotions)
+
+    def for_file(self, header: list[str], rows: list[list[str]], lines: Sequence[int], file: str,
+                 sequence: np.ndarray, subject: np.ndarray) -> np.ndarray | None:
+        """``[n]`` canonical expressions of the rows of one file, or ``None`` when unlabelled."""
+        n = len(rows)
+        out = None
+        lower = [h.lower() for h in header]
+        if self.mapping:
+            keys = sequence if self.key == "sequence" else subject
+            stem = Path(file).stem
+            values = []
+            cache: dict[str, str] = {}
+            for k in keys.tolist():
+                if k not in cache:
+                    # a file split into faces / inputs may be labelled as a whole (by its stem)
+                    v = self.mapping.get((k,), self.mapping.get((stem,)) if self.key == "sequence" else None)
+                    if v is None:
+                        raise DataError(f"no expression for {self.key} {k} (of {file})", file=self.file)
+                    cache[k] = v
+                values.append(cache[k])
+            out = np.array(values)
+        elif self.expression is not None:
+            name = self.expression.strip()
+            if name.lower() in lower and name.lower() not in self.reserved:
+                i = lower.index(name.lower())
+                out = np.array([self.canon(r[i], file, line, header[i]) for r, line in zip(rows, lines)])
+            else:
+                out = np.full(n, self.canon(name, None, None, "expression"))
+        elif "expression" in lower:
+            i = lower.index("expression")
+            out = np.array([self.canon(r[i], file, line, header[i]) for r, line in zip(rows, lines)])
+        self._kinds.add(out is not None)
+        if len(self._kinds) > 1:
+            raise DataError("some files have an expression column and others do not; give an expression or an "
+                            "expressions file", file=file)
+        return out
+
+
+def _ids_for_file(path: Path, header: list[str], rows: list[list[str]], lines: Sequence[int], group_col: str | None,
+                  subject: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Sequence and subject ids of the rows of one detector file (file stem; split by ``group_col``
+    (face_id / input) when that column has several values)."""
+    stem = path.stem
+    n = len(rows)
+    lower = [h.lower() for h in header]
+    groups = None
+    if group_col is not None and group_col in lower:
+        i = lower.index(group_col)
+        values = [r[i].strip() for r in rows]
+        if len(set(values)) > 1:
+            if group_col == "input":
+                groups = [re.sub(r"[^A-Za-z0-9._-]+", "_", Path(v).stem or "input") for v in values]
+            else:
+                groups = [f"face{v}" for v in values]
+    if groups is None:
+        sequence = np.full(n, stem)
+        subj = np.full(n, stem if subject is None else str(subject))
+    else:
+        sequence = np.array([f"{stem}_{g}" for g in groups])
+        subj = sequence.copy() if subject is None else np.full(n, str(subject))
+    return sequence, subj
+
+
+def _check_frames_unique(sequence: np.ndarray, frame: np.ndarray, file: str, lines: Sequence[int], hint: str) -> None:
+    seen: dict[tuple[str, int], int] = {}
+    for q, f, line in zip(sequence.tolist(), frame.tolist(), lines):
+        first = seen.setdefault((q, f), line)
+        if first != line:
+            raise DataError(f"frame {f} appears more than once (first on line {first}){hint}", file=file, line=line)
+
+
+def _frames_of(header, rows, lines, file) -> np.ndarray:
+    lower = [h.lower() for h in header]
+    if "frame" in lower:
+        i = lower.index("frame")
+        return _frame_column([r[i] for r in rows], file, lines, header[i])
+    return np.arange(len(rows), dtype=np.int64)
+
+
+def _joined(parts: list[dict], key: str) -> np.ndarray | None:
+    """Concatenation of the per-file arrays under ``key`` (``None`` when the files have none)."""
+    return None if parts[0][key] is None else np.concatenate([p[key] for p in parts])
+
+
+def _stack(parts: list[dict], numbers: list[int], with_intensity: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Concatenate per-file ``{number: column}`` blocks into ``[N, A]`` arrays (MISSING / NaN where absent)."""
+    sizes = [p["n"] for p in parts]
+    n = int(sum(sizes))
+    occ = np.full((n, len(numbers)), MISSING, dtype=np.int8)
+    inten = np.full((n, len(numbers)), np.nan, dtype=np.float32) if with_intensity else None
+    start = 0
+    for p, size in zip(parts, sizes):
+        for j, k in enumerate(numbers):
+            if k in p["occ"]:
+                occ[start:start + size, j] = p["occ"][k]
+            if with_intensity and k in p["int"]:
+                inten[start:start + size, j] = p["int"][k]
+        start += size
+    return occ, inten
+
+
+def read_openface(paths: str | Path | Iterable[str | Path], use: str = "c", threshold: float = 1.0,
+                  subject: str | None = None, expression: str | None = None,
+                  expressions_file: str | Path | None = None) -> AUFrames:
+    """Read OpenFace 2.x per-video CSV files (``FeatureExtraction -aus`` output).
+
+    Args:
+        paths: a CSV file, a folder of them, or a list of files / folders; one file per video.
+            Header names are stripped (OpenFace writes ``" AU01_r"``).
+        use: ``"c"`` reads the presence columns ``AUxx_c`` (0/1, 18 AUs); ``"r"`` binarises the
+            intensity columns ``AUxx_r`` (0-5, 17 AUs): present when ``>= threshold``.
+        threshold: intensity threshold for ``use="r"``, in (0, 5] (1 = "present at minimum").
+        subject: subject id for every file; default the file stem (one person per video).
+        expression: the name of a column of the files holding expression labels, or else one
+            expression name for every frame (any alias, e.g. ``happy``).
+        expressions_file: CSV with columns ``sequence`` (the file stem, or the per-face sequence
+            id) or ``subject``, and ``expression``. Without ``expression`` and ``expressions_file``, an ``expression``
+            column of the files is used when there is one, else ``expression=None``.
+
+    Returns:
+        :class:`AUFrames` with one row per frame: ``occurrence [N, A]`` int8 (rows with
+        ``success == 0`` are :data:`MISSING`), ``intensity [N, A]`` float32 from the ``AUxx_r``
+        columns (NaN for AU28 and failed frames), ``sequence`` = file stem (``{stem}_face{id}``
+        when a ``face_id`` column has several faces), ``frame`` from the ``frame`` column.
+        ``source``: dataset ``openface``, path, use, threshold, files read, failed frames.
+
+    Raises:
+        DataError: missing file, no AU columns of the kind asked for, a ragged row, a non-numeric
+            cell, ``_c`` not 0/1, ``_r`` outside 0-5, duplicate frames, a file without frames, an
+            unknown expression or a sequence / subject missing from the expressions file.
+
+    Source: Baltrusaitis et al. (2018), doi:10.1109/FG.2018.00019.
+    """
+    if use not in ("c", "r"):
+        raise DataError(f"use must be 'c' (AUxx_c presence) or 'r' (AUxx_r intensity), got '{use}'")
+    if use == "r" and not 0 < threshold <= 5:
+        raise DataError(f"threshold {threshold:g} is outside (0, 5] (OpenFace intensities are 0-5)")
+    files, shown = _detector_files(paths, "OpenFace")
+    exprs = _Expressions(expression, expressions_file)
+    known = codes()
+    parts = []
+    failed = 0
+    for path in files:
+        file = str(path)
+        header, rows, lines = _csv_rows(path)
+        if not rows:
+            raise DataError("no frames (the file has a header only)", file=file)
+        c_cols: dict[int, int] = {}
+        r_cols: dict[int, int] = {}
+        for i, h in enumerate(header):
+            m = _OPENFACE_AU.match(h)
+            if m:
+                number = int(m[1])
+                if number not in known:
+                    raise DataError(f"unknown AU column '{h}' (AU{number} is not a FACS 2002 code)", file=file, line=1)
+                (c_cols if m[2].lower() == "c" else r_cols)[number] = i
+        chosen = c_cols if use == "c" else r_cols
+        if not chosen:
+            other = "r" if use == "c" else "c"
+            has_other = bool(r_cols if use == "c" else c_cols)
+            hint = f"; the file has AUxx_{other} columns, try use='{other}'" if has_other else ""
+            raise DataError(f"no AUxx_{use} columns (expected OpenFace 2.x output such as AU01_{use}{hint})",
+                            file=file, line=1)
+        lower = [h.lower() for h in header]
+        n = len(rows)
+        ok = np.ones(n, dtype=bool)
+        if "success" in lower:
+            i = lower.index("success")
+            s = _float_column([r[i] for r in rows], file, lines, header[i], allow_missing=False)
+            bad = (s != 0) & (s != 1)
+            if bad.any():
+                k = int(np.argmax(bad))
+                raise DataError(f"column success: '{rows[k][i].strip()}' is not 0 or 1", file=file, line=lines[k])
+            ok = s == 1
+        failed += int((~ok).sum())
+        frame = _frames_of(header, rows, lines, file)
+        sequence, subj = _ids_for_file(path, header, rows, lines, "face_id", subject)
+        _check_frames_unique(sequence, frame, file, lines, "")
+        occ: dict[int, np.ndarray] = {}
+        inten: dict[int, np.ndarray] = {}
+        for number, i in r_cols.items():
+            v = _float_column([r[i] for r in rows], file, lines, header[i])
+            bad = ok & ((v < 0) | (v > 5))
+            if bad.any():
+                k = int(np.argmax(bad))
+                raise DataError(f"column {header[i]}: {v[k]:g} is outside the intensity range 0-5", file=file,
+                                line=lines[k])
+            v = v.astype(np.float32)
+            v[~ok] = np.nan
+            inten[number] = v
+        for number, i in chosen.items():
+            if use == "c":
+                v = _float_column([r[i] for r in rows], file, lines, header[i])
+                bad = ok & ~np.isnan(v) & (v != 0) & (v != 1)
+                if bad.any():
+                    k = int(np.argmax(bad))
+                    raise DataError(f"column {header[i]}: '{rows[k][i].strip()}' is not 0 or 1 (presence)",
+                                    file=file, line=lines[k])
+            else:
+                v = inten[number]
+            col = np.where(np.isnan(v) | ~ok, MISSING, v >= (threshold if use == "r" else 1)).astype(np.int8)
+            occ[number] = col
+        expr = exprs.for_file(header, rows, lines, file, sequence, subj)
+        parts.append({"n": n, "occ": occ, "int": {k: v for k, v in inten.items() if k in occ}, "frame": frame,
+                      "sequence": sequence, "subject": subj, "expression": expr})
+    numbers = sorted(set().union(*(p["occ"] for p in parts)))
+    occ, inten = _stack(parts, numbers, with_intensity=any(p["int"] for p in parts))
+    source = {"dataset": "openface", "path": shown, "reference": OPENFACE_REFERENCE, "use": use,
+              "files_read": len(files), "frames_failed": failed}
+    if use == "r":
+        source["threshold"] = float(threshold)
+    if expressions_file is not None:
+        source["expressions"] = str(expressions_file)
+    elif expression is not None:
+        source["expression"] = expression
+    out = AUFrames(aus=[au_name(k) for k in numbers], occurrence=occ,
+                   subject=np.concatenate([p["subject"] for p in parts]),
+                   sequence=np.concatenate([p["sequence"] for p in parts]),
+                   frame=np.concatenate([p["frame"] for p in parts]),
+                   expression=_joined(parts, "expression"),
+                   intensity=inten, source=source)
+    out.source["frames"] = len(out)
+    return out
+
+
+def read_pyfeat(paths: str | Path | Iterable[str | Path], threshold: float = 0.5, expression: str | None = None,
+                expressions_file: str | Path | None = None, emotion_threshold: float | None = None) -> AUFrames:
+    """Read py-feat detector output CSV files (``Fex.to_csv``).
+
+    Args:
+        paths: a CSV file, a folder of them, or a list of files / folders (one video or image
+            set each). A file whose ``input`` column names several inputs is split into one
+            sequence per input (``{stem}_{input stem}``).
+        threshold: AU probability (0-1) at or above which an AU counts as present.
+        expression: the name of a column of the files holding expression labels, or else one
+            expression name for every frame (py-feat's emotion probability columns are never
+            read as labels: ``expression="neutral"`` means the constant).
+        expressions_file: CSV with columns ``sequence`` or ``subject``, and ``expression``.
+        emotion_threshold: instead of the above, label each frame with py-feat's own emotion
+            output: the argmax over :data:`PYFEAT_EMOTIONS`, kept only where that probability is
+            ``>= emotion_threshold`` (0-1); other frames and frames without a face are dropped and
+            counted in ``source`` (``frames_dropped_low_emotion``, ``frames_dropped_no_face``).
+
+    Returns:
+        :class:`AUFrames` with one row per frame: ``occurrence [N, A]`` int8 from the ``AU01`` ...
+        probability columns (frames with no face, i.e. NaN probabilities, are :data:`MISSING`),
+        ``subject`` and ``sequence`` = the file stem, ``frame`` from the ``frame`` column (row
+        number if absent), ``expression`` as above or ``None``, ``intensity`` ``None``.
+
+    Raises:
+        DataError: missing file, no ``AUxx`` columns, a ragged row, a non-numeric cell, a
+            probability outside 0-1, duplicate frames (several faces in one frame), missing
+            emotion columns with ``emotion_threshold``, an unknown expression.
+
+    Source: Cheong et al. (2023), doi:10.1007/s42761-023-00191-4.
+    """
+    if not 0 < threshold <= 1:
+        raise DataError(f"threshold {threshold:g} is outside (0, 1] (py-feat AU outputs are probabilities)")
+    if emotion_threshold is not None:
+        if expression is not None or expressions_file is not None:
+            raise DataError("give emotion_threshold (use py-feat's emotions) or an expression / expressions file, "
+                            "not both")
+        if not 0 <= emotion_threshold <= 1:
+            raise DataError(f"emotion threshold {emotion_threshold:g} is outside 0-1 (probabilities)")
+    files, shown = _detector_files(paths, "py-feat")
+    exprs = None if emotion_threshold is not None else _Expressions(expression, expressions_file, PYFEAT_EMOTIONS)
+    known = codes()
+    parts = []
+    no_face = low = 0
+    for path in files:
+        file = str(path)
+        header, rows, lines = _csv_rows(path)
+        if not rows:
+            raise DataError("no frames (the file has a header only)", file=file)
+        au_cols: dict[int, int] = {}
+        for i, h in enumerate(header):
+            m = _PYFEAT_AU.match(h)
+            if m:
+                number = int(m[1])
+                if number not in known:
+                    raise DataError(f"unknown AU column '{h}' (AU{number} is not a FACS 2002 code)", file=file, line=1)
+                if number in au_cols:
+                    raise DataError(f"AU{number} appears in two columns", file=file, line=1)
+                au_cols[number] = i
+        if not au_cols:
+            raise DataError("no AU probability columns (expected py-feat output with AU01, AU02, ...)", file=file,
+                            line=1)
+        n = len(rows)
+        frame = _frames_of(header, rows, lines, file)
+        sequence, subj = _ids_for_file(path, header, rows, lines, "input", None)
+        _check_frames_unique(sequence, frame, file, lines, " (several faces in one frame? give one face per file)")
+        occ: dict[int, np.ndarray] = {}
+        for number, i in au_cols.items():
+            v = _float_column([r[i] for r in rows], file, lines, header[i])
+            bad = (v < 0) | (v > 1)
+            if bad.any():
+                k = int(np.argmax(bad))
+                raise DataError(f"column {header[i]}: {v[k]:g} is outside 0-1 (a probability)", file=file,
+                                line=lines[k])
+            occ[number] = np.where(np.isnan(v), MISSING, v >= threshold).astype(np.int8)
+        keep = np.ones(n, dtype=bool)
+        if emotion_threshold is not None:
+            lower = [h.lower() for h in header]
+            missing = [e for e in PYFEAT_EMOTIONS if e not in lower]
+            if missing:
+                raise DataError(f"emotion_threshold needs py-feat's emotion columns; missing: {', '.join(missing)}",
+                                file=file, line=1)
+            probs = np.column_stack([_float_column([r[lower.index(e)] for r in rows], file, lines, e)
+                                     for e in PYFEAT_EMOTIONS])
+            bad = (probs < 0) | (probs > 1)
+            if bad.any():
+                k = int(np.argwhere(bad)[0][0])
+                raise DataError(f"emotion probability {probs[bad][0]:g} is outside 0-1", file=file, line=lines[k])
+            face = ~np.isnan(probs).any(axis=1)
+            best = np.argmax(np.where(np.isnan(probs), -1.0, probs), axis=1)
+            top = np.where(face, np.nanmax(np.where(np.isnan(probs), -1.0, probs), axis=1), np.nan)
+            confident = face & (top >= emotion_threshold)
+            no_face += int((~face).sum())
+            low += int((face & ~confident).sum())
+            keep = confident
+            expr = np.array(PYFEAT_EMOTIONS)[best]
+        else:
+            expr = exprs.for_file(header, rows, lines, file, sequence, subj)
+        parts.append({"n": int(keep.sum()), "occ": {k: v[keep] for k, v in occ.items()}, "int": {},
+                      "frame": frame[keep], "sequence": sequence[keep], "subject": subj[keep],
+                      "expression": None if expr is None else expr[keep]})
+    numbers = sorted(set().union(*(p["occ"] for p in parts)))
+    occ, _ = _stack(parts, numbers, with_intensity=False)
+    source = {"dataset": "pyfeat", "path": shown, "reference": PYFEAT_REFERENCE, "threshold": float(threshold),
+              "files_read": len(files)}
+    if emotion_threshold is not None:
+        source["emotion_threshold"] = float(emotion_threshold)
+        source["frames_dropped_no_face"] = no_face
+        source["frames_dropped_low_emotion"] = low
+    elif expressions_file is not None:
+        source["expressions"] = str(expressions_file)
+    elif expression is not None:
+        source["expression"] = expression
+    if sum(p["n"] for p in parts) == 0:
+        raise DataError(f"no frame left: every frame's top emotion probability is below {emotion_threshold:g} "
+                        "or has no face", file=shown)
+    out = AUFrames(aus=[au_name(k) for k in numbers], occurrence=occ,
+                   subject=np.concatenate([p["subject"] for p in parts]),
+                   sequence=np.concatenate([p["sequence"] for p in parts]),
+                   frame=np.concatenate([p["frame"] for p in parts]),
+                   expression=_joined(parts, "expression"),
+                   source=source)
+    out.source["frames"] = len(out)
+    return out

@@ -1,0 +1,208 @@
+"""DISFA reader: ``ActionUnit_Labels/SN001/SN001_au1.txt`` intensities 0-5, one line per frame.
+
+Source: Mavadati, Mahoor, Bartlett, Trinh & Cohn (2013), "DISFA: A spontaneous facial action
+intensity database", IEEE Transactions on Affective Computing 4(2), 151-160,
+doi:10.1109/T-AFFC.2013.4. 27 subjects, one video each (4,845 frames), 12 AUs (1, 2, 4, 5, 6,
+9, 12, 15, 17, 20, 25, 26) coded for intensity 0-5 in every frame. Occurrence is usually taken
+as intensity >= 2 (the AU-detection benchmark convention). DISFA has no per-frame emotion label:
+labels can be attached from a separate CSV (``subject, frame, expression``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ..facs import au_name, codes
+from .frames import MISSING, AUFrames
+from .tidy import _check_duplicate_frames, _existing, _line_of_row, _numeric_rows, _read_expression_map, _read_text
+
+DISFA_REFERENCE = ("Mavadati et al. (2013), DISFA, IEEE Transactions on Affective Computing 4(2), "
+                   "doi:10.1109/T-AFFC.2013.4")
+
+_LABEL_NAME = re.compile(r"^(?P<subject>.+)_au(?P<au>\d+)\.txt$", re.IGNORECASE)
+
+
+def _label_folder(root: Path) -> Path:
+    for cand in (root / "ActionUnit_Labels", root):
+        if cand.is_dir() and any(_LABEL_NAME.match(p.name) for p in cand.glob("*/*.txt")):
+            return cand
+    raise DataError("no DISFA label files found (expected ActionUnit_Labels/SN001/SN001_au1.txt, ...: give the "
+                    "DISFA folder or its ActionUnit_Labels folder)", file=str(root))
+
+
+def _skip_header(text: str) -> int:
+    first = text.split("\n", 1)[0].strip()
+    if not first:
+        return 0
+    cell = first.split(",")[0].strip()
+    try:
+        float(cell)
+        return 0
+    except ValueError:
+        return 1 if cell.lower() in ("frame", "frames", "frame_number") else 0
+
+
+def read_disfa(root: str | Path, threshold: float = 2, expressions: str | Path | None = None) -> AUFrames:
+    """Read DISFA AU intensity labels; occurrence = intensity >= ``threshold``.
+
+    Args:
+        root: the DISFA folder (containing ``ActionUnit_Labels/``) or the ``ActionUnit_Labels``
+            folder; one sub-folder per subject (``SN001``) with ``SN001_au1.txt`` ... files of
+            ``frame,intensity`` lines (intensity 0-5).
+        threshold: intensity (0-5 scale, in (0, 5]) at or above which an AU counts as present;
+            2 is the benchmark convention.
+        expressions: optional CSV with columns ``subject, frame, expression`` (any expression
+            alias). Frames without a label are dropped (counted in
+            ``source["frames_dropped_unlabelled"]``), and the sequences become *episodes*: the runs
+            of consecutive labelled frames of one subject with the same expression (in frame
+            order, unlabelled frames in between ignored), ids ``SN001_r001``, ``SN001_r002``, ...
+            so that resampling units are labelled episodes.
+
+    Returns:
+        :class:`AUFrames` with one row per frame (sorted by subject, frame): ``occurrence [N, A]``
+        int8 (A = the AUs with label files, sorted by number; a subject's missing label file
+        gives :data:`MISSING` for that AU), ``intensity [N, A]`` float32 0-5 (NaN where missing),
+        ``subject`` = the folder name, ``sequence`` = the subject (one video each) or the episode
+        id with ``expressions``, ``expression`` ``None`` or the labels. ``source`` records
+        dataset, path, threshold, files read, missing label files, frames dropped.
+
+    Raises:
+        DataError: missing folder, no label files, a subject folder without label files, a ragged
+            or non-numeric line, an intensity outside 0-5, duplicate frames, an unknown AU
+            number; in the expressions CSV: missing columns, an unknown expression, a duplicate
+            (subject, frame), a subject with no frames in the labels. Each names file and line.
+
+    Source: Mavadati et al. (2013), doi:10.1109/T-AFFC.2013.4.
+    """
+    root_p = _existing(root, "the DISFA folder or its ActionUnit_Labels folder")
+    if not root_p.is_dir():
+        raise DataError("expected a folder (DISFA or ActionUnit_Labels), found a file", file=str(root_p))
+    if not 0 < float(threshold) <= 5:
+        raise DataError(f"threshold {threshold:g} is outside (0, 5] (DISFA intensities are 0-5)", file=str(root_p))
+    labels = _label_folder(root_p)
+    known = codes()
+
+    subjects = []  # (subject, frames [n], {number: intensities [n] float32})
+    all_numbers: set[int] = set()
+    files_read = 0
+    for sdir in sorted((d for d in labels.iterdir() if d.is_dir() and not d.name.startswith(".")),
+                       key=lambda d: d.name):
+        files = {}
+        for path in sorted(sdir.glob("*.txt")):
+            m = _LABEL_NAME.match(path.name)
+            if not m:
+                continue
+            number = int(m["au"])
+            if number not in known:
+                raise DataError(f"AU{number} in the file name is not a FACS 2002 code", file=str(path))
+            if number in files:
+                raise DataError(f"a second label file for AU{number} (also {files[number].name})", file=str(path))
+            files[number] = path
+        if not files:
+            raise DataError(f"subject {sdir.name} has no frames: no {sdir.name}_au*.txt label files in its folder",
+                            file=str(sdir))
+        per_au = {}
+        for number, path in sorted(files.items()):
+            file = str(path)
+            text = _read_text(path)
+            skip = _skip_header(text)
+            block = _numeric_rows(text, file, skip, ["frame", "intensity"], dtype=np.float64)
+            if block.shape[0] == 0:
+                raise DataError(f"no frames (subject {sdir.name} has no frames for AU{number})", file=file)
+            fr, val = block[:, 0], block[:, 1]
+            bad = (fr < 0) | (fr != np.floor(fr))
+            if bad.any():
+                k = int(np.argmax(bad))
+                raise DataError(f"'{fr[k]:g}' is not a frame number (a whole number >= 0)", file=file,
+                                line=_line_of_row(text, skip, k))
+            bad = ~((val >= 0) & (val <= 5))
+            if bad.any():
+                k = int(np.argmax(bad))
+                raise DataError(f"intensity {val[k]:g} is outside 0-5", file=file, line=_line_of_row(text, skip, k))
+            fr = fr.astype(np.int64)
+            _check_duplicate_frames(fr, file, lambda k, text=text, skip=skip: _line_of_row(text, skip, k))
+            per_au[number] = (fr, val.astype(np.float32))
+            files_read += 1
+        first = next(iter(per_au.values()))[0]
+        if all(np.array_equal(f, first) for f, _ in per_au.values()):
+            frames = first
+            cols = {k: v for k, (_, v) in per_au.items()}
+        else:  # label files of different lengths: the union of frames, NaN where a file lacks one
+            frames = np.unique(np.concatenate([f for f, _ in per_au.values()]))
+            cols = {}
+            for k, (f, v) in per_au.items():
+                col = np.full(len(frames), np.nan, dtype=np.float32)
+                col[np.searchsorted(frames, f)] = v
+                cols[k] = col
+        order = np.argsort(frames, kind="stable")
+        frames = frames[order]
+        cols = {k: v[order] for k, v in cols.items()}
+        all_numbers.update(cols)
+        subjects.append((sdir.name, frames, cols))
+    if not subjects:
+        raise DataError("no subject folders (expected ActionUnit_Labels/SN001/SN001_au1.txt, ...)", file=str(labels))
+
+    numbers = sorted(all_numbers)
+    index = {k: j for j, k in enumerate(numbers)}
+    sizes = [len(s[1]) for s in subjects]
+    n = int(sum(sizes))
+    inten = np.full((n, len(numbers)), np.nan, dtype=np.float32)
+    missing_files = []
+    start = 0
+    for (name, _, cols), size in zip(subjects, sizes):
+        for k in numbers:
+            if k in cols:
+                inten[start:start + size, index[k]] = cols[k]
+            else:
+                missing_files.append(f"{name}_au{k}")
+        start += size
+    occ = np.where(np.isnan(inten), MISSING, inten >= threshold).astype(np.int8)
+    subject = np.repeat(np.array([s[0] for s in subjects]), sizes)
+    frame = np.concatenate([s[1] for s in subjects])
+    sequence = subject.copy()
+    expression = None
+    source: dict = {
+        "dataset": "disfa",
+        "path": str(root_p),
+        "reference": DISFA_REFERENCE,
+        "threshold": float(threshold),
+        "files_read": files_read,
+        "subjects_read": len(subjects),
+    }
+    if missing_files:
+        source["missing_label_files"] = missing_files
+
+    if expressions is not None:
+        key_name, mapping, where = _read_expression_map(expressions, ("subject+frame",))
+        efile = str(expressions)
+        present = set(s[0] for s in subjects)
+        for (subj, _), line in where.items():
+            if subj not in present:
+                raise DataError(f"subject {subj} has no frames in the DISFA labels ({labels})", file=efile, line=line)
+        labels_arr = np.array([mapping.get((s, f), "") for s, f in zip(subject.tolist(), frame.tolist())])
+        keep = labels_arr != ""
+        if not keep.any():
+            raise DataError("no labelled frame matches a frame of the DISFA labels", file=efile)
+        source["expressions"] = efile
+        source["frames_dropped_unlabelled"] = int((~keep).sum())
+        source["labels_without_frames"] = int(len(mapping) - keep.sum())
+        subject, frame, occ, inten, expression = subject[keep], frame[keep], occ[keep], inten[keep], labels_arr[keep]
+        # episodes: runs of the same expression within a subject (rows are sorted by subject, frame)
+        change = np.ones(len(subject), dtype=bool)
+        change[1:] = (subject[1:] != subject[:-1]) | (expression[1:] != expression[:-1])
+        run = np.cumsum(change)  # global run number, 1-based
+        new_subject = np.ones(len(subject), dtype=bool)
+        new_subject[1:] = subject[1:] != subject[:-1]
+        first_run = np.maximum.accumulate(np.where(new_subject, run, 0))
+        local = run - first_run + 1
+        sequence = np.char.add(np.char.add(subject, "_r"), np.char.zfill(local.astype(str), 3))
+        source["episodes"] = int(run[-1]) if len(run) else 0
+
+    out = AUFrames(aus=[au_name(k) for k in numbers], occurrence=occ, subject=subject, sequence=sequence,
+                   frame=frame, expression=expression, intensity=inten, source=source)
+    out.source["frames"] = len(out)
+    return out
