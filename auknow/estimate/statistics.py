@@ -143,7 +143,7 @@ def count_units(frames: AUFrames, unit: str = "frame", min_fraction: float = 0.5
     pairs = np.char.add(np.char.add(frames.subject, "\x1f"), frames.sequence)
     seq_keys, seq_of_row = np.unique(pairs, return_inverse=True)
     seq_of_row = seq_of_row.reshape(-1)
-    Q, A = len(seq_keys), occ.shape[1]
+    Q = len(seq_keys)
     subjects, subj_of_row = _codes(frames.subject)
     seq_subject = np.zeros(Q, dtype=np.int64)
     seq_subject[seq_of_row] = subj_of_row
