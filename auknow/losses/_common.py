@@ -1,0 +1,180 @@
+"""Shared helpers of the prior losses: prior coercion, missing-target masks, compute dtype.
+
+Conventions used by every loss in :mod:`auknow.losses`:
+
+* **Missing AU targets.** An AU target is *missing* when it is NaN or negative (``-1`` is the
+  usual marker; map BP4D's ``9`` or a detector's "no face" to ``-1`` or NaN first). Missing
+  entries contribute nothing to a loss and nothing to its normaliser. Valid targets lie in
+  ``[0, 1]`` (binary or soft).
+* **Compute dtype.** Losses compute in ``float32`` when given ``float16`` / ``bfloat16``
+  inputs (``float64`` stays ``float64``), and use no matrix products, so CPU and CUDA
+  autocast leave them in full precision; gradients flow back in the inputs' dtype.
+* **Priors.** A prior is a matrix ``[E, A]`` (expressions x AUs): a ``torch.Tensor``, a
+  NumPy array, nested lists, or any object with a ``.tensor(device=..., dtype=...)`` method
+  (e.g. ``auknow.compile.PriorMatrix``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = ["as_prior_tensor", "valid_mask", "compute_dtype", "expression_cross_entropy", "expression_rows",
+           "weighted_bce_mean"]
+
+
+def compute_dtype(*tensors: Tensor) -> torch.dtype:
+    """``float32`` for half-precision inputs, ``float64`` if any input is ``float64``."""
+    dtype = torch.float32
+    for t in tensors:
+        if t is not None and t.dtype == torch.float64:
+            dtype = torch.float64
+    return dtype
+
+
+def as_prior_tensor(prior: Any, device: torch.device | str | None = None,
+                    dtype: torch.dtype | None = None, name: str = "prior") -> Tensor:
+    """The prior as a 2-D floating tensor ``[E, A]`` on ``device`` with ``dtype``.
+
+    Accepts a tensor, a NumPy array, nested lists, or any object with a ``.tensor()`` method
+    (duck typing: ``auknow.compile.PriorMatrix`` or your own). ``dtype`` defaults to the
+    tensor's own floating dtype, else ``torch.get_default_dtype()``.
+
+    Raises:
+        ValueError: not 2-D, empty, or not finite.
+        TypeError: not convertible to a tensor.
+    """
+    if hasattr(prior, "tensor") and callable(prior.tensor) and not isinstance(prior, (Tensor, np.ndarray)):
+        try:
+            t = prior.tensor(device=device, dtype=dtype)
+        except TypeError:
+            t = prior.tensor()
+        if not isinstance(t, Tensor):
+            t = torch.as_tensor(np.asarray(t))
+    elif isinstance(prior, Tensor):
+        t = prior
+    else:
+        try:
+            t = torch.as_tensor(np.asarray(prior, dtype=np.float64))
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name}: expected a tensor, array or an object with .tensor(), "
+                            f"got {type(prior).__name__}") from exc
+    if dtype is None:
+        dtype = t.dtype if t.is_floating_point() else torch.get_default_dtype()
+    t = t.detach().to(device=device if device is not None else t.device, dtype=dtype)
+    if t.dim() != 2 or t.shape[0] == 0 or t.shape[1] == 0:
+        raise ValueError(f"{name}: expected a non-empty matrix [E, A] (expressions x AUs), "
+                         f"got shape {tuple(t.shape)}")
+    if not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name}: contains NaN or infinite values")
+    return t
+
+
+def buffer_dtype(x: Any) -> torch.dtype:
+    """dtype of a module buffer made from ``x``: a floating tensor keeps its dtype (float64 stays
+    float64), anything else (arrays, lists, ``.tensor()`` objects) gets the default dtype."""
+    if isinstance(x, Tensor) and x.is_floating_point():
+        return x.dtype
+    return torch.get_default_dtype()
+
+
+def as_vector(x: Any, length: int | None, name: str, dtype: torch.dtype | None = None) -> Tensor:
+    """A 1-D floating tensor (weights), checked for length, finiteness and non-negativity."""
+    dtype = dtype or buffer_dtype(x)
+    t = x.detach() if isinstance(x, Tensor) else torch.as_tensor(np.asarray(x, dtype=np.float64))
+    t = t.to(dtype=dtype)
+    if t.dim() != 1 or (length is not None and t.shape[0] != length):
+        want = f"[{length}]" if length is not None else "1-D"
+        raise ValueError(f"{name}: expected shape {want}, got {tuple(t.shape)}")
+    if not bool(torch.isfinite(t).all()) or bool((t < 0).any()):
+        raise ValueError(f"{name}: must be finite and non-negative")
+    return t
+
+
+def valid_mask(targets: Tensor) -> Tensor:
+    """Boolean mask of the non-missing targets: not NaN and ``>= 0``."""
+    return targets >= 0  # NaN >= 0 is False
+
+
+def check_logits_targets(logits: Tensor, targets: Tensor, what: str = "au") -> None:
+    """Shape check ``[B, A]`` vs ``[B, A]`` (shape only: free, no device sync)."""
+    if logits.dim() != 2:
+        raise ValueError(f"{what}_logits: expected [B, A], got shape {tuple(logits.shape)}")
+    if targets.shape != logits.shape:
+        raise ValueError(f"{what}_targets: expected shape {tuple(logits.shape)} like the logits, "
+                         f"got {tuple(targets.shape)}")
+    if not logits.is_floating_point():
+        raise TypeError(f"{what}_logits: expected a floating tensor, got {logits.dtype}")
+
+
+def check_reduction(reduction: str) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction: expected 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def expression_rows(table: Tensor, labels: Tensor, fill: float = 1.0) -> Tensor:
+    """Per-sample rows ``[B, K]`` of an ``[E, K]`` table chosen by the expression labels.
+
+    ``labels`` is either integer ``[B]`` (a negative label, e.g. the CE ``ignore_index`` -100,
+    means "unknown" and gives a row of ``fill``) or soft probabilities ``[B, E]`` (mixup /
+    label smoothing), which mix the rows: ``labels @ table``, computed without a matrix
+    product so that autocast leaves it in full precision. Several tables are looked up in one
+    go by concatenating them along dim 1 first.
+    """
+    E = table.shape[0]
+    if labels.is_floating_point():
+        if labels.dim() != 2 or labels.shape[1] != E:
+            raise ValueError(f"expr_labels: soft labels must be [B, {E}], got {tuple(labels.shape)}")
+        return (labels.to(table.dtype).unsqueeze(-1) * table.unsqueeze(0)).sum(1)
+    if labels.dim() != 1:
+        raise ValueError(f"expr_labels: expected integer [B] or soft [B, E], got shape {tuple(labels.shape)}")
+    # a fill row appended last; every negative label maps to index -1, i.e. that row
+    return torch.nn.functional.pad(table, (0, 0, 0, 1), value=fill)[labels.clamp(min=-1)]
+
+
+def weighted_bce_mean(logits: Tensor, targets: Tensor, weight: Tensor | None, pos_weight: Tensor | None,
+                      reduction: str) -> Tensor:
+    """BCE-with-logits over the valid targets (not NaN, ``>= 0``), missing ones masked out.
+
+    ``weight`` (broadcastable to ``[B, A]``) is multiplied by the mask, so one fused
+    ``binary_cross_entropy_with_logits`` call does the masking; ``mean`` divides the sum by the
+    number of valid entries (0 when there is none, still attached to the graph).
+    """
+    valid = targets >= 0
+    y0 = torch.where(valid, targets, 0.0)
+    w = valid.to(logits.dtype) if weight is None else weight * valid
+    if reduction == "none":
+        return torch.nn.functional.binary_cross_entropy_with_logits(logits, y0, weight=w, pos_weight=pos_weight,
+                                                                    reduction="none")
+    total = torch.nn.functional.binary_cross_entropy_with_logits(logits, y0, weight=w, pos_weight=pos_weight,
+                                                                 reduction="sum")
+    if reduction == "sum":
+        return total
+    return total / valid.sum().clamp(min=1)
+
+
+def expression_cross_entropy(expr_logits: Tensor, expr_labels: Tensor, *, class_weight: Tensor | None = None,
+                             label_smoothing: float = 0.0) -> Tensor:
+    """Expression cross-entropy (mean), computed in float32 or wider, safe when every label is
+    unknown (returns 0, not NaN).
+
+    ``expr_labels`` is integer ``[B]`` (any negative label, e.g. -100, is ignored) or soft
+    probabilities ``[B, E]``. With integer labels the mean is ``torch``'s: the sum of the
+    per-sample terms over the sum of the weights of the labelled samples.
+    """
+    dt = compute_dtype(expr_logits)
+    z = expr_logits.to(dt)
+    w = class_weight.to(dt) if class_weight is not None else None
+    if expr_labels.is_floating_point():
+        return torch.nn.functional.cross_entropy(z, expr_labels.to(dt), weight=w, label_smoothing=label_smoothing)
+    known = expr_labels >= 0
+    y = torch.where(known, expr_labels, -100)
+    total = torch.nn.functional.cross_entropy(z, y, weight=w, ignore_index=-100, reduction="sum",
+                                              label_smoothing=label_smoothing)
+    if w is None:
+        return total / known.sum().clamp(min=1)
+    denom = (torch.nn.functional.pad(w, (0, 1))[y.clamp(min=-1)]).sum()  # ignored labels -> the 0 pad
+    return total / denom.clamp(min=torch.finfo(dt).tiny)

@@ -1,0 +1,360 @@
+"""AU loss of AU-DFER (Liu, Gu, Shi & Fu 2025, "Action Unit Enhance Dynamic Facial Expression
+Recognition", arXiv 2507.07678) and its ``pos_weight`` strategies.
+
+An auxiliary AU head's logits ``z [B, A]`` are trained against AU targets ``y [B, A]``; each
+sample's per-AU terms are weighted by the prior row of its **ground-truth** expression ``e_b``
+times a scale (5 in AU-DFER)::
+
+    l_ba = - scale * W[e_b, a] * ( P_ba * y_ba * log sigmoid(z_ba) + (1 - y_ba) * log(1 - sigmoid(z_ba)) )
+    L_AU = sum_{b,a valid} l_ba / #valid
+    L    = (1 - alpha) * CE(expression logits, e) + alpha * L_AU          (alpha = 0.25 in AU-DFER)
+
+which is ``torch.nn.BCEWithLogitsLoss(weight=scale * W[e], pos_weight=P)`` as the reference code
+builds it per batch, with missing targets masked out (the reference has none: it turns clips
+without AU detections into all-ones targets; here they are missing and count for nothing).
+
+``P`` (``pos_weight``) is one of the paper's strategies, computed from training statistics by
+:func:`pos_weight_from_data`: ``global`` ``[A]``, ``distinct`` ``[E, A]`` (the row of each
+sample's expression), ``minor`` ``[E, A]`` (distinct rows for minor classes, ones elsewhere), or
+None (1). See ``docs/losses.md`` for what differs from the reference code and why.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ._common import (as_prior_tensor, as_vector, buffer_dtype, check_logits_targets, check_reduction, compute_dtype,
+                      expression_cross_entropy, expression_rows, valid_mask, weighted_bce_mean)
+from .class_weights import au_counts, class_counts
+
+__all__ = ["au_loss", "au_dfer_loss", "AULoss", "AUDFERLoss", "pos_weight_from_data", "clip_au_targets"]
+
+
+def _as_table(x: Any, like: Tensor, name: str) -> Tensor:
+    """Hot path: a tensor is used as it is (moved/cast only, no value checks: no device sync)."""
+    if isinstance(x, Tensor):
+        return x.to(device=like.device, dtype=like.dtype)
+    return as_prior_tensor(x, device=like.device, dtype=like.dtype, name=name)
+
+
+def _check_pos_weight(pw: Tensor, E: int, A: int) -> None:
+    if not (pw.shape == (A,) or pw.shape == (E, A)):
+        raise ValueError(f"pos_weight: expected [A]={A} (global) or [E, A]=[{E}, {A}] (per expression), "
+                         f"got {tuple(pw.shape)}")
+
+
+def _au_loss(z: Tensor, y: Tensor, labels: Tensor, weight: Tensor, pos_weight: Tensor | None,
+             reduction: str) -> Tensor:
+    """Core with tables already in the compute dtype: ``weight`` is the scaled prior [E, A]."""
+    A = weight.shape[1]
+    if pos_weight is not None and pos_weight.dim() == 2:
+        rows = expression_rows(torch.cat((weight, pos_weight), 1), labels, fill=1.0)  # one lookup
+        w, pw = rows[:, :A], rows[:, A:]
+    else:
+        w, pw = expression_rows(weight, labels, fill=1.0), pos_weight
+    return weighted_bce_mean(z, y, w, pw, reduction)
+
+
+def au_loss(au_logits: Tensor, au_targets: Tensor, expr_labels: Tensor, prior: Any, *,
+            scale: float = 5.0, pos_weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
+    """AU-DFER AU loss: BCE-with-logits weighted by the prior row of each sample's expression.
+
+    Args:
+        au_logits: ``[B, A]`` AU logits (any real; fp16 / bf16 are computed in float32).
+        au_targets: ``[B, A]`` targets in ``[0, 1]``; missing = NaN or negative (e.g. -1).
+        expr_labels: ground-truth expressions, integer ``[B]`` in ``[0, E)`` (a negative label
+            means unknown: that sample gets weight 1 and pos_weight 1) or soft ``[B, E]``
+            (mixup: the prior / pos_weight rows are mixed).
+        prior: ``[E, A]`` non-negative weights (tensor, array or object with ``.tensor()``).
+            Not value-checked here (no device sync); :class:`AULoss` checks once.
+        scale: multiplies the prior (AU-DFER: 5, so a prior in [0, 1] gives weights in [0, 5];
+            use 1 for a matrix that already carries the scale).
+        pos_weight: None, ``[A]`` (global) or ``[E, A]`` (per expression); see
+            :func:`pos_weight_from_data`.
+        reduction: ``"mean"`` over valid entries (0 when none, still differentiable),
+            ``"sum"``, or ``"none"`` (``[B, A]``, 0 at missing entries).
+
+    Returns:
+        Scalar (or ``[B, A]``), float32 (float64 for float64 logits).
+
+    Raises:
+        ValueError: shapes do not match.
+
+    Source: AU-DFER reference code, ``BCEWithLogitsLoss(weight=5 * W[e], pos_weight=P)``.
+    """
+    check_logits_targets(au_logits, au_targets)
+    check_reduction(reduction)
+    dt = compute_dtype(au_logits)
+    z = au_logits.to(dt)
+    W = _as_table(prior, z, "prior")
+    B, A = z.shape
+    E = W.shape[0]
+    if W.dim() != 2 or W.shape[1] != A:
+        raise ValueError(f"prior: expected [E, {A}] for {A} AU logits, got {tuple(W.shape)}")
+    if expr_labels.shape[0] != B:
+        raise ValueError(f"expr_labels: expected {B} labels, got {tuple(expr_labels.shape)}")
+    pw = None
+    if pos_weight is not None:
+        pw = (pos_weight if isinstance(pos_weight, Tensor)
+              else torch.as_tensor(np.asarray(pos_weight, dtype=np.float64))).to(device=z.device, dtype=dt)
+        _check_pos_weight(pw, E, A)
+    return _au_loss(z, au_targets.to(dt), expr_labels, W * scale, pw, reduction)
+
+
+def au_dfer_loss(expr_logits: Tensor, au_logits: Tensor, expr_labels: Tensor, au_targets: Tensor,
+                 prior: Any, *, alpha: float = 0.25, scale: float = 5.0, pos_weight: Tensor | None = None,
+                 class_weight: Tensor | None = None, label_smoothing: float = 0.0) -> Tensor:
+    """AU-DFER total loss ``(1 - alpha) * CE(expr_logits, e) + alpha * L_AU``.
+
+    Args:
+        expr_logits: ``[B, E]``; au_logits, au_targets, prior, scale, pos_weight: see
+            :func:`au_loss`; expr_labels: integer ``[B]`` (negative = unknown, ignored by CE)
+            or soft ``[B, E]``.
+        alpha: in ``[0, 1]`` (AU-DFER: 0.25).
+        class_weight: optional ``[E]`` CE class weights (see :mod:`auknow.losses.class_weights`;
+            AU-DFER used none); label_smoothing: CE label smoothing (M3DFEL: 0.1).
+
+    Raises:
+        ValueError: alpha outside [0, 1] or shapes do not match.
+    """
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha: expected 0 <= alpha <= 1, got {alpha}")
+    ce = expression_cross_entropy(expr_logits, expr_labels, class_weight=class_weight,
+                                  label_smoothing=label_smoothing)
+    lau = au_loss(au_logits, au_targets, expr_labels, prior, scale=scale, pos_weight=pos_weight)
+    return (1.0 - alpha) * ce + alpha * lau
+
+
+class AULoss(nn.Module):
+    """Module form of :func:`au_loss`. The scaled prior (``weight = scale * prior``, ``[E, A]``)
+    and ``pos_weight`` (``[A]``, ``[E, A]``; ones ``[A]`` when None) are buffers, so ``.to()``,
+    ``state_dict``, ``torch.compile`` and DDP carry them.
+
+    Args:
+        prior: ``[E, A]`` non-negative (tensor, array, or object with ``.tensor()``).
+        scale: AU-DFER's 5.
+        pos_weight: None, ``[A]`` or ``[E, A]`` (e.g. from :func:`pos_weight_from_data`).
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+
+    Raises:
+        ValueError: prior not a finite non-negative ``[E, A]`` matrix, scale <= 0, bad
+            pos_weight shape or negative values.
+
+    Forward: ``(au_logits [B, A], au_targets [B, A], expr_labels [B] or [B, E])``.
+    """
+
+    def __init__(self, prior: Any, *, scale: float = 5.0, pos_weight: Any | None = None,
+                 reduction: str = "mean"):
+        super().__init__()
+        check_reduction(reduction)
+        if not scale > 0:
+            raise ValueError(f"scale: expected > 0, got {scale}")
+        p = as_prior_tensor(prior, dtype=buffer_dtype(prior))
+        if bool((p < 0).any()):
+            raise ValueError("prior: the AU loss weights must be non-negative")
+        E, A = p.shape
+        if pos_weight is None:
+            pw = torch.ones(A, dtype=p.dtype, device=p.device)
+        else:
+            pw = (pos_weight.detach() if isinstance(pos_weight, Tensor)
+                  else torch.as_tensor(np.asarray(pos_weight, dtype=np.float64))).to(p.device, p.dtype)
+            _check_pos_weight(pw, E, A)
+            if not bool(torch.isfinite(pw).all()) or bool((pw < 0).any()):
+                raise ValueError("pos_weight: must be finite and non-negative")
+        self.scale = float(scale)
+        self.reduction = reduction
+        self.register_buffer("weight", p * self.scale)
+        self.register_buffer("pos_weight", pw)
+        self.expressions = tuple(getattr(prior, "expressions", ()) or ())
+        self.aus = tuple(getattr(prior, "aus", ()) or ())
+
+    @property
+    def num_expressions(self) -> int:
+        return self.weight.shape[0]
+
+    @property
+    def num_aus(self) -> int:
+        return self.weight.shape[1]
+
+    def forward(self, au_logits: Tensor, au_targets: Tensor, expr_labels: Tensor) -> Tensor:
+        check_logits_targets(au_logits, au_targets)
+        if au_logits.shape[1] != self.num_aus:
+            raise ValueError(f"au_logits: expected [B, {self.num_aus}], got {tuple(au_logits.shape)}")
+        if expr_labels.shape[0] != au_logits.shape[0]:
+            raise ValueError(f"expr_labels: expected {au_logits.shape[0]} labels, got {tuple(expr_labels.shape)}")
+        dt = compute_dtype(au_logits)
+        return _au_loss(au_logits.to(dt), au_targets.to(dt), expr_labels, self.weight.to(dt),
+                        self.pos_weight.to(dt), self.reduction)
+
+    def extra_repr(self) -> str:
+        return (f"num_expressions={self.num_expressions}, num_aus={self.num_aus}, scale={self.scale}, "
+                f"pos_weight={list(self.pos_weight.shape)}, reduction={self.reduction!r}")
+
+
+class AUDFERLoss(nn.Module):
+    """Module form of :func:`au_dfer_loss`: ``(1 - alpha) * CE + alpha * L_AU``.
+
+    Args:
+        prior, scale, pos_weight: as :class:`AULoss`.
+        alpha: in [0, 1] (AU-DFER: 0.25).
+        class_weight: optional ``[E]`` CE weights (a buffer); label_smoothing: CE smoothing.
+
+    Forward: ``(expr_logits [B, E], au_logits [B, A], expr_labels [B] or [B, E], au_targets [B, A])``.
+    """
+
+    def __init__(self, prior: Any, *, alpha: float = 0.25, scale: float = 5.0, pos_weight: Any | None = None,
+                 class_weight: Any | None = None, label_smoothing: float = 0.0):
+        super().__init__()
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha: expected 0 <= alpha <= 1, got {alpha}")
+        self.au = AULoss(prior, scale=scale, pos_weight=pos_weight)
+        self.alpha = float(alpha)
+        self.label_smoothing = float(label_smoothing)
+        E = self.au.num_expressions
+        if class_weight is None:
+            self.register_buffer("class_weight", None)
+        else:
+            self.register_buffer("class_weight", as_vector(class_weight, E, "class_weight"))
+
+    def forward(self, expr_logits: Tensor, au_logits: Tensor, expr_labels: Tensor, au_targets: Tensor) -> Tensor:
+        if expr_logits.dim() != 2 or expr_logits.shape[1] != self.au.num_expressions:
+            raise ValueError(f"expr_logits: expected [B, {self.au.num_expressions}], got {tuple(expr_logits.shape)}")
+        ce = expression_cross_entropy(expr_logits, expr_labels, class_weight=self.class_weight,
+                                      label_smoothing=self.label_smoothing)
+        return (1.0 - self.alpha) * ce + self.alpha * self.au(au_logits, au_targets, expr_labels)
+
+
+# ----------------------------------------------------------------------------------------------
+# Statistics
+
+
+def _pos_weight(k: Tensor, n: Tensor, smoothing: float) -> tuple[Tensor, Tensor]:
+    """(1 - p) / p with p = (k + s) / (n + 2 s); returns (value, ok) where ok marks 0 < p < 1."""
+    kk = k + smoothing
+    nn_ = n + 2.0 * smoothing
+    ok = (kk > 0) & (kk < nn_)
+    return torch.where(ok, (nn_ - kk) / kk.clamp(min=1e-300), torch.ones_like(k)), ok
+
+
+def pos_weight_from_data(au_targets: Any, expr_labels: Any | None = None, *, strategy: str = "global",
+                         num_expressions: int | None = None, minor: Sequence[int] | None = None,
+                         smoothing: float = 0.0, max_pos_weight: float | None = None,
+                         dtype: torch.dtype = torch.float32) -> Tensor:
+    """BCE ``pos_weight`` from training statistics, AU-DFER's ``--posw_option``.
+
+    With ``p`` the fraction of labelled training samples (clips) in which an AU is present,
+    ``pos_weight = (1 - p) / p = N_neg / N_pos``:
+
+    * ``"global"``: ``[A]``, ``p_a`` over all samples.
+    * ``"distinct"``: ``[E, A]``, ``p_{a|e}`` over the samples of expression ``e``; the loss
+      takes the row of each sample's ground-truth expression.
+    * ``"minor"``: ``[E, A]``, the ``distinct`` rows for the minor classes and ones (no
+      re-weighting) for the others. ``minor=None`` takes the classes with fewer samples than
+      the uniform share ``N / E`` (on DFEW: surprise, disgust, fear, AU-DFER's hand-picked set).
+
+    Guards (documented choices): with ``smoothing = s > 0``, ``p = (k + s) / (n + 2 s)``
+    (additive smoothing; s = 0 reproduces the reference's exact ``N_neg / N_pos``). A cell with
+    ``p = 0`` (AU never present) or ``p = 1`` (always present) has no balance to restore and gets
+    1 (no re-weighting) instead of infinity or 0. A ``distinct`` cell with no labelled sample
+    at all (empty expression class, or AU never labelled for it) falls back to the ``global``
+    value. ``max_pos_weight`` optionally caps every value.
+
+    Args:
+        au_targets: ``[N, A]`` in ``[0, 1]``; missing entries (NaN / negative) are not counted.
+        expr_labels: integer ``[N]`` (negative = unknown: counted in ``global`` only); needed
+            for ``distinct`` and ``minor``.
+        num_expressions: E (default: ``max(label) + 1``).
+        minor: indices of the minor classes, for ``"minor"``.
+        dtype: output dtype (statistics are computed in float64).
+
+    Raises:
+        ValueError: unknown strategy, missing labels, bad shapes, targets outside [0, 1].
+    """
+    if smoothing < 0:
+        raise ValueError(f"smoothing: expected >= 0, got {smoothing}")
+    pos, lab = au_counts(au_targets)
+    glob, _ = _pos_weight(pos, lab, smoothing)
+    if strategy == "global":
+        out = glob
+    elif strategy in ("distinct", "minor"):
+        if expr_labels is None:
+            raise ValueError(f"strategy {strategy!r} needs expr_labels")
+        y = expr_labels.detach().cpu() if isinstance(expr_labels, Tensor) else torch.as_tensor(np.asarray(expr_labels))
+        if y.dim() != 1 or y.is_floating_point():
+            raise ValueError(f"expr_labels: expected integer [N], got {y.dtype} {tuple(y.shape)}")
+        y = y.long()
+        t = au_targets.detach().cpu() if isinstance(au_targets, Tensor) else torch.as_tensor(
+            np.asarray(au_targets, dtype=np.float64))
+        t = t.to(torch.float64)
+        if y.shape[0] != t.shape[0]:
+            raise ValueError(f"expr_labels: expected {t.shape[0]} labels, got {y.shape[0]}")
+        E = int(num_expressions) if num_expressions is not None else (int(y.max()) + 1 if y.numel() else 0)
+        if E <= 0:
+            raise ValueError("num_expressions: cannot infer it from empty labels; pass it")
+        counts = class_counts(y, E)
+        valid = valid_mask(t)
+        t0 = torch.where(valid, t, torch.zeros((), dtype=t.dtype))
+        onehot = F.one_hot(y.clamp(min=0), E).to(torch.float64) * (y >= 0).unsqueeze(1)  # [N, E]
+        k = onehot.T @ t0            # [E, A]
+        n = onehot.T @ valid.to(torch.float64)
+        dist, _ = _pos_weight(k, n, smoothing)
+        out = torch.where(n > 0, dist, glob.expand_as(dist))
+        if strategy == "minor":
+            if minor is None:
+                share = counts.sum() / E
+                is_minor = counts < share
+            else:
+                is_minor = torch.zeros(E, dtype=torch.bool)
+                for m in minor:
+                    if not 0 <= int(m) < E:
+                        raise ValueError(f"minor: class index {m} out of range for {E} classes")
+                    is_minor[int(m)] = True
+            out = torch.where(is_minor.unsqueeze(1), out, torch.ones_like(out))
+    else:
+        raise ValueError(f"strategy: expected 'global', 'distinct' or 'minor', got {strategy!r}")
+    if max_pos_weight is not None:
+        out = out.clamp(max=float(max_pos_weight))
+    return out.to(dtype)
+
+
+def clip_au_targets(frame_aus: Any, *, threshold: float = 0.5, frame_threshold: float | None = None,
+                    frame_mask: Any | None = None) -> Tensor:
+    """Per-clip AU targets from per-frame AU values by majority vote (AU-DFER's rule).
+
+    ``y_a = 1`` iff the AU is active in at least ``threshold`` of the clip's frames where it is
+    labelled (AU-DFER: ``sum_t a_ta >= n / 2``). A frame value counts as active as it is
+    (0 / 1 detections) or, with ``frame_threshold``, when ``>= frame_threshold`` (M3DFEL_AU:
+    0.01). Clips with no valid frame for an AU get a **missing** target (NaN), not the
+    reference code's all-ones vector.
+
+    Args:
+        frame_aus: ``[..., T, A]`` frame values; missing = NaN or negative.
+        threshold: fraction of frames in ``(0, 1]``.
+        frame_mask: optional boolean ``[..., T]``, False for padding / faceless frames.
+
+    Returns:
+        float ``[..., A]`` with values 0, 1 or NaN.
+    """
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold: expected 0 < threshold <= 1, got {threshold}")
+    x = frame_aus if isinstance(frame_aus, Tensor) else torch.as_tensor(np.asarray(frame_aus, dtype=np.float64))
+    if not x.is_floating_point():
+        x = x.to(torch.get_default_dtype())
+    if x.dim() < 2:
+        raise ValueError(f"frame_aus: expected [..., T, A], got shape {tuple(x.shape)}")
+    valid = valid_mask(x)
+    if frame_mask is not None:
+        m = frame_mask if isinstance(frame_mask, Tensor) else torch.as_tensor(np.asarray(frame_mask))
+        if m.shape != x.shape[:-1]:
+            raise ValueError(f"frame_mask: expected shape {tuple(x.shape[:-1])}, got {tuple(m.shape)}")
+        valid = valid & m.to(torch.bool).unsqueeze(-1)
+    active = (x >= frame_threshold).to(x.dtype) if frame_threshold is not None else x
+    num = torch.where(valid, active, torch.zeros((), dtype=x.dtype)).sum(-2)
+    n = valid.sum(-2)
+    y = (num >= threshold * n).to(x.dtype)
+    return torch.where(n > 0, y, torch.full_like(y, float("nan")))
