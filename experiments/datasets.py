@@ -1,0 +1,503 @@
+"""Loaders of DFEW, FERV39K, BP4D and DISFA in their released layouts (for users who hold them).
+
+Nothing here downloads or ships data: each loader reads the folder it is pointed at and fails
+with a message naming the missing file. Layouts (paths relative to the dataset root):
+
+* **DFEW** (Jiang et al., ACM MM 2020): labels ``EmoLabel_DataSplit/train(single-labeled)/set_k.csv``
+  and ``test(single-labeled)/set_k.csv`` (k = 1..5; columns ``video_name,label``, label 1..7 =
+  happy, sad, neutral, angry, surprise, disgust, fear); frames
+  ``Clip/clip_224x224_16f/<5-digit id>/*.jpg`` (16 frames per clip) or, for all frames,
+  ``Clip/clip_224x224/<id>/*.jpg``.
+* **FERV39K** (Wang et al., CVPR 2022): ``4_setups/All_scenes/train_All.csv`` and
+  ``test_All.csv`` (one clip per line: ``Scene/Emotion/clip Emotion``, space separated, an
+  optional header), frames ``2_ClipsforFaceCrop/<Scene>/<Emotion>/<clip>/*.jpg``; emotions mapped
+  to DFEW's order (Happy 0, Sad 1, Neutral 2, Angry 3, Surprise 4, Disgust 5, Fear 6).
+* **BP4D** (Zhang et al. 2014): AU occurrence ``AUCoding/AU_OCC/<Subject>_<Task>.csv`` (header of
+  AU numbers, column ``0`` = frame; 0 absent, 1 present, 9 not coded -> missing); frame images
+  ``<images>/<Subject>/<Task>/<frame>.jpg`` (frame number as in the CSV, plain or zero-padded to
+  4 digits, ME-GraphAU / JAA-Net lists).
+* **DISFA** (Mavadati et al. 2013): ``ActionUnit_Labels/<SN>/<SN>_au<n>.txt`` (``frame,intensity``
+  per line, intensity 0-5; present iff ``>= 2``, the descriptor's threshold); frame images
+  ``<images>/<SN>/<i>.png`` or ``.jpg`` with ``i`` the 0-based line index (ME-GraphAU).
+
+Subject-independent folds come from the knowledge library (``auknow.library.dataset_descriptor``:
+BP4D and DISFA 3-fold splits of JAA-Net / ME-GraphAU); DFEW's 5 folds are its own ``set_k``
+files; FERV39K has one train / test split.
+
+**Per-video AU targets from OpenFace** (AU-DFER): one OpenFace 2.x CSV per clip (its
+``AUxx_c`` presence columns; headers may carry OpenFace's leading spaces). A clip's target is
+``y_a = 1`` iff ``AUxx_c = 1`` in at least half of the frames OpenFace tracked (``success == 1``;
+AU-DFER's majority rule ``sum_t a_ta >= n / 2``); a clip with no tracked frame gets a missing
+target (NaN), not the reference code's all-ones vector. Files are looked up as
+``<openface_dir>/<clip id>.csv`` (DFEW: ``00001.csv``; FERV39K: ``Scene/Emotion/clip.csv``, the
+clip's relative path).
+
+Frame sampling (IAL code): the clip is cut into ``num_frames`` equal segments; training takes a
+random frame in each segment, testing the segment's centre; clips shorter than ``num_frames``
+repeat frames.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = [
+    "DFEW_EXPRESSIONS", "FERV39K_LABELS", "IMAGE_SUFFIXES", "DatasetError", "ClipRecord", "FrameRecord",
+    "list_frames", "sample_indices", "dfew_records", "ferv39k_records", "openface_clip_target",
+    "attach_openface_targets", "bp4d_records", "disfa_records", "split_by_fold", "ClipDataset", "FrameDataset",
+    "load_image",
+]
+
+#: DFEW's classes in label order (CSV label - 1), canonical auknow names.
+DFEW_EXPRESSIONS = ("happiness", "sadness", "neutral", "anger", "surprise", "disgust", "fear")
+#: FERV39K emotion strings -> DFEW index (the AU-DFER / M3DFEL mapping).
+FERV39K_LABELS = {"Happy": 0, "Sad": 1, "Neutral": 2, "Angry": 3, "Surprise": 4, "Disgust": 5, "Fear": 6}
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+class DatasetError(ValueError):
+    """A dataset folder is missing a file or holds a malformed one; the message names it."""
+
+
+@dataclass
+class ClipRecord:
+    """One video clip: ``frames`` (sorted image paths), ``label`` (expression index or -1),
+    ``au_target`` (float32 ``[A]`` 0/1/NaN, or None), ``clip_id`` and ``subject`` (if known)."""
+
+    clip_id: str
+    frames: list[Path]
+    label: int
+    au_target: np.ndarray | None = None
+    subject: str | None = None
+
+
+@dataclass
+class FrameRecord:
+    """One AU-labelled frame: image ``path``, ``aus`` float32 ``[A]`` (0/1, NaN = not coded),
+    ``subject``, ``sequence`` and ``frame`` number."""
+
+    path: Path
+    aus: np.ndarray
+    subject: str
+    sequence: str
+    frame: int
+
+
+def _natural_key(p: Path):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]
+
+
+def list_frames(folder: str | Path) -> list[Path]:
+    """Image files of a clip folder in natural order (``2.jpg`` before ``10.jpg``).
+
+    Raises:
+        DatasetError: the folder does not exist or holds no image.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetError(f"{folder}: clip folder not found")
+    frames = sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_natural_key)
+    if not frames:
+        raise DatasetError(f"{folder}: no image ({', '.join(IMAGE_SUFFIXES)}) in the clip folder")
+    return frames
+
+
+def sample_indices(n_frames: int, num_frames: int, train: bool, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Frame indices of a clip (IAL's segment sampling).
+
+    Args:
+        n_frames: frames in the clip (>= 1).
+        num_frames: frames to return (>= 1).
+        train: random frame per segment (needs ``rng``) vs the segment centre.
+
+    Returns:
+        int64 ``[num_frames]`` in ``[0, n_frames)``, non-decreasing.
+    """
+    if n_frames < 1 or num_frames < 1:
+        raise ValueError(f"n_frames and num_frames must be >= 1, got {n_frames}, {num_frames}")
+    seg = n_frames / num_frames
+    starts = np.arange(num_frames) * seg
+    if train:
+        rng = rng or np.random.default_rng()
+        idx = np.floor(starts + rng.random(num_frames) * seg)
+    else:
+        idx = np.floor(starts + seg / 2)
+    return np.clip(idx.astype(np.int64), 0, n_frames - 1)
+
+
+def _read_rows(path: Path) -> list[list[str]]:
+    if not path.is_file():
+        raise DatasetError(f"{path}: file not found")
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        return [row for row in csv.reader(f) if row and any(c.strip() for c in row)]
+
+
+def dfew_records(root: str | Path, fold: int, split: str, clip_dir: str | None = None) -> list[ClipRecord]:
+    """DFEW clips of one fold's ``train`` or ``test`` split.
+
+    Args:
+        root: DFEW root (holds ``EmoLabel_DataSplit`` and ``Clip``).
+        fold: 1..5.
+        split: ``"train"`` or ``"test"``.
+        clip_dir: frames folder relative to root (default ``Clip/clip_224x224_16f``, else
+            ``Clip/clip_224x224`` when that one is missing).
+
+    Returns:
+        Records with 0-based labels in :data:`DFEW_EXPRESSIONS` order.
+
+    Raises:
+        DatasetError: a missing split file or clip folder, a malformed row, a label outside 1..7.
+    """
+    root = Path(root)
+    if split not in ("train", "test") or not 1 <= int(fold) <= 5:
+        raise ValueError(f"split must be train/test and fold 1..5, got {split!r}, {fold}")
+    path = root / "EmoLabel_DataSplit" / f"{split}(single-labeled)" / f"set_{int(fold)}.csv"
+    rows = _read_rows(path)
+    if rows and not rows[0][0].strip().isdigit():
+        rows = rows[1:]  # header video_name,label
+    if clip_dir is None:
+        clip_dir = "Clip/clip_224x224_16f" if (root / "Clip/clip_224x224_16f").is_dir() else "Clip/clip_224x224"
+    out = []
+    for i, row in enumerate(rows, start=2):
+        try:
+            vid, lab = int(row[0]), int(row[1])
+        except (ValueError, IndexError):
+            raise DatasetError(f"{path}, line {i}: expected 'video_name,label' with integers, got {row}") from None
+        if not 1 <= lab <= 7:
+            raise DatasetError(f"{path}, line {i}: label {lab} outside 1..7")
+        cid = f"{vid:05d}"
+        out.append(ClipRecord(cid, list_frames(root / clip_dir / cid), lab - 1))
+    if not out:
+        raise DatasetError(f"{path}: no clip listed")
+    return out
+
+
+def ferv39k_records(root: str | Path, split: str, setup: str = "All_scenes",
+                    clip_dir: str = "2_ClipsforFaceCrop") -> list[ClipRecord]:
+    """FERV39K clips of the ``train`` or ``test`` split of a setup (default ``All_scenes``).
+
+    Raises:
+        DatasetError: a missing list file or clip folder, an unknown emotion string.
+    """
+    root = Path(root)
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be train or test, got {split!r}")
+    tag = setup.split("_")[0] if setup != "All_scenes" else "All"
+    path = root / "4_setups" / setup / f"{split}_{tag}.csv"
+    if not path.is_file():
+        raise DatasetError(f"{path}: file not found")
+    out = []
+    for i, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        parts = line.replace(",", " ").split()
+        if not parts:
+            continue
+        rel, emo = parts[0], parts[-1]
+        if emo not in FERV39K_LABELS:
+            if i == 1:
+                continue  # header
+            raise DatasetError(f"{path}, line {i}: unknown emotion {emo!r} (expected {', '.join(FERV39K_LABELS)})")
+        out.append(ClipRecord(rel, list_frames(root / clip_dir / rel), FERV39K_LABELS[emo]))
+    if not out:
+        raise DatasetError(f"{path}: no clip listed")
+    return out
+
+
+def openface_clip_target(path: str | Path, aus: Sequence[str], threshold: float = 0.5) -> np.ndarray:
+    """Per-clip AU target from one OpenFace 2.x CSV by AU-DFER's majority rule.
+
+    Args:
+        path: the clip's OpenFace output (columns ``success`` and ``AUxx_c``; leading spaces in
+            the header are allowed).
+        aus: AU names in the target order (e.g. ``auknow.facs.au_set("openface_c")``).
+        threshold: fraction of tracked frames (``success == 1``) in which ``AUxx_c`` must be 1.
+
+    Returns:
+        float32 ``[A]``: 1, 0, or NaN (no tracked frame, or the AU has no ``_c`` column).
+
+    Raises:
+        DatasetError: the file is missing or has no ``AUxx_c`` column.
+    """
+    from auknow.facs import au_number
+
+    rows = _read_rows(Path(path))
+    if not rows:
+        raise DatasetError(f"{path}: empty OpenFace file")
+    header = [h.strip() for h in rows[0]]
+    cols = {}
+    for j, h in enumerate(header):
+        m = re.fullmatch(r"AU(\d+)_c", h)
+        if m:
+            cols[int(m.group(1))] = j
+    if not cols:
+        raise DatasetError(f"{path}: no AUxx_c column (is it an OpenFace 2.x output?)")
+    succ = header.index("success") if "success" in header else None
+    data = np.array([[float(v) for v in r] for r in rows[1:]], dtype=np.float64) if len(rows) > 1 else \
+        np.zeros((0, len(header)))
+    ok = np.ones(len(data), dtype=bool) if succ is None else data[:, succ] >= 0.5
+    n = int(ok.sum())
+    out = np.full(len(aus), np.nan, dtype=np.float32)
+    if n == 0:
+        return out
+    for k, name in enumerate(aus):
+        j = cols.get(au_number(name))
+        if j is not None:
+            out[k] = float((data[ok, j] >= 0.5).sum() >= threshold * n)
+    return out
+
+
+def attach_openface_targets(records: list[ClipRecord], openface_dir: str | Path, aus: Sequence[str],
+                            threshold: float = 0.5, missing: str = "nan") -> int:
+    """Set ``au_target`` of each record from ``<openface_dir>/<clip_id>.csv``.
+
+    Args:
+        missing: a clip without a CSV gets NaN targets (``"nan"``) or raises (``"error"``).
+
+    Returns:
+        The number of clips that had a CSV.
+
+    Raises:
+        DatasetError: the folder is missing; a missing CSV with ``missing="error"``.
+    """
+    d = Path(openface_dir)
+    if not d.is_dir():
+        raise DatasetError(f"{d}: OpenFace folder not found")
+    found = 0
+    for r in records:
+        p = d / f"{r.clip_id}.csv"
+        if p.is_file():
+            r.au_target = openface_clip_target(p, aus, threshold)
+            found += 1
+        elif missing == "error":
+            raise DatasetError(f"{p}: no OpenFace output for clip {r.clip_id}")
+        else:
+            r.au_target = np.full(len(aus), np.nan, dtype=np.float32)
+    return found
+
+
+def _find_image(base: Path, patterns: Sequence[str], **fmt) -> Path | None:
+    for pat in patterns:
+        p = base / pat.format(**fmt)
+        if p.is_file():
+            return p
+    return None
+
+
+BP4D_IMAGE_PATTERNS = ("{subject}/{task}/{frame}.jpg", "{subject}/{task}/{frame:04d}.jpg",
+                       "{subject}/{task}/{frame}.png", "{subject}/{task}/{frame:04d}.png")
+DISFA_IMAGE_PATTERNS = ("{subject}/{index}.png", "{subject}/{index}.jpg", "{subject}/{frame}.png",
+                        "{subject}/{frame}.jpg")
+
+
+def bp4d_records(root: str | Path, images: str | Path | None = None, aus: Sequence[str] | None = None,
+                 require_images: bool = True) -> list[FrameRecord]:
+    """BP4D frames with their AU occurrence (9 = not coded -> NaN).
+
+    Args:
+        root: BP4D root (holds ``AUCoding/AU_OCC``).
+        images: folder of frame images (default ``root``); see :data:`BP4D_IMAGE_PATTERNS`.
+        aus: AU names (default the descriptor's 12 benchmark AUs).
+        require_images: skip frames without an image (True) or keep them with a missing path.
+
+    Raises:
+        DatasetError: no label file, a malformed file, a requested AU column missing.
+    """
+    from auknow.facs import au_number
+    from auknow.library import dataset_descriptor
+
+    root = Path(root)
+    aus = list(aus or dataset_descriptor("bp4d").aus)
+    occ = root / "AUCoding" / "AU_OCC"
+    files = sorted(occ.glob("*.csv")) if occ.is_dir() else []
+    if not files:
+        raise DatasetError(f"{occ}: no <Subject>_<Task>.csv AU occurrence file")
+    base = Path(images) if images is not None else root
+    out = []
+    for f in files:
+        m = re.fullmatch(r"([A-Za-z]+\d+)_(T\d+)", f.stem)
+        if not m:
+            raise DatasetError(f"{f}: file name is not <Subject>_<Task>.csv")
+        subject, task = m.groups()
+        rows = _read_rows(f)
+        try:
+            header = [int(float(h)) for h in rows[0]]
+        except ValueError:
+            raise DatasetError(f"{f}, line 1: header must be AU numbers (column 0 = frame)") from None
+        idx = []
+        for a in aus:
+            n = au_number(a)
+            if n not in header:
+                raise DatasetError(f"{f}: no column for {a}")
+            idx.append(header.index(n))
+        for i, row in enumerate(rows[1:], start=2):
+            try:
+                vals = [float(v) for v in row]
+            except ValueError:
+                raise DatasetError(f"{f}, line {i}: non-numeric value") from None
+            frame = int(vals[0])
+            y = np.array([vals[j] for j in idx], dtype=np.float32)
+            y[(y != 0) & (y != 1)] = np.nan  # 9: not coded
+            path = _find_image(base, BP4D_IMAGE_PATTERNS, subject=subject, task=task, frame=frame)
+            if path is None and require_images:
+                continue
+            out.append(FrameRecord(path, y, subject, f"{subject}_{task}", frame))
+    if not out:
+        raise DatasetError(f"{base}: no frame image found for the BP4D labels (patterns {BP4D_IMAGE_PATTERNS})")
+    return out
+
+
+def disfa_records(root: str | Path, images: str | Path | None = None, aus: Sequence[str] | None = None,
+                  threshold: float | None = None, require_images: bool = True) -> list[FrameRecord]:
+    """DISFA frames with AU occurrence (intensity >= threshold; descriptor: 2).
+
+    Args:
+        root: DISFA root (holds ``ActionUnit_Labels``).
+        images: folder of frame images (default ``root``); see :data:`DISFA_IMAGE_PATTERNS`.
+        aus: AU names (default the 8-AU benchmark set ``disfa8``).
+        threshold: occurrence threshold (default the descriptor's, 2).
+
+    Raises:
+        DatasetError: no subject folder, a missing AU file, lines that disagree in count.
+    """
+    from auknow.facs import au_number, au_set
+    from auknow.library import dataset_descriptor
+
+    root = Path(root)
+    aus = list(aus or au_set("disfa8"))
+    if threshold is None:
+        threshold = dataset_descriptor("disfa").occurrence_threshold or 2
+    lab = root / "ActionUnit_Labels"
+    subjects = sorted(p.name for p in lab.iterdir() if p.is_dir()) if lab.is_dir() else []
+    if not subjects:
+        raise DatasetError(f"{lab}: no subject folder (SN001, ...)")
+    base = Path(images) if images is not None else root
+    out = []
+    for s in subjects:
+        cols, frames = [], None
+        for a in aus:
+            f = lab / s / f"{s}_au{au_number(a)}.txt"
+            rows = _read_rows(f)
+            try:
+                arr = np.array([[float(v) for v in r[:2]] for r in rows], dtype=np.float64)
+            except (ValueError, IndexError):
+                raise DatasetError(f"{f}: expected 'frame,intensity' lines") from None
+            if frames is None:
+                frames = arr[:, 0].astype(np.int64)
+            elif len(arr) != len(frames):
+                raise DatasetError(f"{f}: {len(arr)} lines, other AU files of {s} have {len(frames)}")
+            cols.append((arr[:, 1] >= threshold).astype(np.float32))
+        y = np.stack(cols, 1)
+        for i, fr in enumerate(frames):
+            path = _find_image(base, DISFA_IMAGE_PATTERNS, subject=s, index=i, frame=int(fr))
+            if path is None and require_images:
+                continue
+            out.append(FrameRecord(path, y[i], s, s, int(fr)))
+    if not out:
+        raise DatasetError(f"{base}: no frame image found for the DISFA labels (patterns {DISFA_IMAGE_PATTERNS})")
+    return out
+
+
+def split_by_fold(records: list[Any], dataset: str, fold: int) -> tuple[list[Any], list[Any]]:
+    """Subject-independent train / test records of a fold of the bundled descriptor.
+
+    The test subjects are ``dataset_descriptor(dataset).folds[fold]``; every other subject
+    trains (JAA-Net / ME-GraphAU: fold k tests one part and trains on the two others).
+
+    Raises:
+        KeyError: unknown dataset or fold; DatasetError: a side ends up empty.
+    """
+    from auknow.library import dataset_descriptor
+
+    desc = dataset_descriptor(dataset)
+    if int(fold) not in desc.folds:
+        raise KeyError(f"{dataset}: no fold {fold} (folds {sorted(desc.folds)})")
+    test_s = set(desc.folds[int(fold)])
+    test = [r for r in records if r.subject in test_s]
+    train = [r for r in records if r.subject not in test_s]
+    if not test or not train:
+        raise DatasetError(f"{dataset} fold {fold}: {len(train)} training and {len(test)} test frames; the data "
+                           f"needs subjects on both sides (test subjects: {', '.join(sorted(test_s))})")
+    return train, test
+
+
+def load_image(path: Path, size: int, channels: int) -> np.ndarray:
+    """An image as float32 ``[C, size, size]`` in [0, 1] (bilinear resize; ``channels`` 1 or 3)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im = im.convert("L" if channels == 1 else "RGB").resize((size, size), Image.BILINEAR)
+        a = np.asarray(im, dtype=np.float32) / 255.0
+    return a[None] if channels == 1 else a.transpose(2, 0, 1)
+
+
+class _EpochDataset:
+    """Shared by the datasets below: a list of records and an epoch that seeds per-item randomness."""
+
+    records: list
+    epoch: int = 0
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Change the sampling / augmentation of the next epoch (train mode)."""
+        self.epoch = int(epoch)
+
+
+class ClipDataset(_EpochDataset):
+    """``torch.utils.data.Dataset``-style clips: item -> ``{"x": [T, C, S, S], "expression": int,
+    "aus": [A] (NaN where unknown)}``.
+
+    Args:
+        records: :class:`ClipRecord` list.
+        num_frames: T (DFER seeds: 16). image_size: S. channels: 1 or 3.
+        train: random frame per segment and a random horizontal flip; else centres.
+        num_aus: A (targets NaN when a record has none).
+        seed: base seed of the sampling (item i of epoch e uses ``seed, e, i``).
+    """
+
+    def __init__(self, records: list[ClipRecord], num_frames: int = 16, image_size: int = 112, channels: int = 3,
+                 train: bool = False, num_aus: int = 0, seed: int = 0):
+        self.records, self.T, self.S, self.C = records, int(num_frames), int(image_size), int(channels)
+        self.train, self.A, self.seed, self.epoch = bool(train), int(num_aus), int(seed), 0
+
+    def __getitem__(self, i: int) -> dict:
+        import torch
+
+        r = self.records[i]
+        rng = np.random.default_rng([self.seed, self.epoch, i])
+        idx = sample_indices(len(r.frames), self.T, self.train, rng)
+        x = np.stack([load_image(r.frames[j], self.S, self.C) for j in idx])
+        if self.train and rng.random() < 0.5:
+            x = x[..., ::-1].copy()
+        aus = r.au_target if r.au_target is not None else np.full(self.A, np.nan, dtype=np.float32)
+        return {"x": torch.from_numpy(x), "expression": torch.tensor(r.label, dtype=torch.long),
+                "aus": torch.as_tensor(aus, dtype=torch.float32)}
+
+
+class FrameDataset(_EpochDataset):
+    """Frames for AU detection: item -> ``{"x": [1, C, S, S] (a one-frame clip), "aus": [A]}``.
+
+    Args:
+        records: :class:`FrameRecord` list. image_size: S. channels: 1 or 3.
+        train: random horizontal flip.
+    """
+
+    def __init__(self, records: list[FrameRecord], image_size: int = 112, channels: int = 3, train: bool = False,
+                 seed: int = 0):
+        self.records, self.S, self.C, self.train, self.seed, self.epoch = records, int(image_size), int(channels), \
+            bool(train), int(seed), 0
+
+    def __getitem__(self, i: int) -> dict:
+        import torch
+
+        r = self.records[i]
+        x = load_image(r.path, self.S, self.C)
+        if self.train and np.random.default_rng([self.seed, self.epoch, i]).random() < 0.5:
+            x = x[..., ::-1].copy()
+        return {"x": torch.from_numpy(x[None]), "aus": torch.as_tensor(r.aus, dtype=torch.float32)}

@@ -1,0 +1,386 @@
+"""Run a seed paper's set-up on real data from a YAML config (for users who hold the datasets).
+
+::
+
+    python -m experiments.run experiments/configs/dfew_au_loss.yaml --root /data/DFEW --openface /data/DFEW_openface
+    python -m experiments.run experiments/configs/dfew_ial.yaml --root /data/DFEW
+    python -m experiments.run experiments/configs/ferv39k_au_loss.yaml --root /data/FERV39K --openface /data/FERV39K_openface
+    python -m experiments.run experiments/configs/bp4d_gnn.yaml --root /data/BP4D --images /data/BP4D/images
+    python -m experiments.run experiments/configs/disfa_gnn.yaml --root /data/DISFA --images /data/DISFA/images
+
+Two tasks:
+
+* ``task: dfer`` (DFEW 5 folds / FERV39K): a video backbone inside :class:`auknow.heads.PriorHead`
+  with the configured terms (CE; AU-DFER AU loss with a prior from ``knowledge/`` and per-video
+  OpenFace targets; IAL; prior consistency). Metrics per fold: WAR, UAR, per-class recall
+  (scikit-learn), and the AU head's F1 against the OpenFace targets when there are any.
+* ``task: au`` (BP4D / DISFA, the 3 subject-independent folds of ``knowledge/datasets``): the AU
+  detector :class:`experiments.models.AUGraphModel` (per-AU features + AU relation GNN over the
+  knowledge graph, a learned graph, or both) trained with the inverse-occurrence weighted BCE of
+  ME-GraphAU (``auknow.losses.smooth_weighted_loss`` with power 1); per-AU F1 and the average.
+
+``--set key.sub=value`` overrides any config entry (YAML syntax for the value), e.g.
+``--set train.epochs=1 data.image_size=32``. Results go to ``--out`` (``metrics.json``,
+``summary.md``) and the summary is printed. The backbone is this package's small one; to use your
+own, call :func:`run_config` with ``backbone_fn``. Data are read only from the paths given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import yaml
+
+from .datasets import (DFEW_EXPRESSIONS, ClipDataset, DatasetError, FrameDataset, attach_openface_targets,
+                       bp4d_records, dfew_records, disfa_records, ferv39k_records, split_by_fold)
+from .metrics import au_f1, classification_metrics, format_ci, mean_ci
+
+__all__ = ["DEFAULTS", "load_config", "run_config", "main"]
+
+#: Defaults every config starts from (a config file overrides them, ``--set`` overrides both).
+DEFAULTS: dict[str, Any] = {
+    "name": "run",
+    "task": "dfer",
+    "dataset": "dfew",
+    "folds": None,
+    "data": {"num_frames": 16, "image_size": 112, "channels": 3, "openface_threshold": 0.5, "setup": "All_scenes",
+             "aus": None, "max_train": None, "max_test": None},
+    "model": {"width": 32, "dim": 256, "au_dim": 64, "gnn": True, "graph": "knowledge", "graph_table": "fig2002",
+              "k": 4, "mask": "region", "pooling": "mean", "dropout": 0.0},
+    "prior": {"table": "au_dfer", "expressions": "dfew", "aus": "openface_c", "floor": 0.1, "ceil": 0.9},
+    "loss": {"alpha": 0.0, "scale": 5.0, "pos_weight": "global", "ial_weight": 0.0, "consistency_weight": 0.0,
+             "temperature": 1.0, "label_smoothing": 0.0, "au_weight_power": 1.0},
+    "train": {"epochs": 100, "batch_size": 32, "lr": 1e-3, "weight_decay": 1e-4, "warmup": 0.0, "workers": 0,
+              "seed": 0},
+}
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in (over or {}).items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> dict:
+    """A config: :data:`DEFAULTS`, then the YAML file, then ``key.sub=value`` overrides.
+
+    Raises:
+        ValueError: a malformed override or an unknown task / dataset.
+        FileNotFoundError: the config file is missing.
+    """
+    cfg = copy.deepcopy(DEFAULTS)
+    if path is not None:
+        with open(path, encoding="utf-8") as f:
+            cfg = _merge(cfg, yaml.safe_load(f) or {})
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"--set {item!r}: expected key.sub=value")
+        key, value = item.split("=", 1)
+        node = cfg
+        parts = key.strip().split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = yaml.safe_load(value)
+    if cfg["task"] not in ("dfer", "au"):
+        raise ValueError(f"task: expected 'dfer' or 'au', got {cfg['task']!r}")
+    valid = {"dfer": ("dfew", "ferv39k"), "au": ("bp4d", "disfa")}[cfg["task"]]
+    if cfg["dataset"] not in valid:
+        raise ValueError(f"dataset: task {cfg['task']!r} takes {', '.join(valid)}, got {cfg['dataset']!r}")
+    if cfg["folds"] is None:
+        cfg["folds"] = {"dfew": [1, 2, 3, 4, 5], "ferv39k": [1], "bp4d": [1, 2, 3], "disfa": [1, 2, 3]}[cfg["dataset"]]
+    return cfg
+
+
+def _device(name: str | None):
+    import torch
+
+    if name:
+        return torch.device(name)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _loader(ds, batch_size: int, train: bool, workers: int, seed: int):
+    import torch
+    from torch.utils.data import DataLoader
+
+    g = torch.Generator().manual_seed(seed)
+    drop = train and len(ds) > batch_size
+    return DataLoader(ds, batch_size=batch_size, shuffle=train, drop_last=drop, num_workers=workers, generator=g)
+
+
+def _to(batch: dict, device) -> dict:
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+def _subsample(records: list, n: int | None, seed: int) -> list:
+    if n is None or n >= len(records):
+        return records
+    idx = np.sort(np.random.default_rng(seed).choice(len(records), size=int(n), replace=False))
+    return [records[i] for i in idx]
+
+
+def _dfer_fold(cfg: dict, root: Path, fold: int, openface: Path | None, device, backbone_fn, log) -> dict:
+    import torch
+
+    from auknow.facs import au_set
+    from auknow.heads import PriorHead
+    from auknow.losses import pos_weight_from_data
+    from auknow.synthetic import resolve_prior
+
+    from .models import VideoBackbone
+    from .training import fit, predict
+
+    d, m, L, t = cfg["data"], cfg["model"], cfg["loss"], cfg["train"]
+    if cfg["dataset"] == "dfew":
+        train_r, test_r = dfew_records(root, fold, "train"), dfew_records(root, fold, "test")
+    else:
+        train_r, test_r = ferv39k_records(root, "train", d["setup"]), ferv39k_records(root, "test", d["setup"])
+    train_r = _subsample(train_r, d.get("max_train"), t["seed"])
+    test_r = _subsample(test_r, d.get("max_test"), t["seed"])
+    aus = tuple(au_set(cfg["prior"]["aus"])) if isinstance(cfg["prior"]["aus"], str) else tuple(cfg["prior"]["aus"])
+    needs_prior = L["alpha"] > 0 or L["consistency_weight"] > 0
+    if L["alpha"] > 0 and openface is None:
+        raise DatasetError("the AU loss (loss.alpha > 0) needs per-video AU targets: pass --openface DIR with one "
+                           "OpenFace 2.x CSV per clip (see docs/experiments.md), or set loss.alpha=0")
+    if openface is not None:
+        n_tr = attach_openface_targets(train_r, openface, aus, d["openface_threshold"])
+        attach_openface_targets(test_r, openface, aus, d["openface_threshold"])
+        log(f"fold {fold}: OpenFace targets for {n_tr}/{len(train_r)} training clips")
+    prior = None
+    if needs_prior:
+        P = cfg["prior"]
+        _, _, _, info = resolve_prior(P["table"], P["expressions"], list(aus))
+        M = info["matrix"]
+        if info["mode"] == "binary":
+            M = P["floor"] + (P["ceil"] - P["floor"]) * M
+        prior = torch.as_tensor(M, dtype=torch.float32)
+    pw = None
+    if L["alpha"] > 0 and L["pos_weight"]:
+        tg = np.stack([r.au_target for r in train_r])
+        pw = pos_weight_from_data(torch.as_tensor(tg), torch.as_tensor([r.label for r in train_r]),
+                                  strategy=L["pos_weight"], num_expressions=len(DFEW_EXPRESSIONS))
+    torch.manual_seed(t["seed"] + fold)
+    backbone = (backbone_fn(cfg) if backbone_fn else
+                VideoBackbone(d["channels"], d["image_size"], m["width"], 4, m["dim"], m["dropout"]))
+    model = PriorHead(backbone, m["dim"], prior, num_expressions=len(DFEW_EXPRESSIONS), num_aus=len(aus),
+                      pooling=m["pooling"], alpha=L["alpha"], scale=L["scale"], pos_weight=pw,
+                      ial_weight=L["ial_weight"], consistency_weight=L["consistency_weight"],
+                      temperature=L["temperature"], label_smoothing=L["label_smoothing"]).to(device)
+    use_aus = openface is not None
+    train_ds = ClipDataset(train_r, d["num_frames"], d["image_size"], d["channels"], True, len(aus), t["seed"])
+    test_ds = ClipDataset(test_r, d["num_frames"], d["image_size"], d["channels"], False, len(aus), t["seed"])
+    loader = _loader(train_ds, t["batch_size"], True, t["workers"], t["seed"] + fold)
+
+    def batches(epoch):
+        train_ds.set_epoch(epoch)
+        for b in loader:
+            yield _to(b, device)
+
+    def loss_fn(out, batch):
+        tgt = {"expression": batch["expression"]}
+        if use_aus:
+            tgt["aus"] = batch["aus"]
+        return model.loss(out, tgt)
+
+    t0 = time.perf_counter()
+    fit(model, loss_fn, batches, t["epochs"], lr=t["lr"], weight_decay=t["weight_decay"], warmup=t["warmup"],
+        log=lambda s: log(f"fold {fold}: {s}"))
+    test_loader = _loader(test_ds, t["batch_size"], False, t["workers"], 0)
+    expr, au = predict(model, (_to(b, device) for b in test_loader), au_in_eval=model.au_head is not None)
+    y = np.array([r.label for r in test_r])
+    met = classification_metrics(y, expr.argmax(1), len(DFEW_EXPRESSIONS))
+    out = {"fold": fold, "war": met["war"], "uar": met["uar"], "recall": met["recall"].tolist(),
+           "n_train": len(train_r), "n_test": len(test_r), "train_s": time.perf_counter() - t0}
+    if au is not None and use_aus:
+        tg = np.stack([r.au_target for r in test_r])
+        f = au_f1(tg, 1.0 / (1.0 + np.exp(-au)))
+        out["au_f1"], out["au_f1_mean"] = f["f1"].tolist(), f["mean_f1"]
+    return out
+
+
+def _au_fold(cfg: dict, records: list, fold: int, aus: Sequence[str], device, backbone_fn, log) -> dict:
+    import torch
+
+    from auknow.compile import au_graph, to_pyg
+    from auknow.losses import au_weights_from_data, smooth_weighted_loss
+
+    from .models import AUGraphModel, VideoBackbone
+    from .training import fit, predict
+
+    d, m, L, t = cfg["data"], cfg["model"], cfg["loss"], cfg["train"]
+    train_r, test_r = split_by_fold(records, cfg["dataset"], fold)
+    train_r = _subsample(train_r, d.get("max_train"), t["seed"])
+    test_r = _subsample(test_r, d.get("max_test"), t["seed"])
+    knowledge = None
+    if m["gnn"] and m["graph"] in ("knowledge", "both"):
+        tables = m["graph_table"]
+        g = au_graph(tables, aus=list(aus))
+        knowledge = to_pyg(g, aus=list(aus), kinds=["co-occurrence", "exclusive"])
+    y_train = torch.as_tensor(np.stack([r.aus for r in train_r]))
+    w = au_weights_from_data(y_train, method="power", power=float(L["au_weight_power"]))
+    torch.manual_seed(t["seed"] + fold)
+    backbone = (backbone_fn(cfg) if backbone_fn else
+                VideoBackbone(d["channels"], d["image_size"], m["width"], 4, m["dim"], m["dropout"]))
+    model = AUGraphModel(backbone, list(aus), 0, au_dim=m["au_dim"], gnn=bool(m["gnn"]), graph=m["graph"],
+                         knowledge=knowledge, k=m["k"], mask=m["mask"]).to(device)
+    w = w.to(device)
+    train_ds = FrameDataset(train_r, d["image_size"], d["channels"], True, t["seed"])
+    test_ds = FrameDataset(test_r, d["image_size"], d["channels"], False, t["seed"])
+    loader = _loader(train_ds, t["batch_size"], True, t["workers"], t["seed"] + fold)
+
+    def batches(epoch):
+        train_ds.set_epoch(epoch)
+        for b in loader:
+            yield _to(b, device)
+
+    def loss_fn(out, batch):
+        return smooth_weighted_loss(out[1], batch["aus"], w)
+
+    t0 = time.perf_counter()
+    fit(model, loss_fn, batches, t["epochs"], lr=t["lr"], weight_decay=t["weight_decay"], warmup=t["warmup"],
+        log=lambda s: log(f"fold {fold}: {s}"))
+    test_loader = _loader(test_ds, t["batch_size"], False, t["workers"], 0)
+    _, au = predict(model, (_to(b, device) for b in test_loader))
+    f = au_f1(np.stack([r.aus for r in test_r]), 1.0 / (1.0 + np.exp(-au)))
+    return {"fold": fold, "f1": f["f1"].tolist(), "mean_f1": f["mean_f1"], "n_train": len(train_r),
+            "n_test": len(test_r), "train_s": time.perf_counter() - t0}
+
+
+def run_config(cfg: dict, root: str | Path, *, openface: str | Path | None = None, images: str | Path | None = None,
+               device: str | None = None, backbone_fn: Callable[[dict], Any] | None = None,
+               log: Callable[[str], None] = print) -> dict:
+    """Run every fold of a config; returns ``{"config", "folds": [...], "summary": {...}, "markdown"}``.
+
+    Args:
+        cfg: from :func:`load_config`.
+        root: the dataset root in its released layout.
+        openface: folder of per-clip OpenFace CSVs (DFER AU targets).
+        images: frame-image folder of BP4D / DISFA (default ``root``).
+        device: torch device (default CUDA when available).
+        backbone_fn: ``cfg -> module`` producing ``[B, T, D]`` (``D = model.dim``; for the AU
+            task it must also offer ``forward_maps`` and ``encoder.out_channels``).
+
+    Raises:
+        DatasetError: missing / malformed data files; ValueError: bad config values.
+    """
+    import torch
+
+    from auknow.facs import au_set
+
+    dev = _device(device)
+    root = Path(root)
+    folds = []
+    t0 = time.perf_counter()
+    if cfg["task"] == "dfer":
+        for k in cfg["folds"]:
+            folds.append(_dfer_fold(cfg, root, int(k), Path(openface) if openface else None, dev, backbone_fn, log))
+    else:
+        aus = cfg["data"]["aus"] or (list(au_set("disfa8")) if cfg["dataset"] == "disfa" else None)
+        if cfg["dataset"] == "bp4d":
+            from auknow.library import dataset_descriptor
+
+            aus = aus or list(dataset_descriptor("bp4d").aus)
+            records = bp4d_records(root, images, aus)
+        else:
+            records = disfa_records(root, images, aus)
+        for k in cfg["folds"]:
+            folds.append(_au_fold(cfg, records, int(k), aus, dev, backbone_fn, log))
+        cfg = _merge(cfg, {"data": {"aus": list(aus)}})
+    summary = _summary(cfg, folds)
+    md = _markdown(cfg, folds, summary, time.perf_counter() - t0, str(dev), torch.__version__)
+    return {"config": cfg, "folds": folds, "summary": summary, "markdown": md}
+
+
+def _summary(cfg: dict, folds: list[dict]) -> dict:
+    if cfg["task"] == "dfer":
+        rec = np.array([f["recall"] for f in folds], dtype=np.float64)
+        out = {"war": mean_ci([f["war"] for f in folds]), "uar": mean_ci([f["uar"] for f in folds]),
+               "recall": [mean_ci(rec[:, k]) for k in range(rec.shape[1])]}
+        if all("au_f1_mean" in f for f in folds):
+            out["au_f1"] = mean_ci([f["au_f1_mean"] for f in folds])
+        return out
+    f1 = np.array([f["f1"] for f in folds], dtype=np.float64)
+    return {"mean_f1": mean_ci([f["mean_f1"] for f in folds]), "f1": [mean_ci(f1[:, a]) for a in range(f1.shape[1])]}
+
+
+def _markdown(cfg: dict, folds: list[dict], s: dict, wall: float, device: str, torch_version: str) -> str:
+    lines = [f"# {cfg['name']}: {cfg['dataset']} ({cfg['task']})", "",
+             f"{len(folds)} fold(s), {wall / 60:.1f} min on {device} (torch {torch_version}). Mean ± 95% CI over "
+             "folds (t); metrics from scikit-learn.", ""]
+    if cfg["task"] == "dfer":
+        names = [e[:3] for e in DFEW_EXPRESSIONS]
+        lines += ["| fold | WAR | UAR | " + " | ".join(names) + (" | AU F1 |" if "au_f1" in s else " |"),
+                  "|---|---|---|" + "---|" * len(names) + ("---|" if "au_f1" in s else "")]
+        for f in folds:
+            lines.append(f"| {f['fold']} | {100 * f['war']:.2f} | {100 * f['uar']:.2f} | "
+                         + " | ".join("n/a" if not np.isfinite(x) else f"{100 * x:.1f}" for x in f["recall"])
+                         + (f" | {100 * f['au_f1_mean']:.1f} |" if "au_f1" in s else " |"))
+        lines.append(f"| mean | {format_ci(s['war'], digits=2)} | {format_ci(s['uar'], digits=2)} | "
+                     + " | ".join(format_ci(c) for c in s["recall"])
+                     + (f" | {format_ci(s['au_f1'])} |" if "au_f1" in s else " |"))
+    else:
+        aus = cfg["data"]["aus"]
+        lines += ["| fold | " + " | ".join(aus) + " | avg F1 |", "|---|" + "---|" * (len(aus) + 1)]
+        for f in folds:
+            lines.append(f"| {f['fold']} | " + " | ".join("n/a" if not np.isfinite(x) else f"{100 * x:.1f}"
+                                                            for x in f["f1"]) + f" | {100 * f['mean_f1']:.1f} |")
+        lines.append("| mean | " + " | ".join(format_ci(c) for c in s["f1"]) + f" | {format_ci(s['mean_f1'])} |")
+    lines += ["", "```yaml", yaml.safe_dump(cfg, sort_keys=False).rstrip(), "```", ""]
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m experiments.run",
+                                description="Run a seed paper's set-up on DFEW / FERV39K / BP4D / DISFA from a YAML "
+                                            "config (experiments/configs/).")
+    p.add_argument("config", help="YAML config (e.g. experiments/configs/dfew_au_loss.yaml)")
+    p.add_argument("--root", required=True, help="dataset root, in the dataset's released layout")
+    p.add_argument("--openface", default=None, help="folder of per-clip OpenFace 2.x CSVs (DFER AU targets)")
+    p.add_argument("--images", default=None, help="BP4D / DISFA frame images (default: --root)")
+    p.add_argument("--folds", default=None, help="comma list of folds (default: all of the config)")
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override config entries")
+    p.add_argument("--out", default=None, help="folder for metrics.json and summary.md")
+    p.add_argument("-q", "--quiet", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line; returns 0, or 2 with one line on stderr for bad data / config."""
+    args = _parser().parse_args(argv)
+    log = (lambda s: None) if args.quiet else (lambda s: print(s, flush=True))
+    try:
+        over = list(args.set)
+        if args.folds:
+            over.append(f"folds=[{args.folds}]")
+        if args.epochs is not None:
+            over.append(f"train.epochs={args.epochs}")
+        cfg = load_config(args.config, over)
+        res = run_config(cfg, args.root, openface=args.openface, images=args.images, device=args.device, log=log)
+    except (DatasetError, ValueError, KeyError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.json").write_text(json.dumps({"config": res["config"], "folds": res["folds"]}, indent=1,
+                                                     default=float), encoding="utf-8")
+        (out / "summary.md").write_text(res["markdown"], encoding="utf-8")
+    print(res["markdown"])
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
