@@ -163,20 +163,7 @@ class PriorMatrix:
         """
         new_e = resolve_expressions(expressions, self.expressions) or self.expressions
         new_a = resolve_aus(aus) or self.aus
-        E, A = len(new_e), len(new_a)
-        vals = np.full((E, A), np.nan)
-        covered = np.zeros((E, A), bool)
-        for i, e in enumerate(new_e):
-            if e not in self.expressions:
-                continue
-            src = self.expressions.index(e)
-            for j, a in enumerate(new_a):
-                if a in self.aus:
-                    vals[i, j] = self.values[src, self.aus.index(a)]
-                    covered[i, j] = True
-                elif self.closed_aus:
-                    vals[i, j] = 0.0
-                    covered[i, j] = True
+        vals, covered = _lookup(self, new_e, new_a)
         uncovered = ~covered
         out = _fill(vals, uncovered, new_e, new_a, missing, what="reindex")
         filled = {k: v for k, v in self.filled.items() if k in new_e}
@@ -381,6 +368,18 @@ def _take(arr, old_e, old_a, new_e, new_a, fill_value, dtype=np.float64):
             if a in old_a:
                 out[i, j] = arr[r, old_a.index(a)]
     return out
+
+
+def _lookup(m: "PriorMatrix", new_e, new_a) -> tuple[np.ndarray, np.ndarray]:
+    """``m``'s values at other labels: ``(values [E', A'] with NaN where m lacks the cell, covered
+    [E', A'] bool)``; in rows m has, AUs it lacks are 0 and covered when ``m.closed_aus``."""
+    vals = _take(m.values, m.expressions, m.aus, new_e, new_a, np.nan)
+    covered = _take(np.ones(m.values.shape, bool), m.expressions, m.aus, new_e, new_a, False, dtype=bool)
+    if m.closed_aus:
+        closed = np.array([e in m.expressions for e in new_e], bool)[:, None] & ~covered
+        vals[closed] = 0.0
+        covered |= closed
+    return vals, covered
 
 
 # --- fill policies --------------------------------------------------------------------------------
@@ -776,18 +775,8 @@ def combine_matrices(matrices: Sequence[PriorMatrix], *, weights=None, method: s
     target_a = resolve_aus(aus)
     if target_a is None:
         target_a = tuple(sorted({a for m in matrices for a in m.aus}, key=au_sort_key))
-    E, A, S = len(target_e), len(target_a), len(matrices)
-    X = np.full((S, E, A), np.nan)
-    for s, m in enumerate(matrices):
-        for i, e in enumerate(target_e):
-            if e not in m.expressions:
-                continue
-            r = m.expressions.index(e)
-            for j, a in enumerate(target_a):
-                if a in m.aus:
-                    X[s, i, j] = m.values[r, m.aus.index(a)]
-                elif m.closed_aus:
-                    X[s, i, j] = 0.0
+    S = len(matrices)
+    X = np.stack([_lookup(m, target_e, target_a)[0] for m in matrices])  # [S, E, A], NaN where not given
     given = ~np.isnan(X)
     any_given = given.any(0)
     sources = []
