@@ -11,7 +11,6 @@ fresh process, and that process's peak memory. Prints a table (median of ``--rep
 from __future__ import annotations
 
 import argparse
-import resource
 import statistics
 import subprocess
 import sys

@@ -246,7 +246,7 @@ def main(argv=None) -> int:
             print(f"A={a}: max |learned - ANFL| with copied weights = {err:.2e}")
 
     print()
-    print(f"| AUs | variant | input | ms / step (fwd+bwd) | samples / s | reference ms / ours ms |")
+    print("| AUs | variant | input | ms / step (fwd+bwd) | samples / s | reference ms / ours ms |")
     print("|---|---|---|---|---|---|")
     for a, name, inp, ms, sps, ratio in rows:
         r = f"{ratio:.2f}" if ratio is not None else ("-" if "reference" in name else "reference not available")
