@@ -25,7 +25,8 @@ import numpy as np
 from ..errors import AuknowError, DataError
 from ..facs import au_name, au_number, codes
 from .frames import MISSING, AUFrames
-from .tidy import _check_duplicate_frames, _ExpressionCache, _existing, _line_of_row, _numeric_rows, _read_text
+from .tidy import (_check_duplicate_frames, _ExpressionCache, _existing, _line_of_row, _numeric_rows, _read_text,
+                   _stack_au_columns)
 
 #: What each BP4D task elicits (Zhang et al. 2014, Table 1): task code -> canonical expression.
 BP4D_TASKS: dict[str, str] = {
@@ -155,15 +156,8 @@ def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: 
     numbers = sorted(all_numbers)
     index = {k: j for j, k in enumerate(numbers)}
     sizes = [len(f[2]) for f in per_file]
-    n = int(sum(sizes))
-    occ = np.full((n, len(numbers)), MISSING, dtype=np.int8)
-    start = 0
-    offsets = []
-    for (_, _, frames, cols, _), size in zip(per_file, sizes):
-        for number, col in cols.items():
-            occ[start:start + size, index[number]] = col
-        offsets.append(start)
-        start += size
+    occ = _stack_au_columns([f[3] for f in per_file], sizes, numbers, MISSING, np.int8)
+    offsets = np.cumsum([0, *sizes[:-1]]).tolist()
     subject = np.repeat(np.array([f[0] for f in per_file]), sizes)
     sequence = np.repeat(np.array([f"{f[0]}_{f[1]}" for f in per_file]), sizes)
     expression = np.repeat(np.array([tmap[f[1]] for f in per_file]), sizes)

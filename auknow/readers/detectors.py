@@ -28,7 +28,8 @@ import numpy as np
 from ..errors import DataError
 from ..facs import au_name, codes
 from .frames import MISSING, AUFrames
-from .tidy import (_csv_rows, _ExpressionCache, _existing, _float_column, _frame_column, _read_expression_map)
+from .tidy import (_csv_rows, _ExpressionCache, _existing, _float_column, _frame_column, _read_expression_map,
+                   _stack_au_columns)
 
 OPENFACE_REFERENCE = "Baltrusaitis et al. (2018), OpenFace 2.0, IEEE FG, doi:10.1109/FG.2018.00019"
 PYFEAT_REFERENCE = "Cheong et al. (2023), Py-Feat, Affective Science 4, doi:10.1007/s42761-023-00191-4"
@@ -169,17 +170,8 @@ def _joined(parts: list[dict], key: str) -> np.ndarray | None:
 def _stack(parts: list[dict], numbers: list[int], with_intensity: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """Concatenate per-file ``{number: column}`` blocks into ``[N, A]`` arrays (MISSING / NaN where absent)."""
     sizes = [p["n"] for p in parts]
-    n = int(sum(sizes))
-    occ = np.full((n, len(numbers)), MISSING, dtype=np.int8)
-    inten = np.full((n, len(numbers)), np.nan, dtype=np.float32) if with_intensity else None
-    start = 0
-    for p, size in zip(parts, sizes):
-        for j, k in enumerate(numbers):
-            if k in p["occ"]:
-                occ[start:start + size, j] = p["occ"][k]
-            if with_intensity and k in p["int"]:
-                inten[start:start + size, j] = p["int"][k]
-        start += size
+    occ = _stack_au_columns([p["occ"] for p in parts], sizes, numbers, MISSING, np.int8)
+    inten = _stack_au_columns([p["int"] for p in parts], sizes, numbers, np.nan, np.float32) if with_intensity else None
     return occ, inten
 
 

@@ -18,7 +18,8 @@ import numpy as np
 from ..errors import DataError
 from ..facs import au_name, codes
 from .frames import MISSING, AUFrames
-from .tidy import _check_duplicate_frames, _existing, _line_of_row, _numeric_rows, _read_expression_map, _read_text
+from .tidy import (_check_duplicate_frames, _existing, _line_of_row, _numeric_rows, _read_expression_map, _read_text,
+                   _stack_au_columns)
 
 DISFA_REFERENCE = ("Mavadati et al. (2013), DISFA, IEEE Transactions on Affective Computing 4(2), "
                    "doi:10.1109/T-AFFC.2013.4")
@@ -147,19 +148,9 @@ def read_disfa(root: str | Path, threshold: float = 2, expressions: str | Path |
         raise DataError("no subject folders (expected ActionUnit_Labels/SN001/SN001_au1.txt, ...)", file=str(labels))
 
     numbers = sorted(all_numbers)
-    index = {k: j for j, k in enumerate(numbers)}
     sizes = [len(s[1]) for s in subjects]
-    n = int(sum(sizes))
-    inten = np.full((n, len(numbers)), np.nan, dtype=np.float32)
-    missing_files = []
-    start = 0
-    for (name, _, cols), size in zip(subjects, sizes):
-        for k in numbers:
-            if k in cols:
-                inten[start:start + size, index[k]] = cols[k]
-            else:
-                missing_files.append(f"{name}_au{k}")
-        start += size
+    inten = _stack_au_columns([s[2] for s in subjects], sizes, numbers, np.nan, np.float32)
+    missing_files = [f"{name}_au{k}" for name, _, cols in subjects for k in numbers if k not in cols]
     occ = np.where(np.isnan(inten), MISSING, inten >= threshold).astype(np.int8)
     subject = np.repeat(np.array([s[0] for s in subjects]), sizes)
     frame = np.concatenate([s[1] for s in subjects])

@@ -20,7 +20,7 @@ import math
 import re
 import warnings
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -209,6 +209,20 @@ class _ExpressionCache:
             raise DataError(f"{what}: {exc}", file=file, line=line) from None
         self._cache[text] = value
         return value
+
+
+def _stack_au_columns(blocks: Sequence[Mapping[int, np.ndarray]], sizes: Sequence[int], numbers: Sequence[int],
+                      fill, dtype) -> np.ndarray:
+    """Stack per-file ``{AU number: column [n_k]}`` blocks into one ``[sum n_k, len(numbers)]`` array
+    (files in order, AUs in ``numbers`` order), ``fill`` where a file lacks an AU."""
+    out = np.full((int(sum(sizes)), len(numbers)), fill, dtype=dtype)
+    start = 0
+    for cols, size in zip(blocks, sizes):
+        for j, k in enumerate(numbers):
+            if k in cols:
+                out[start:start + size, j] = cols[k]
+        start += size
+    return out
 
 
 def _csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
