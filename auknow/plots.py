@@ -65,7 +65,7 @@ def prior_heatmap(matrix: np.ndarray, expressions: Sequence[str], aus: Sequence[
                 text += f"\n[{ci[0][e, a]:.2f},{ci[1][e, a]:.2f}]"
             dark = (M[e, a] < mid) if not diverging else abs(M[e, a]) > 0.6 * max(abs(lo), abs(hi))
             ax.text(a, e, text, ha="center", va="center", fontsize=6,
-                    color="white" if (dark and not diverging) or (diverging and dark) else "black")
+                    color="white" if dark else "black")
     fig.colorbar(image, ax=ax, label=value_label, fraction=0.04, pad=0.02)
     if title:
         ax.set_title(title, fontsize=10)

@@ -63,10 +63,10 @@ def statistics_csv(est: PriorEstimate, statistic: str) -> str:
     grid is complete; AUs never coded in the data were dropped before estimation.
     """
     rows = []
+    low, high = est.expression_ci[statistic]
     for e, expr in enumerate(est.expressions):
         for a, au in enumerate(est.aus):
             vals = [est.expression[s][e, a] for s in st.STATISTICS]
-            low, high = est.expression_ci[statistic]
             rows.append([
                 expr, au_number(au), au, *map(fmt, vals), statistic, fmt(est.expression[statistic][e, a]),
                 fmt(low[e, a]), fmt(high[e, a]), fmt(est.p_value[e, a]), fmt(est.q_value[e, a]),

@@ -111,12 +111,9 @@ def estimate_prior(frames: AUFrames, unit: str = "frame", min_fraction: float = 
             q_value = st.bh_qvalues(p_value)
         else:
             p_value = q_value = nan
-        has = counts.seq_n > 0  # [Q, A]
-        n_frames = np.zeros((E, A))
-        n_sequences = np.zeros((E, A))
         labelled = counts.seq_expression >= 0
-        np.add.at(n_frames, counts.seq_expression[labelled], counts.seq_frames[labelled])
-        np.add.at(n_sequences, counts.seq_expression[labelled], has[labelled])
+        n_frames = st.scatter_rows(counts.seq_expression[labelled], counts.seq_frames[labelled], E)
+        n_sequences = st.scatter_rows(counts.seq_expression[labelled], counts.seq_n[labelled] > 0, E)
         n_subjects = ((N > 0).sum(0)).astype(float)
     pair_sum = counts.pair_counts.sum(0)
     relation = st.relation_statistics(pair_sum)

@@ -97,12 +97,12 @@ class Counts:
         S, E, A = len(self.subjects), len(self.expressions), len(self.aus)
         labelled = self.seq_expression >= 0
         cell = self.seq_subject[labelled] * E + self.seq_expression[labelled]
-        N = _scatter_rows(cell, self.seq_n[labelled], S * E).reshape(S, E, A)
-        K = _scatter_rows(cell, self.seq_k[labelled], S * E).reshape(S, E, A)
+        N = scatter_rows(cell, self.seq_n[labelled], S * E).reshape(S, E, A)
+        K = scatter_rows(cell, self.seq_k[labelled], S * E).reshape(S, E, A)
         return N, K
 
 
-def _scatter_rows(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+def scatter_rows(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """``out[k] = sum of values[i] over rows i with index[i] == k``: ``[N, A] -> [n, A]``.
 
     ``np.bincount`` on the flattened (row group, column) index: ~10x faster than ``np.add.at``.
@@ -157,8 +157,8 @@ def count_units(frames: AUFrames, unit: str = "frame", min_fraction: float = 0.5
                             "give each labelled episode its own sequence id", file=frames.source.get("path"))
     else:
         expressions, seq_expr = (), np.full(Q, -1, dtype=np.int64)
-    frames_coded = _scatter_rows(seq_of_row, coded, Q)
-    frames_present = _scatter_rows(seq_of_row, present, Q)
+    frames_coded = scatter_rows(seq_of_row, coded, Q)
+    frames_present = scatter_rows(seq_of_row, present, Q)
     if unit == "frame":
         seq_n, seq_k = frames_coded, frames_present
         unit_coded, unit_present, unit_subject = coded, present, subj_of_row
