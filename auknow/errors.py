@@ -70,3 +70,9 @@ class DataError(AuknowError):
         self.line = line
         self.message = message
         super().__init__(str(Problem(message, file=file, line=line)))
+
+
+class LabelError(AuknowError, ValueError):
+    """Labels disagree: an unknown AU or expression name, a label given twice, or two artifacts
+    whose label orders differ (a prior in one expression order, labels in another). The message
+    names both orders; reorder explicitly (``PriorMatrix.reindex``) where that is what you mean."""

@@ -374,9 +374,9 @@ def test_region_and_landmark_masks():
 def test_feature_generator_errors():
     with pytest.raises(ValueError, match="AU identities"):
         AUFeatureGenerator(C, 12, mask="region")
-    with pytest.raises(ValueError, match="unknown AU set"):
+    with pytest.raises(ValueError, match="did you mean the label space bp4d"):
         AUFeatureGenerator(C, "bp5d")
-    with pytest.raises(ValueError, match="repeats"):
+    with pytest.raises(ValueError, match="both name AU01"):
         AUFeatureGenerator(C, ["AU01", "1"])
     g = AUFeatureGenerator(C, "disfa8", dim=D)
     with pytest.raises(ValueError, match="channels"):

@@ -33,11 +33,9 @@ import numpy as np
 
 from ..facs import au_name, au_number, code, exclusive_pairs
 from ..tables.model import PrototypeTable, Provenance, QuantifiedTable, Relation, RelationTable, Statistic
+from ..vocabulary import EDGE_KINDS  # noqa: F401 (edge_type indexes it; re-exported)
 from ._common import CompileError, au_sort_key, resolve_aus, resolve_tables
 
-#: Edge kinds; ``edge_type`` indexes this tuple (the same in every graph). ``self`` marks self
-#: loops added by :func:`to_pyg`; the networkx graphs never hold them.
-EDGE_KINDS = ("co-occurrence", "exclusive", "hierarchy", "self")
 #: Columns of ``Data.edge_stats`` (float64, NaN where absent): the lossless edge record.
 EDGE_STATS = ("weight", "ci_low", "ci_high", "n", "p_value", "q_value")
 PROTOTYPE_WEIGHTS = ("fraction", "conditional", "count")

@@ -26,6 +26,7 @@ from typing import Mapping, Sequence, Union
 
 import numpy as np
 
+from ..errors import LabelError
 from ..facs import are_exclusive, au_name, au_number, exclusive_pairs
 from ..tables.model import PrototypeTable, QuantifiedTable, Table
 from ._common import (CompileError, au_sort_key, citation_short, resolve_aus, resolve_expressions,
@@ -399,7 +400,7 @@ def _is_au_mapping(m: Mapping) -> bool:
     try:
         resolve_aus([str(k) for k in keys])
         return True
-    except CompileError:
+    except (CompileError, LabelError):
         return False
 
 

@@ -16,15 +16,14 @@ Shapes, sources and changes from the sources: ``docs/modules.md`` and each modul
 """
 
 from .attention_gate import ExpressionAUGate
-from .au_features import (LANDMARK_GROUPS_68, REGION_BANDS, AUFeatureGenerator, landmark_masks, region_masks,
-                          resolve_aus)
+from .au_features import LANDMARK_GROUPS_68, REGION_BANDS, AUFeatureGenerator, landmark_masks, region_masks
 from .gca import GCABlock, GlobalDepthwiseConv
 from .glee import ExpressionEmbedding, GlobalLocalFusion, expression_triplet_loss, triplet_agreement
 from .relation_gnn import (EDGE_COOCCURRENCE, EDGE_EXCLUSIVE, NUM_EDGE_TYPES, AURelationConv, AURelationGNN,
                            as_typed_graph, batch_graph, relation_adjacency, relation_norm, topk_similarity_graph)
 
 __all__ = [
-    "AUFeatureGenerator", "region_masks", "landmark_masks", "resolve_aus", "REGION_BANDS", "LANDMARK_GROUPS_68",
+    "AUFeatureGenerator", "region_masks", "landmark_masks", "REGION_BANDS", "LANDMARK_GROUPS_68",
     "AURelationGNN", "AURelationConv", "as_typed_graph", "batch_graph", "relation_adjacency", "relation_norm",
     "topk_similarity_graph", "EDGE_COOCCURRENCE", "EDGE_EXCLUSIVE", "NUM_EDGE_TYPES",
     "ExpressionAUGate",

@@ -32,10 +32,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..facs import AU_SETS, au_number, codes
+from ..errors import LabelError
+from ..facs import au_number, codes
+from ..vocabulary import resolve_aus
 
-__all__ = ["REGION_BANDS", "LANDMARK_GROUPS_68", "resolve_aus", "region_masks", "landmark_masks",
-           "AUFeatureGenerator"]
+__all__ = ["REGION_BANDS", "LANDMARK_GROUPS_68", "region_masks", "landmark_masks", "AUFeatureGenerator"]
 
 #: Vertical band ``(top, bottom)`` of each FACS face region on an aligned face crop, in
 #: normalised image coordinates (0 = top of the crop, 1 = bottom). Regions not listed (e.g.
@@ -72,40 +73,23 @@ LANDMARK_GROUPS_68: Dict[int, Tuple[int, ...]] = {
 AUSpec = Union[int, str, Sequence[Union[int, str]]]
 
 
-def resolve_aus(aus: AUSpec) -> Tuple[Optional[Tuple[int, ...]], int]:
-    """AU identities and count from an AU spec.
+def _au_identities(aus: AUSpec) -> Tuple[Optional[Tuple[str, ...]], int]:
+    """``(canonical AU names or None, A)`` of a count, an AU set name or a list of AUs.
 
-    Args:
-        aus: a count (``12``: anonymous AUs, no masks possible), an AU set name (``"bp4d"``, see
-            ``auknow.facs.AU_SETS``), or a sequence of AU names / numbers (``["AU01", "AU2", 4]``).
-
-    Returns:
-        ``(numbers or None, A)``.
+    A bare count gives anonymous AUs (no masks, no label checks); names go through
+    :func:`auknow.vocabulary.resolve_aus`.
 
     Raises:
-        ValueError: a count < 1, an empty list, repeated AUs, or an unknown set / AU name.
+        LabelError: a count < 1, an empty list, repeated AUs, an unknown AU set or AU name.
     """
     if isinstance(aus, bool):
-        raise ValueError(f"aus must be a count, an AU set name or a list of AUs, got {aus!r}")
+        raise LabelError(f"aus must be a count, an AU set name or a list of AUs, got {aus!r}")
     if isinstance(aus, int):
         if aus < 1:
-            raise ValueError(f"the number of AUs must be >= 1, got {aus}")
+            raise LabelError(f"the number of AUs must be >= 1, got {aus}")
         return None, aus
-    if isinstance(aus, str):
-        if aus.lower() not in AU_SETS:
-            raise ValueError(f"unknown AU set {aus!r} (choose from {', '.join(AU_SETS)}) - "
-                             "pass a list for a single AU")
-        numbers = AU_SETS[aus.lower()]
-    else:
-        try:
-            numbers = tuple(au_number(a) for a in aus)
-        except Exception as err:  # FacsCodeError is a ValueError; keep one error type for users
-            raise ValueError(f"bad AU list {list(aus)!r}: {err}") from None
-    if not numbers:
-        raise ValueError("the AU list is empty")
-    if len(set(numbers)) != len(numbers):
-        raise ValueError(f"the AU list repeats an AU: {list(numbers)}")
-    return tuple(numbers), len(numbers)
+    names = resolve_aus(aus)
+    return names, len(names)
 
 
 def _grid(height: int, width: int, device=None, dtype=None) -> Tuple[Tensor, Tensor]:
@@ -125,7 +109,7 @@ def region_masks(aus: AUSpec, height: int, width: int, softness: float = 0.05,
     Pixel centres are at ``(i + 0.5) / H``.
 
     Args:
-        aus: AU names / numbers or an AU set name (see :func:`resolve_aus`; not a bare count).
+        aus: AU names / numbers or an AU set name (see :func:`auknow.vocabulary.resolve_aus`; not a bare count).
         height, width: H, W of the feature map (>= 1). softness: > 0, normalised units.
 
     Returns:
@@ -134,14 +118,14 @@ def region_masks(aus: AUSpec, height: int, width: int, softness: float = 0.05,
     Raises:
         ValueError: anonymous AUs (a count), bad sizes or softness.
     """
-    numbers, _ = resolve_aus(aus)
-    if numbers is None:
+    names, _ = _au_identities(aus)
+    if names is None:
         raise ValueError("region masks need AU identities (names or an AU set), not just a count")
     if height < 1 or width < 1 or softness <= 0:
         raise ValueError(f"height, width must be >= 1 and softness > 0, got {height}, {width}, {softness}")
     ys, _ = _grid(height, width, device, dtype)
     rows = []
-    for n in numbers:
+    for n in (au_number(a) for a in names):
         band = REGION_BANDS.get(codes()[n].region)
         if band is None:
             rows.append(torch.ones_like(ys))
@@ -153,7 +137,7 @@ def region_masks(aus: AUSpec, height: int, width: int, softness: float = 0.05,
             if bottom < 1.0:
                 m = m * torch.sigmoid((bottom - ys) / softness)
             rows.append(m)
-    return torch.stack(rows).unsqueeze(-1).expand(len(numbers), height, width).contiguous()
+    return torch.stack(rows).unsqueeze(-1).expand(len(names), height, width).contiguous()
 
 
 def landmark_masks(aus: AUSpec, landmarks: Tensor, height: int, width: int, sigma: float = 0.1,
@@ -177,8 +161,8 @@ def landmark_masks(aus: AUSpec, landmarks: Tensor, height: int, width: int, sigm
         ValueError: landmarks not ``[N, P, 2]``; P != 68 without ``groups``; an index >= P;
             anonymous AUs; bad sizes.
     """
-    numbers, a = resolve_aus(aus)
-    if numbers is None:
+    names, a = _au_identities(aus)
+    if names is None:
         raise ValueError("landmark masks need AU identities (names or an AU set), not just a count")
     if not isinstance(landmarks, Tensor) or landmarks.dim() != 3 or landmarks.shape[-1] != 2:
         shape = tuple(landmarks.shape) if isinstance(landmarks, Tensor) else type(landmarks).__name__
@@ -193,7 +177,7 @@ def landmark_masks(aus: AUSpec, landmarks: Tensor, height: int, width: int, sigm
         raise ValueError(f"the default AU landmark groups are for the 68-point iBUG scheme, got {p} "
                          "landmarks; pass groups={AU number: [indices]}")
     index_lists = []
-    for n in numbers:
+    for n in (au_number(x) for x in names):
         idx = table.get(n)
         if idx is None:
             index_lists.append(list(range(p)))
@@ -234,7 +218,8 @@ class AUFeatureGenerator(nn.Module):
     weights 0 (uniform attention = ANFL's mean at init, up to the masks).
 
     Args:
-        in_channels: C. aus: a count, an AU set name or a list of AUs (:func:`resolve_aus`).
+        in_channels: C. aus: a count, an AU set name or a list of AUs (names go through :func:`auknow.vocabulary.resolve_aus`;
+            a bare count gives anonymous AUs). ``.aus`` holds the canonical names (``None`` for a count).
         dim: D (ME-GraphAU: 512). mask: ``"none"`` | ``"region"``.
         temporal: ``"mean"`` | ``"attention"`` | ``"none"`` (frame input only).
         dropout: before the branch Linear (ME-GraphAU's LinearBlock: 0).
@@ -251,7 +236,7 @@ class AUFeatureGenerator(nn.Module):
                  landmark_sigma: float = 0.1, mask_floor: float = 1e-3,
                  landmark_groups: Optional[Dict[int, Sequence[int]]] = None):
         super().__init__()
-        numbers, a = resolve_aus(aus)
+        numbers, a = _au_identities(aus)
         if in_channels < 1 or dim < 1:
             raise ValueError(f"in_channels and dim must be >= 1, got {in_channels}, {dim}")
         if mask not in ("none", "region"):

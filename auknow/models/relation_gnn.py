@@ -16,7 +16,7 @@ What auknow changes, and why:
 
 * The graph can be the **knowledge graph** compiled from AU knowledge (``auknow.compile``:
   ``to_pyg(graph) -> (edge_index [2, M], edge_weight [M], edge_type [M])``, edge types
-  indexing ``auknow.compile.EDGE_KINDS`` = :data:`EDGE_TYPES`: 0 co-occurrence, 1 mutually
+  indexing ``auknow.vocabulary.EDGE_KINDS``: 0 co-occurrence, 1 mutually
   exclusive, 2 hierarchy, 3 self loop), the **learned** top-k similarity graph of ANFL, or
   **both**. Each relation (each knowledge edge type, and the learned graph) is normalised on
   its own (R-GCN style: Â_r = D_r^-1/2 A_r D_r^-1/2) and has its own weight matrix V_r
@@ -55,8 +55,10 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import is_torch_sparse_tensor, spmm, to_edge_index
 
+from ..errors import LabelError
+from ..vocabulary import EDGE_KINDS, check_same_order, labels_of, resolve_aus
+
 __all__ = [
-    "EDGE_TYPES",
     "EDGE_COOCCURRENCE",
     "EDGE_EXCLUSIVE",
     "EDGE_HIERARCHY",
@@ -71,18 +73,16 @@ __all__ = [
     "AURelationGNN",
 ]
 
-#: Edge type of co-occurrence (positive) relations, as in ``auknow.compile.to_pyg``.
-EDGE_COOCCURRENCE = 0
-#: Edge type of mutually exclusive (negative) relations, as in ``auknow.compile.to_pyg``.
-EDGE_EXCLUSIVE = 1
-#: Edge type of hierarchy relations (e.g. one AU implying another), as in ``auknow.compile``.
-EDGE_HIERARCHY = 2
+#: Edge type of co-occurrence (positive) relations: ``EDGE_KINDS.index("co-occurrence")``.
+EDGE_COOCCURRENCE = EDGE_KINDS.index("co-occurrence")
+#: Edge type of mutually exclusive (negative) relations.
+EDGE_EXCLUSIVE = EDGE_KINDS.index("exclusive")
+#: Edge type of hierarchy relations (e.g. one AU implying another).
+EDGE_HIERARCHY = EDGE_KINDS.index("hierarchy")
 #: Edge type of self loops that ``auknow.compile.to_pyg(self_loops=True)`` adds.
-EDGE_SELF = 3
-#: Knowledge edge types by index, the same order as ``auknow.compile.EDGE_KINDS``.
-EDGE_TYPES = ("co-occurrence", "exclusive", "hierarchy", "self")
-#: Number of knowledge edge types.
-NUM_EDGE_TYPES = len(EDGE_TYPES)
+EDGE_SELF = EDGE_KINDS.index("self")
+#: Number of knowledge edge types (``len(auknow.vocabulary.EDGE_KINDS)``).
+NUM_EDGE_TYPES = len(EDGE_KINDS)
 
 GraphLike = Union[None, Tensor, Sequence[Optional[Tensor]], Any]
 TypedGraph = Tuple[Tensor, Tensor, Tensor]
@@ -107,7 +107,7 @@ def as_typed_graph(num_aus: int, graph: GraphLike, device: torch.device | None =
             * ``(edge_index, edge_weight, edge_type)`` as ``auknow.compile.to_pyg`` returns
               (``edge_index [2, M]`` integer, node ids in ``[0, A)``, row 0 = source, row 1 =
               target as in PyG; ``edge_weight [M]`` float or ``None`` = all 1; ``edge_type [M]``
-              integer indexing :data:`EDGE_TYPES` (0 co-occurrence, 1 exclusive, 2 hierarchy,
+              integer indexing :data:`EDGE_KINDS` (0 co-occurrence, 1 exclusive, 2 hierarchy,
               3 self) or ``None``), or a 1- or 2-tuple prefix;
             * an object with an ``edge_index`` attribute (``torch_geometric.data.Data``) and
               optionally ``edge_weight`` / ``edge_type``;
@@ -177,10 +177,10 @@ def as_typed_graph(num_aus: int, graph: GraphLike, device: torch.device | None =
         if edge_type.dim() != 1 or edge_type.shape[0] != m:
             raise ValueError(f"edge_type must be [M] = [{m}], got {tuple(edge_type.shape)}")
         if edge_type.is_floating_point():
-            raise ValueError(f"edge_type must be an integer tensor (indices into {EDGE_TYPES}), got {edge_type.dtype}")
+            raise ValueError(f"edge_type must be an integer tensor (indices into {EDGE_KINDS}), got {edge_type.dtype}")
         edge_type = edge_type.to(dev, torch.long)
         if m and (int(edge_type.min()) < 0 or int(edge_type.max()) >= NUM_EDGE_TYPES):
-            raise ValueError(f"edge_type must index {EDGE_TYPES} (0-{NUM_EDGE_TYPES - 1}), got values "
+            raise ValueError(f"edge_type must index {EDGE_KINDS} (0-{NUM_EDGE_TYPES - 1}), got values "
                              f"{sorted(set(edge_type.tolist()))}")
     return _merge_duplicates(num_aus, edge_index, edge_weight.abs(), edge_type)
 
@@ -199,11 +199,11 @@ def _merge_duplicates(num_aus: int, edge_index: Tensor, edge_weight: Tensor, edg
 
 def _edge_type_index(e: Union[int, str]) -> int:
     if isinstance(e, str):
-        if e not in EDGE_TYPES:
-            raise ValueError(f"unknown edge type {e!r} (choose from {', '.join(EDGE_TYPES)})")
-        return EDGE_TYPES.index(e)
+        if e not in EDGE_KINDS:
+            raise ValueError(f"unknown edge type {e!r} (choose from {', '.join(EDGE_KINDS)})")
+        return EDGE_KINDS.index(e)
     if isinstance(e, bool) or not 0 <= int(e) < NUM_EDGE_TYPES:
-        raise ValueError(f"edge type {e!r} is not an index of {EDGE_TYPES}")
+        raise ValueError(f"edge type {e!r} is not an index of {EDGE_KINDS}")
     return int(e)
 
 
@@ -362,11 +362,12 @@ class AURelationConv(MessagePassing):
     """One ANFL GNN layer with typed relations: ``X' = ReLU(X + Norm(U X + sum_r Â_r V_r X))``.
 
     Shapes:
-        ``forward(x, edge_index, coef=None, slot=None)``: x ``[B, A, D]``; either
-        ``edge_index [2, E]`` over the batched node set (node ``b*A + i``; row 0 source, row 1
-        target) with ``coef [E]`` normalised edge coefficients (:func:`relation_norm`; default 1)
-        and ``slot [E]`` long in ``[0, R)`` (which V_r the edge uses; default 0), or a prebuilt
-        sparse ``adj_t [B*A, B*A*R]`` (:func:`relation_adjacency`) as ``edge_index``.
+        ``forward(x, edge_index, edge_weight=None, edge_type=None)`` (torch-geometric's layer
+        convention): x ``[B, A, D]``; either ``edge_index [2, E]`` over the batched node set
+        (node ``b*A + i``; row 0 source, row 1 target) with ``edge_weight [E]`` normalised edge
+        coefficients (:func:`relation_norm`; default 1) and ``edge_type [E]`` long in ``[0, R)``
+        (which V_r the edge uses; default 0), or a prebuilt sparse ``adj_t [B*A, B*A*R]``
+        (:func:`relation_adjacency`) as ``edge_index``.
         Returns ``[B, A, D]``, values >= 0 (after the final ReLU).
 
     Message passing: ``propagate`` over the bipartite graph (source node j, relation r) ->
@@ -405,9 +406,6 @@ class AURelationConv(MessagePassing):
         self.dim, self.num_aus, self.num_relations, self.aggregation = dim, num_aus, num_relations, aggregation
         self.lin_self = nn.Linear(dim, dim)  # U
         self.lin_rel = nn.Linear(dim, num_relations * dim)  # V_0 .. V_{R-1}, stacked by rows
-        for lin in (self.lin_self, self.lin_rel):
-            nn.init.normal_(lin.weight, 0.0, math.sqrt(2.0 / dim))
-            nn.init.zeros_(lin.bias)
         if norm == "node":
             self.norm = nn.BatchNorm1d(num_aus)
         elif norm == "feature":
@@ -419,10 +417,30 @@ class AURelationConv(MessagePassing):
         else:
             raise ValueError(f"norm must be 'node', 'feature', 'layer' or 'none', got {norm!r}")
         self.norm_kind = norm
+        self.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Tensor, coef: Optional[Tensor] = None,
-                slot: Optional[Tensor] = None) -> Tensor:
-        """``x [B, A, D]`` and a graph (edge list + coef + slot, or sparse ``adj_t``) -> ``[B, A, D]``."""
+    def reset_parameters(self) -> None:
+        """ANFL's init: weights N(0, 2/D), zero bias; the norm's weight 1, bias 0, statistics reset."""
+        for lin in (self.lin_self, self.lin_rel):
+            nn.init.normal_(lin.weight, 0.0, math.sqrt(2.0 / self.dim))
+            nn.init.zeros_(lin.bias)
+        if hasattr(self.norm, "reset_parameters"):
+            self.norm.reset_parameters()
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None,
+                edge_type: Optional[Tensor] = None, *, per_sample: Optional[bool] = None) -> Tensor:
+        """``x [B, A, D]`` and a graph -> ``[B, A, D]``.
+
+        Args:
+            x: node features ``[B, A, D]``.
+            edge_index: ``[2, E]`` long over the batched node set (node ``b*A + i``; row 0
+                source, row 1 target), or a prebuilt sparse ``adj_t [B*A, B*A*R]``
+                (:func:`relation_adjacency`).
+            edge_weight: ``[E]`` normalised edge coefficients (:func:`relation_norm`); default 1.
+            edge_type: ``[E]`` long in ``[0, R)``: the relation (which V_r) of each edge; default 0.
+            per_sample: ``True`` when no edge joins two samples (allows the dense per-sample
+                aggregation without checking); ``None``: checked from the graph.
+        """
         _check_x(x, self.num_aus, self.dim)
         b, a, _ = x.shape
         n, r = b * a, self.num_relations
@@ -434,18 +452,28 @@ class AURelationConv(MessagePassing):
             if edge_index.dim() != 2 or edge_index.shape[0] != 2:
                 raise ValueError(f"edge_index must be [2, E], got {tuple(edge_index.shape)}")
             e = edge_index.shape[1]
-            coef = x.new_ones(e) if coef is None else coef.to(x.dtype)
-            slot = torch.zeros(e, dtype=torch.long, device=x.device) if slot is None else slot
+            coef = x.new_ones(e) if edge_weight is None else edge_weight.to(x.dtype)
+            slot = torch.zeros(e, dtype=torch.long, device=x.device) if edge_type is None else edge_type
             if coef.shape != (e,) or slot.shape != (e,):
-                raise ValueError(f"coef and slot must be [E] = [{e}], got {tuple(coef.shape)} and {tuple(slot.shape)}")
+                raise ValueError(f"edge_weight and edge_type must be [E] = [{e}], got {tuple(coef.shape)} "
+                                 f"and {tuple(slot.shape)}")
+            if e and (int(slot.min()) < 0 or int(slot.max()) >= r):
+                raise ValueError(f"edge_type must index this layer's {r} relation(s), got values "
+                                 f"{sorted(set(slot.tolist()))}")
             adj_t = relation_adjacency(edge_index, coef, slot, n, r)
         block = False
         if self.aggregation != "sparse":
-            rows, cols = to_edge_index(adj_t)[0]
-            block = bool(((rows // a) == (cols // (a * r))).all())
+            if per_sample is None:
+                rows, cols = to_edge_index(adj_t)[0]
+                per_sample = bool(((rows // a) == (cols // (a * r))).all())
+            block = per_sample
             if not block and self.aggregation == "dense":
                 raise ValueError("aggregation='dense' needs one graph per sample (no edge between samples)")
         return self.update_nodes(x, adj_t, block)
+
+    def extra_repr(self) -> str:  # noqa: D102
+        return (f"dim={self.dim}, num_aus={self.num_aus}, num_relations={self.num_relations}, "
+                f"norm={self.norm_kind!r}, aggregation={self.aggregation!r}")
 
     def update_nodes(self, x: Tensor, adj_t: Tensor, block_diagonal: bool) -> Tensor:
         """The layer on a checked ``adj_t [B*A, B*A*R]`` (sparse); ``block_diagonal``: no edge
@@ -505,18 +533,24 @@ class AURelationGNN(nn.Module):
     without edges: ``knowledge=None`` is *not* an override, pass an empty edge list).
 
     Args:
-        num_aus: A >= 1.
+        aus: the AUs, in the order of ``x``'s axis 1: an AU set name (``"bp4d"``), a list of
+            AU names / FACS numbers, or a bare count A >= 1 (anonymous AUs; a labelled
+            knowledge graph then names them). ``.aus`` holds the canonical names.
         dim: D >= 1 (ME-GraphAU: 512).
-        graph: ``"knowledge"`` | ``"learned"`` | ``"both"``.
-        knowledge: the knowledge graph in any form :func:`as_typed_graph` takes (sparse
-            ``to_pyg`` triple, ``Data``, dense signed ``[A, A]`` or typed ``[R, A, A]``);
-            required unless ``graph="learned"``.
+        graph: ``"knowledge"`` | ``"learned"`` | ``"both"``; default ``"knowledge"`` when
+            ``knowledge`` is given, else ``"learned"``. ``"learned"`` with ``knowledge`` raises:
+            knowledge given is never dropped.
+        knowledge: the knowledge graph: the networkx graph of ``auknow.compile.au_graph``
+            (put in ``aus`` order by name), ``auknow.compile.to_data(...)`` (its ``.aus`` must
+            equal ``aus``), or an unlabelled form :func:`as_typed_graph` takes (``to_pyg``
+            triple, dense signed ``[A, A]`` or typed ``[R, A, A]``), taken in ``aus`` order as
+            given. Required unless ``graph="learned"``.
         k: top-k neighbours of the learned graph (ME-GraphAU: 4 BP4D, 3 DISFA).
         metric: similarity of the learned graph, ``"dots"`` (ME-GraphAU default) or ``"cosine"``.
         exclusive: ``"separate"``: every knowledge edge type in ``edge_types`` has its own V_r
             (so exclusive edges are learned apart from co-occurrence edges); ``"signed"``: all
             knowledge edges share one V and exclusive edges send negated messages.
-        edge_types: the knowledge edge types (indices or names of :data:`EDGE_TYPES`) that get
+        edge_types: the knowledge edge types (indices or names of :data:`EDGE_KINDS`) that get
             a relation; default: the types present in ``knowledge``. A forward-time graph with
             another type raises ValueError.
         num_layers: GNN layers (ANFL: 1).
@@ -532,22 +566,45 @@ class AURelationGNN(nn.Module):
 
     Raises:
         ValueError: bad argument values or graph shapes; at forward, x not ``[B, A, D]``.
+        LabelError: a labelled knowledge graph (or, at ``load_state_dict``, a saved state) in
+            another AU order; an edge type of a loaded graph without a relation here raises
+            ValueError instead of being routed to another relation.
+
+    ``state_dict`` carries the graph (``edge_index``, ``edge_weight``, ``edge_type``) and, as
+    extra state, the AU order; both are checked on load. The stored graph's normalised
+    adjacency is built once per batch size, device and dtype, not at every forward.
+
+    >>> import torch
+    >>> from auknow.compile import au_graph
+    >>> g = au_graph("fig2002", aus="bp4d")
+    >>> gnn = AURelationGNN("bp4d", 16, knowledge=g, head="linear")
+    >>> gnn.graph, gnn(torch.rand(2, 12, 16)).shape
+    ('knowledge', torch.Size([2, 12]))
 
     A relation whose edges are absent in a forward call gets no gradient from it. The module
     is equivariant to relabelling the AUs: ``m.permute_aus(p)(x[:, p]) == m(x)[:, p]`` (with
     the graph relabelled the same way).
     """
 
-    def __init__(self, num_aus: int, dim: int, graph: str = "learned", knowledge: GraphLike = None,
-                 k: int = 4, metric: str = "dots", exclusive: str = "separate",
+    def __init__(self, aus: Union[int, str, Sequence[Union[int, str]]], dim: int, graph: Optional[str] = None,
+                 knowledge: GraphLike = None, k: int = 4, metric: str = "dots", exclusive: str = "separate",
                  edge_types: Optional[Sequence[Union[int, str]]] = None, num_layers: int = 1,
                  norm: str = "node", normalization: str = "sym", head: str = "prototype",
                  aggregation: str = "dense"):
         super().__init__()
-        if num_aus < 1 or dim < 1 or num_layers < 1:
-            raise ValueError(f"num_aus, dim and num_layers must be >= 1, got {num_aus}, {dim}, {num_layers}")
+        if isinstance(aus, bool) or (isinstance(aus, int) and aus < 1):
+            raise LabelError(f"aus must be a count >= 1, an AU set name or a list of AUs, got {aus!r}")
+        names = None if isinstance(aus, int) else resolve_aus(aus)
+        num_aus = aus if isinstance(aus, int) else len(names)
+        if graph is None:  # knowledge given is used, never dropped
+            graph = "learned" if knowledge is None else "knowledge"
+        if dim < 1 or num_layers < 1:
+            raise ValueError(f"dim and num_layers must be >= 1, got {dim}, {num_layers}")
         if graph not in ("knowledge", "learned", "both"):
             raise ValueError(f"graph must be 'knowledge', 'learned' or 'both', got {graph!r}")
+        if graph == "learned" and knowledge is not None:
+            raise ValueError("knowledge was given but graph='learned' would ignore it: use graph='knowledge' "
+                             "or 'both' (or leave graph unset), or drop knowledge=")
         if exclusive not in ("separate", "signed"):
             raise ValueError(f"exclusive must be 'separate' or 'signed', got {exclusive!r}")
         if metric not in ("dots", "cosine"):
@@ -560,15 +617,16 @@ class AURelationGNN(nn.Module):
             raise ValueError(f"aggregation must be 'dense' or 'sparse', got {aggregation!r}")
         self.aggregation = aggregation
         self.num_aus, self.dim, self.graph, self.k, self.metric = num_aus, dim, graph, k, metric
+        self.aus: Optional[Tuple[str, ...]] = names
         self.exclusive, self.normalization, self.head_kind = exclusive, normalization, head
         self.use_knowledge = graph in ("knowledge", "both")
         self.use_learned = graph in ("learned", "both")
         if self.use_learned and not 1 <= k <= num_aus:
             raise ValueError(f"k (neighbours per AU) must be in [1, {num_aus}], got {k}")
         if self.use_knowledge and knowledge is None:
-            raise ValueError(f"graph={graph!r} needs a knowledge graph (knowledge=(edge_index, edge_weight, "
-                             "edge_type) from auknow.compile.to_pyg, or a dense [A, A] adjacency)")
-        ei, w, t = as_typed_graph(num_aus, knowledge if self.use_knowledge else None)
+            raise ValueError(f"graph={graph!r} needs a knowledge graph (knowledge=auknow.compile.au_graph(...), "
+                             "to_data(...), the to_pyg triple or a dense [A, A] adjacency)")
+        ei, w, t = self._typed(knowledge if self.use_knowledge else None, adopt=True)
         # Weight slots: one per knowledge edge type ("separate") or one shared ("signed"), then
         # the learned graph. type_slot[type] = slot, -1 for a type without a relation.
         type_slot = torch.full((NUM_EDGE_TYPES,), -1, dtype=torch.long)
@@ -580,7 +638,7 @@ class AURelationGNN(nn.Module):
                 raise ValueError("edge_types is empty")
             missing = sorted(set(t.tolist()) - set(types))
             if missing:
-                raise ValueError(f"the knowledge graph holds edge types {[EDGE_TYPES[i] for i in missing]} "
+                raise ValueError(f"the knowledge graph holds edge types {[EDGE_KINDS[i] for i in missing]} "
                                  f"that edge_types={list(edge_types)} leaves out")
             if exclusive == "separate":
                 type_slot[types] = torch.arange(len(types))
@@ -595,42 +653,146 @@ class AURelationGNN(nn.Module):
         self.register_buffer("edge_index", ei, persistent=True)
         self.register_buffer("edge_weight", w, persistent=True)
         self.register_buffer("edge_type", t, persistent=True)
+        # The stored graph's normalised coefficients and relation slots: computed once, rebuilt
+        # when the graph changes (load_state_dict, permute_aus), moved by .to() as buffers.
+        self.register_buffer("_coef", torch.zeros(0), persistent=False)
+        self.register_buffer("_slot", torch.zeros(0, dtype=torch.long), persistent=False)
+        self._adj_cache: dict = {}
         self.layers = nn.ModuleList(AURelationConv(dim, num_aus, n_slots, norm, aggregation)
                                     for _ in range(num_layers))
         if head == "prototype":
             self.prototypes = nn.Parameter(torch.empty(num_aus, dim))
-            nn.init.xavier_uniform_(self.prototypes)
         elif head == "linear":
             self.weight = nn.Parameter(torch.empty(num_aus, dim))
             self.bias = nn.Parameter(torch.zeros(num_aus))
-            nn.init.uniform_(self.weight, -1.0 / math.sqrt(dim), 1.0 / math.sqrt(dim))
+        self._reset_head()  # the layers initialised themselves
+        self._refresh_knowledge()
+        self.register_load_state_dict_post_hook(lambda module, incompatible: module._refresh_knowledge())
+
+    def reset_parameters(self) -> None:
+        """Re-initialise every layer and the head (ANFL's init; prototypes Xavier-uniform)."""
+        for layer in self.layers:
+            layer.reset_parameters()
+        self._reset_head()
+
+    def _reset_head(self) -> None:
+        if self.head_kind == "prototype":
+            nn.init.xavier_uniform_(self.prototypes)
+        elif self.head_kind == "linear":
+            nn.init.uniform_(self.weight, -1.0 / math.sqrt(self.dim), 1.0 / math.sqrt(self.dim))
+            nn.init.zeros_(self.bias)
+
+    # -- labels ------------------------------------------------------------------------------
+    def _typed(self, graph: GraphLike, adopt: bool = False, device: Optional[torch.device] = None) -> TypedGraph:
+        """The canonical typed edge list of a knowledge graph in this module's AU order.
+
+        A networkx graph (``auknow.compile.au_graph``) is put in the module's AU order by name;
+        a ``Data`` carrying ``aus`` (``auknow.compile.to_data``) must be in that order already;
+        an unlabelled edge list or dense adjacency is taken as given. A module built with a bare
+        count adopts the graph's AU names (``adopt``).
+        """
+        given = None
+        if graph is not None and hasattr(graph, "nodes") and hasattr(graph, "graph") and \
+                not isinstance(graph, (tuple, list, Tensor)):
+            from ..compile.graph import to_pyg  # networkx graph -> edge list by AU name
+
+            given = labels_of(graph, "aus")
+            order = self.aus if self.aus is not None else given
+            if self.aus is None and len(given) != self.num_aus:
+                raise LabelError(f"the knowledge graph has {len(given)} AUs ({','.join(given)}), this GNN {self.num_aus}")
+            graph = to_pyg(graph, aus=list(order), device=device)
+            given = tuple(order)
+        elif graph is not None and not isinstance(graph, (tuple, list, Tensor)):
+            given = labels_of(graph, "aus")
+            check_same_order(self.aus, given, kind="aus", what="the knowledge graph")
+        if given is not None and self.aus is None:
+            if len(given) != self.num_aus:
+                raise LabelError(f"the knowledge graph has {len(given)} AUs ({','.join(given)}), this GNN {self.num_aus}")
+            if adopt:
+                self.aus = tuple(given)
+        return as_typed_graph(self.num_aus, graph, device=device)
+
+    def get_extra_state(self) -> dict:
+        """Saved with ``state_dict``: the AU order and the edge kinds the edge types index."""
+        return {"aus": list(self.aus) if self.aus is not None else None, "edge_kinds": list(EDGE_KINDS)}
+
+    def set_extra_state(self, state: dict) -> None:
+        """Check a loaded state's AU order and edge kinds against this module's (LabelError)."""
+        if not isinstance(state, dict):
+            return
+        saved = tuple(state["aus"]) if state.get("aus") is not None else None
+        check_same_order(self.aus, saved, kind="aus", what="the loaded state")
+        kinds = state.get("edge_kinds")
+        if kinds is not None and tuple(kinds) != EDGE_KINDS:
+            raise LabelError(f"the loaded state indexes edge kinds {kinds}, this version {list(EDGE_KINDS)}")
+
+    def _refresh_knowledge(self) -> None:
+        """Check the stored graph's edge types against the relations and cache its coefficients."""
+        self._adj_cache = {}
+        t = self.edge_type
+        if not self.use_knowledge:
+            if t.numel():
+                raise ValueError("this GNN uses graph='learned' but the loaded state holds knowledge edges")
+            return
+        slot = self.type_slot.to(t.device)[t]
+        if t.numel() and bool((slot < 0).any()):
+            bad = sorted({EDGE_KINDS[i] for i in t[slot < 0].tolist()})
+            raise ValueError(f"the knowledge graph holds edge types {bad} without a relation in this GNN "
+                             f"(built for {[EDGE_KINDS[i] for i in range(NUM_EDGE_TYPES) if self.type_slot[i] >= 0]}); "
+                             "build the GNN with edge_types=... covering them")
+        coef = relation_norm(self.edge_index, self.edge_weight, t, self.num_aus, NUM_EDGE_TYPES, self.normalization)
+        if self.exclusive == "signed":
+            coef = torch.where(t == EDGE_EXCLUSIVE, -coef, coef)
+        self._coef, self._slot = coef, slot
+
+    def __getstate__(self):  # copy.deepcopy / pickle: the cached sparse adjacencies are rebuilt
+        state = self.__dict__.copy()
+        state["_adj_cache"] = {}
+        return state
+
+    def _apply(self, fn, *args, **kwargs):  # .to() / .cuda() / .half(): cached adjacencies are stale
+        out = super()._apply(fn, *args, **kwargs)
+        self._refresh_knowledge()  # coefficients in the new dtype, from the converted weights
+        return out
 
     # -- graph assembly ---------------------------------------------------------------------
     def _knowledge_edges(self, batch: int, graph: GraphLike, device: torch.device):
         if graph is None:
-            ei, w, t = self.edge_index, self.edge_weight, self.edge_type
-        else:
-            ei, w, t = as_typed_graph(self.num_aus, graph, device=device)
-        w = w.to(device)
+            return batch_graph(self.edge_index, self.num_aus, batch, self._coef, self._slot)
+        ei, w, t = self._typed(graph, device=device)
         slot = self.type_slot.to(device)[t]
-        if graph is not None and t.numel() and bool((slot < 0).any()):  # the stored graph was checked
-            bad = sorted({EDGE_TYPES[i] for i in t[slot < 0].tolist()})
+        if t.numel() and bool((slot < 0).any()):
+            bad = sorted({EDGE_KINDS[i] for i in t[slot < 0].tolist()})
             raise ValueError(f"the knowledge graph holds edge types {bad} without a relation in this GNN "
-                             f"(built for {[EDGE_TYPES[i] for i in range(NUM_EDGE_TYPES) if self.type_slot[i] >= 0]})")
-        coef = relation_norm(ei, w, t, self.num_aus, NUM_EDGE_TYPES, self.normalization)
+                             f"(built for {[EDGE_KINDS[i] for i in range(NUM_EDGE_TYPES) if self.type_slot[i] >= 0]})")
+        coef = relation_norm(ei, w.to(device), t, self.num_aus, NUM_EDGE_TYPES, self.normalization)
         if self.exclusive == "signed":
             coef = torch.where(t == EDGE_EXCLUSIVE, -coef, coef)
         return batch_graph(ei, self.num_aus, batch, coef, slot)
+
+    def _fixed_adjacency(self, b: int, x: Tensor) -> Tensor:
+        """The stored knowledge graph's ``adj_t`` for batch size b, built once per (b, device, dtype)."""
+        key = (b, x.device, x.dtype)
+        adj_t = self._adj_cache.get(key)
+        if adj_t is None:
+            k_ei, k_coef, k_slot = self._knowledge_edges(b, None, x.device)
+            adj_t = relation_adjacency(k_ei, k_coef.to(x.dtype), k_slot, b * self.num_aus, self.num_relations)
+            if len(self._adj_cache) >= 8:
+                self._adj_cache.clear()
+            self._adj_cache[key] = adj_t
+        return adj_t
 
     def forward(self, x: Tensor, knowledge: GraphLike = None) -> Tensor:
         """Scores ``[B, A]`` (or node features ``[B, A, D]`` with ``head="none"``).
 
         Args:
-            x: ``[B, A, D]`` float.
-            knowledge: optional knowledge graph for this call (any :func:`as_typed_graph` form).
+            x: ``[B, A, D]`` float, AUs in this module's order (``.aus``).
+            knowledge: optional knowledge graph for this call (any form the constructor takes;
+                a labelled one must match ``.aus``).
 
         Raises:
             ValueError: x not ``[B, A, D]``; a malformed knowledge graph.
+            LabelError: a labelled knowledge graph in another AU order.
         """
         _check_x(x, self.num_aus, self.dim)
         b, a = x.shape[0], self.num_aus
@@ -638,10 +800,13 @@ class AURelationGNN(nn.Module):
         if knowledge is not None and not self.use_knowledge:
             raise ValueError(f"a knowledge graph was given but this GNN uses graph={self.graph!r}")
         if self.use_knowledge:
-            k_ei, k_coef, k_slot = self._knowledge_edges(b, knowledge, x.device)
-            k_coef = k_coef.to(x.dtype)
-            if not self.use_learned:
-                adj_t = relation_adjacency(k_ei, k_coef, k_slot, n, r)  # fixed: the same for every layer
+            if knowledge is None and not self.use_learned:
+                adj_t = self._fixed_adjacency(b, x)  # fixed: the same for every layer and call
+            else:
+                k_ei, k_coef, k_slot = self._knowledge_edges(b, knowledge, x.device)
+                k_coef = k_coef.to(x.dtype)
+                if not self.use_learned:
+                    adj_t = relation_adjacency(k_ei, k_coef, k_slot, n, r)
         for layer in self.layers:
             if self.use_learned:
                 idx = _topk_indices(x, self.k, self.metric)  # [B, A, k], ascending
@@ -656,7 +821,7 @@ class AURelationGNN(nn.Module):
                 else:  # exactly k sorted entries per target row: build the CSR directly
                     crow = torch.arange(0, n * self.k + 1, self.k, device=x.device)
                     adj_t = _csr(crow, col, x.new_full((col.shape[0],), 1.0 / self.k), (n, n * r))
-            x = layer.update_nodes(x, adj_t, self.aggregation != "sparse")  # graphs are per sample
+            x = layer(x, adj_t, per_sample=True)  # every graph here is per sample
         return self.head(x)
 
     def head(self, x: Tensor) -> Tensor:
@@ -686,6 +851,9 @@ class AURelationGNN(nn.Module):
         inv[perm] = torch.arange(self.num_aus)
         dev = self.edge_index.device
         new.edge_index = inv.to(dev)[self.edge_index]
+        if self.aus is not None:
+            new.aus = tuple(self.aus[i] for i in perm.tolist())
+        new._refresh_knowledge()
         p = perm.to(dev)
         with torch.no_grad():
             for layer in new.layers:
@@ -701,6 +869,7 @@ class AURelationGNN(nn.Module):
         return new
 
     def extra_repr(self) -> str:  # noqa: D102
-        return (f"num_aus={self.num_aus}, dim={self.dim}, graph={self.graph!r}, k={self.k}, "
+        aus = f"aus={','.join(self.aus)}, " if self.aus is not None else ""
+        return (f"{aus}num_aus={self.num_aus}, dim={self.dim}, graph={self.graph!r}, k={self.k}, "
                 f"metric={self.metric!r}, exclusive={self.exclusive!r}, head={self.head_kind!r}, "
                 f"knowledge_edges={self.edge_index.shape[1]}")
