@@ -278,7 +278,7 @@ class PriorHead(nn.Module):
             terms["ial"] = lial
             total = total + self.ial_weight * lial
         if au_logits is not None and self.consistency is not None:
-            lpc = self.consistency(au_logits, expr_logits, labels, aus)
+            lpc = self.consistency(expr_logits, au_logits, labels, aus)
             terms["consistency"] = lpc
             total = total + self.consistency_weight * lpc
         if return_terms:

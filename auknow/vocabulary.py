@@ -159,7 +159,8 @@ def labels_of(obj: Any, kind: str) -> tuple[str, ...] | None:
     Args:
         obj: a ``PriorMatrix``, ``PriorEstimate`` or ``AUFrames`` (``.aus`` / ``.expressions``),
             a torch-geometric ``Data`` from ``auknow.compile.to_data`` (``.aus``), a networkx graph
-            (its node order), or a plain tensor / array (no labels).
+            (its node order), or a plain tensor / array (no labels). Names outside the vocabulary
+            (a model's own classes) are returned as written.
         kind: ``"aus"`` or ``"expressions"``.
 
     Raises:
@@ -185,8 +186,10 @@ def labels_of(obj: Any, kind: str) -> tuple[str, ...] | None:
         return None
     if not value or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
         return None
-    extra = tuple(value) if kind == "expressions" else ()
-    return resolve_aus(value) if kind == "aus" else resolve_expressions(value, extra)
+    try:
+        return resolve_aus(value) if kind == "aus" else resolve_expressions(value)
+    except LabelError:  # names outside the vocabulary (a model's own classes): compared as written
+        return tuple(str(v) for v in value)
 
 
 def check_same_order(expected: Sequence[str] | None, given: Sequence[str] | None, *, kind: str,

@@ -98,7 +98,7 @@ def test_loss_is_the_weighted_sum_of_the_terms():
     ce = L.expression_cross_entropy(out.expr_logits, y, class_weight=cls_w, label_smoothing=0.05)
     au = L.au_loss(out.au_logits, aus, y, W, pos_weight=pw)
     ial = L.intensity_aware_loss(out.expr_logits, y, class_weight=cls_w)
-    pc = L.prior_consistency_loss(out.au_logits, out.expr_logits, W, expr_labels=y, au_targets=aus, temperature=2.0)
+    pc = L.prior_consistency_loss(out.expr_logits, out.au_logits, W, expr_labels=y, au_targets=aus, temperature=2.0)
     torch.testing.assert_close(total, 0.7 * ce + 0.3 * au + 0.1 * ial + 0.7 * pc)
     for k, v in dict(ce=ce, au=au, ial=ial, consistency=pc).items():
         torch.testing.assert_close(terms[k], v.detach())
@@ -267,5 +267,5 @@ def test_with_compiled_prior_matrix():
     out = head(feats)
     ref = 0.75 * F.cross_entropy(out.expr_logits, y) + 0.25 * L.au_loss(out.au_logits, aus, y, pm.tensor()) \
         + 0.1 * L.intensity_aware_loss(out.expr_logits, y) \
-        + 0.5 * L.prior_consistency_loss(out.au_logits, out.expr_logits, pm.tensor(), expr_labels=y, au_targets=aus)
+        + 0.5 * L.prior_consistency_loss(out.expr_logits, out.au_logits, pm.tensor(), expr_labels=y, au_targets=aus)
     torch.testing.assert_close(head.loss(out, (y, aus)), ref)

@@ -60,15 +60,15 @@ def _cases():
          L.IntensityAwareLoss(cls_w).double(), lambda m, au, ex, y, t: m(ex, y)),
         ("smooth", lambda au, ex, y, t: L.smooth_weighted_loss(au, t, au_w, label_smoothing=0.1),
          L.SmoothWeightedLoss(au_w, label_smoothing=0.1).double(), lambda m, au, ex, y, t: m(au, t)),
-        ("consistency_kl", lambda au, ex, y, t: L.prior_consistency_loss(au, ex, W, expr_labels=y, au_targets=t,
+        ("consistency_kl", lambda au, ex, y, t: L.prior_consistency_loss(ex, au, W, expr_labels=y, au_targets=t,
                                                                          temperature=2.0),
-         L.PriorConsistencyLoss(W, temperature=2.0).double(), lambda m, au, ex, y, t: m(au, ex, y, t)),
+         L.PriorConsistencyLoss(W, temperature=2.0).double(), lambda m, au, ex, y, t: m(ex, au, y, t)),
         # no AU targets: soft prior targets everywhere (with labels; without them the targets come
         # from the detached head posterior, a stop-gradient that gradcheck cannot see)
-        ("consistency_ce", lambda au, ex, y, t: L.prior_consistency_loss(au, ex, W, expr_labels=y, divergence="ce",
+        ("consistency_ce", lambda au, ex, y, t: L.prior_consistency_loss(ex, au, W, expr_labels=y, divergence="ce",
                                                                          class_prior=torch.full((E,), 1 / E)),
          L.PriorConsistencyLoss(W, divergence="ce", class_prior=torch.full((E,), 1 / E)).double(),
-         lambda m, au, ex, y, t: m(au, ex, y)),
+         lambda m, au, ex, y, t: m(ex, au, y)),
     ]
 
 
@@ -163,14 +163,14 @@ def test_modules_state_dict_to_and_duck_typed_prior():
 
     pm = FakePriorMatrix()
     au, ex, y, t = _batch(B=5, seed=1, dtype=torch.float32)
-    for cls, call in [(L.AULoss, lambda m: m(au, t, y)), (L.PriorConsistencyLoss, lambda m: m(au, ex, y, t))]:
+    for cls, call in [(L.AULoss, lambda m: m(au, t, y)), (L.PriorConsistencyLoss, lambda m: m(ex, au, y, t))]:
         a, b = cls(pm), cls(W)
         torch.testing.assert_close(call(a), call(b))
         assert a.expressions == pm.expressions and a.aus == pm.aus
         c = cls(torch.zeros(E, A))
         c.load_state_dict(a.state_dict())
         torch.testing.assert_close(call(c), call(a))
-        assert all(v.dtype == torch.float64 for v in a.double().state_dict().values())
+        assert all(v.dtype == torch.float64 for v in a.double().state_dict().values() if isinstance(v, torch.Tensor))
     # functional forms take the duck-typed prior and NumPy arrays too
     torch.testing.assert_close(L.au_loss(au, t, y, pm), L.au_loss(au, t, y, W))
     torch.testing.assert_close(L.au_loss(au, t, y, W.numpy()), L.au_loss(au, t, y, W))
@@ -183,7 +183,7 @@ def test_torch_compile_fullgraph():
     mods = [(L.AUDFERLoss(W, pos_weight=torch.ones(E, A)), lambda m: m(ex, au, y, t)),
             (L.IntensityAwareLoss(torch.ones(E)), lambda m: m(ex, y)),
             (L.SmoothWeightedLoss(torch.ones(A), label_smoothing=0.1), lambda m: m(au, t)),
-            (L.PriorConsistencyLoss(W, temperature=2.0, detach="au"), lambda m: m(au, ex, None, t))]
+            (L.PriorConsistencyLoss(W, temperature=2.0, detach="au"), lambda m: m(ex, au, None, t))]
     for mod, call in mods:
         compiled = torch.compile(mod, backend="eager", fullgraph=True)
         torch.testing.assert_close(call(compiled), call(mod))
@@ -561,10 +561,10 @@ def test_prior_consistency_divergences_and_detach():
     T = 2.0
     # KL is 0 when the expression head equals the implied logits; >= 0 otherwise
     implied = L.implied_expression_logits(torch.sigmoid(au), W)
-    zero = L.prior_consistency_loss(au, implied, W, soft_target_weight=0.0)
+    zero = L.prior_consistency_loss(implied, au, W, soft_target_weight=0.0)
     assert abs(zero.item()) < 1e-12
-    kl = L.prior_consistency_loss(au, ex, W, temperature=T, soft_target_weight=0.0)
-    ce = L.prior_consistency_loss(au, ex, W, temperature=T, divergence="ce", soft_target_weight=0.0)
+    kl = L.prior_consistency_loss(ex, au, W, temperature=T, soft_target_weight=0.0)
+    ce = L.prior_consistency_loss(ex, au, W, temperature=T, divergence="ce", soft_target_weight=0.0)
     p = torch.softmax(implied / T, 1)
     entropy = -(p * torch.log(p)).sum(1).mean()
     assert kl.item() > 0
@@ -574,7 +574,7 @@ def test_prior_consistency_divergences_and_detach():
     for detach, frozen in (("au", "au"), ("expr", "ex")):
         a = au.clone().requires_grad_(True)
         e = ex.clone().requires_grad_(True)
-        L.prior_consistency_loss(a, e, W, detach=detach, soft_target_weight=0.0).backward()
+        L.prior_consistency_loss(e, a, W, detach=detach, soft_target_weight=0.0).backward()
         g = a.grad if frozen == "au" else e.grad
         other = e.grad if frozen == "au" else a.grad
         assert g is None or (g == 0).all()
@@ -584,25 +584,25 @@ def test_prior_consistency_divergences_and_detach():
 def test_prior_consistency_soft_targets_only_where_missing():
     W = _prior(6)
     au, ex, y, t = _batch(B=8, seed=6)
-    D = L.prior_consistency_loss(au, ex, W, soft_target_weight=0.0)
+    D = L.prior_consistency_loss(ex, au, W, soft_target_weight=0.0)
     # every target present: no soft term
-    torch.testing.assert_close(L.prior_consistency_loss(au, ex, W, expr_labels=y, au_targets=t), D)
+    torch.testing.assert_close(L.prior_consistency_loss(ex, au, W, expr_labels=y, au_targets=t), D)
     # none given: soft targets M[e] everywhere
     soft = F.binary_cross_entropy_with_logits(au, W[y])
-    torch.testing.assert_close(L.prior_consistency_loss(au, ex, W, expr_labels=y, soft_target_weight=0.5),
+    torch.testing.assert_close(L.prior_consistency_loss(ex, au, W, expr_labels=y, soft_target_weight=0.5),
                                D + 0.5 * soft)
     # some missing: only those entries
     miss = torch.rand(8, A, generator=torch.Generator().manual_seed(0)) < 0.4
     tm = torch.where(miss, torch.full_like(t, float("nan")), t)
     ref = F.binary_cross_entropy_with_logits(au, W[y], reduction="none")[miss].mean()
-    torch.testing.assert_close(L.prior_consistency_loss(au, ex, W, expr_labels=y, au_targets=tm), D + ref)
+    torch.testing.assert_close(L.prior_consistency_loss(ex, au, W, expr_labels=y, au_targets=tm), D + ref)
     # no labels: the detached head posterior mixes the rows
     mix = torch.softmax(ex, 1) @ W
-    torch.testing.assert_close(L.prior_consistency_loss(au, ex, W),
+    torch.testing.assert_close(L.prior_consistency_loss(ex, au, W),
                                D + F.binary_cross_entropy_with_logits(au, mix))
     # unknown label (-100) behaves like no label for that sample
     y_unk = torch.full_like(y, -100)
-    torch.testing.assert_close(L.prior_consistency_loss(au, ex, W, expr_labels=y_unk), L.prior_consistency_loss(au, ex, W))
+    torch.testing.assert_close(L.prior_consistency_loss(ex, au, W, expr_labels=y_unk), L.prior_consistency_loss(ex, au, W))
 
 
 def test_prior_consistency_errors_and_empty_class():
@@ -611,14 +611,14 @@ def test_prior_consistency_errors_and_empty_class():
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         L.PriorConsistencyLoss(W * 3)
     with pytest.raises(ValueError, match="temperature"):
-        L.prior_consistency_loss(au, ex, W, temperature=0)
+        L.prior_consistency_loss(ex, au, W, temperature=0)
     with pytest.raises(ValueError, match="divergence"):
         L.PriorConsistencyLoss(W, divergence="js")
     with pytest.raises(ValueError, match="expr_logits"):
-        L.prior_consistency_loss(au, ex[:, :3], W)
+        L.prior_consistency_loss(ex[:, :3], au, W)
     # a prior row of zeros / ones (an expression with no AU evidence) stays finite
     W2 = W.clone()
     W2[0] = 0.0
     W2[1] = 1.0
-    out = L.PriorConsistencyLoss(W2).double()(au, ex, y, t)
+    out = L.PriorConsistencyLoss(W2).double()(ex, au, y, t)
     assert torch.isfinite(out)

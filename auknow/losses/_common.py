@@ -16,14 +16,18 @@ Conventions used by every loss in :mod:`auknow.losses`:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
+
+from ..errors import LabelError
+from ..vocabulary import check_same_order, labels_of, resolve_aus, resolve_expressions
 
 __all__ = ["as_prior_tensor", "valid_mask", "compute_dtype", "expression_cross_entropy", "expression_rows",
-           "weighted_bce_mean"]
+           "weighted_bce_mean", "check_expression_labels", "check_au_targets", "prior_labels", "compiled_scale",
+           "LabelledLoss"]
 
 
 def compute_dtype(*tensors: Tensor) -> torch.dtype:
@@ -119,10 +123,12 @@ def expression_rows(table: Tensor, labels: Tensor, fill: float = 1.0) -> Tensor:
     """Per-sample rows ``[B, K]`` of an ``[E, K]`` table chosen by the expression labels.
 
     ``labels`` is either integer ``[B]`` (a negative label, e.g. the CE ``ignore_index`` -100,
-    means "unknown" and gives a row of ``fill``) or soft probabilities ``[B, E]`` (mixup /
-    label smoothing), which mix the rows: ``labels @ table``, computed without a matrix
-    product so that autocast leaves it in full precision. Several tables are looked up in one
-    go by concatenating them along dim 1 first.
+    means "unknown" and gives a row of ``fill``; a label ``>= E`` gives a row of NaN, so the
+    loss is NaN rather than silently wrong: this hot path does no device sync to raise, the
+    module forms check labels and raise) or soft probabilities ``[B, E]`` (mixup / label
+    smoothing), which mix the rows: ``labels @ table``, computed without a matrix product so
+    that autocast leaves it in full precision. Several tables are looked up in one go by
+    concatenating them along dim 1 first.
     """
     E = table.shape[0]
     if labels.is_floating_point():
@@ -131,8 +137,11 @@ def expression_rows(table: Tensor, labels: Tensor, fill: float = 1.0) -> Tensor:
         return (labels.to(table.dtype).unsqueeze(-1) * table.unsqueeze(0)).sum(1)
     if labels.dim() != 1:
         raise ValueError(f"expr_labels: expected integer [B] or soft [B, E], got shape {tuple(labels.shape)}")
-    # a fill row appended last; every negative label maps to index -1, i.e. that row
-    return torch.nn.functional.pad(table, (0, 0, 0, 1), value=fill)[labels.clamp(min=-1)]
+    # row E: the fill row of unknown (negative) labels; row E + 1: NaN for labels >= E
+    padded = torch.nn.functional.pad(table, (0, 0, 0, 1), value=fill)
+    padded = torch.nn.functional.pad(padded, (0, 0, 0, 1), value=float("nan"))
+    index = torch.where(labels < 0, E, torch.where(labels >= E, E + 1, labels))
+    return padded[index]
 
 
 def weighted_bce_mean(logits: Tensor, targets: Tensor, weight: Tensor | None, pos_weight: Tensor | None,
@@ -157,24 +166,144 @@ def weighted_bce_mean(logits: Tensor, targets: Tensor, weight: Tensor | None, po
 
 
 def expression_cross_entropy(expr_logits: Tensor, expr_labels: Tensor, *, class_weight: Tensor | None = None,
-                             label_smoothing: float = 0.0) -> Tensor:
-    """Expression cross-entropy (mean), computed in float32 or wider, safe when every label is
-    unknown (returns 0, not NaN).
+                             label_smoothing: float = 0.0, reduction: str = "mean") -> Tensor:
+    """Expression cross-entropy, computed in float32 or wider, safe when every label is unknown
+    (returns 0, not NaN).
 
     ``expr_labels`` is integer ``[B]`` (any negative label, e.g. -100, is ignored) or soft
     probabilities ``[B, E]``. With integer labels the mean is ``torch``'s: the sum of the
-    per-sample terms over the sum of the weights of the labelled samples.
+    per-sample terms over the sum of the weights of the labelled samples. ``reduction``:
+    ``"mean"`` or ``"sum"``.
+
+    >>> import torch
+    >>> expression_cross_entropy(torch.zeros(2, 4), torch.tensor([1, -100]))
+    tensor(1.3863)
     """
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"reduction: expected 'mean' or 'sum', got {reduction!r}")
     dt = compute_dtype(expr_logits)
     z = expr_logits.to(dt)
     w = class_weight.to(dt) if class_weight is not None else None
     if expr_labels.is_floating_point():
-        return torch.nn.functional.cross_entropy(z, expr_labels.to(dt), weight=w, label_smoothing=label_smoothing)
+        return torch.nn.functional.cross_entropy(z, expr_labels.to(dt), weight=w, label_smoothing=label_smoothing,
+                                                 reduction=reduction)
     known = expr_labels >= 0
     y = torch.where(known, expr_labels, -100)
     total = torch.nn.functional.cross_entropy(z, y, weight=w, ignore_index=-100, reduction="sum",
                                               label_smoothing=label_smoothing)
+    if reduction == "sum":
+        return total
     if w is None:
         return total / known.sum().clamp(min=1)
     denom = (torch.nn.functional.pad(w, (0, 1))[y.clamp(min=-1)]).sum()  # ignored labels -> the 0 pad
     return total / denom.clamp(min=torch.finfo(dt).tiny)
+
+
+# --- label checks of the module forms (they sync with the device; the functional forms do not) ---
+
+def _compiling() -> bool:
+    """Under ``torch.compile`` the value checks (device syncs) are skipped to keep one graph."""
+    compiler = getattr(torch, "compiler", None)
+    if compiler is not None and hasattr(compiler, "is_compiling"):
+        return bool(compiler.is_compiling())
+    return bool(torch._dynamo.is_compiling())  # torch < 2.3
+
+
+def check_expression_labels(labels: Tensor, num_expressions: int, ignore_index: int | None) -> None:
+    """Raise ValueError unless integer labels lie in ``[0, E)`` or mark "unknown".
+
+    Unknown is ``ignore_index`` when it is set (torch's -100 convention), any negative label when
+    it is ``None``. Soft labels ``[B, E]`` must be finite and non-negative. One device sync
+    (skipped under ``torch.compile``).
+    """
+    if _compiling():
+        return
+    if labels.is_floating_point():
+        if labels.numel() and (not bool(torch.isfinite(labels).all()) or bool((labels < 0).any())):
+            raise ValueError("expr_labels: soft labels must be finite and non-negative")
+        return
+    if not labels.numel():
+        return
+    unknown = labels < 0 if ignore_index is None else labels == ignore_index
+    bad = ~unknown & ((labels < 0) | (labels >= num_expressions))
+    if bool(bad.any()):
+        values = sorted(set(labels[bad].tolist()))[:5]
+        what = "a negative label" if ignore_index is None else f"ignore_index={ignore_index}"
+        hint = " (1-based labels, as DFEW's files write them? subtract 1)" if \
+            any(v == num_expressions for v in values) else ""
+        raise ValueError(f"expr_labels: {values} outside [0, {num_expressions}) for {num_expressions} expressions; "
+                         f"unknown labels are {what}{hint}")
+
+
+def check_au_targets(targets: Tensor) -> None:
+    """Raise ValueError unless AU targets are occurrence in ``[0, 1]`` or missing (NaN / negative).
+
+    Catches intensities (0-5) or BP4D's 9 passed as targets. One device sync (skipped under
+    ``torch.compile``).
+    """
+    if _compiling():
+        return
+    if targets.numel() and bool((targets > 1).any()):
+        bad = sorted(set(targets[targets > 1].flatten().tolist()))[:5]
+        raise ValueError(f"au_targets: values {bad} above 1; AU targets are occurrence 0/1 (or soft in [0, 1]), "
+                         "missing as NaN or a negative value (map BP4D's 9 to -1; threshold intensities first)")
+
+
+def prior_labels(prior: Any, expressions: Any = None, aus: Any = None, what: str = "the prior"
+                 ) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """The prior's label orders, checked against the ones a consumer was given.
+
+    Args:
+        prior: an object carrying ``.expressions`` / ``.aus`` (``PriorMatrix``) or an unlabelled
+            tensor / array.
+        expressions, aus: the orders the caller's labels use (names, a label-space / AU-set
+            name) or ``None``.
+
+    Returns:
+        ``(expressions, aus)``, canonical, ``None`` where neither side names them.
+
+    Raises:
+        LabelError: the prior is in another order than the given labels.
+    """
+    own_e, own_a = labels_of(prior, "expressions"), labels_of(prior, "aus")
+    want_e = resolve_expressions(expressions, own_e or ()) if expressions is not None else None
+    want_a = resolve_aus(aus) if aus is not None else None
+    check_same_order(want_e, own_e, kind="expressions", what=what)
+    check_same_order(want_a, own_a, kind="aus", what=what)
+    return want_e or own_e, want_a or own_a
+
+
+def check_label_count(labels: Sequence[str] | None, n: int, kind: str, what: str) -> None:
+    """LabelError when ``labels`` name another count than the tensor's ``n``."""
+    if labels is not None and len(labels) != n:
+        raise LabelError(f"{what}: {len(labels)} {kind} given ({','.join(labels)}) for a tensor of {n}")
+
+
+def compiled_scale(prior: Any) -> float:
+    """The scale already compiled into a ``PriorMatrix`` (``compile_matrix(scale="table")``), else 1."""
+    factors = {float(s.get("scale", 1.0)) for s in getattr(prior, "sources", None) or [] if isinstance(s, dict)}
+    return factors.pop() if len(factors) == 1 else 1.0
+
+
+class LabelledLoss(nn.Module):
+    """Base of the loss modules that carry label orders: ``expressions`` / ``aus`` (tuples of
+    canonical names, or ``None``) travel in ``state_dict`` (extra state) and are checked on load."""
+
+    expressions: tuple[str, ...] | None = None
+    aus: tuple[str, ...] | None = None
+
+    def get_extra_state(self) -> dict:  # noqa: D102
+        return {"expressions": list(self.expressions) if self.expressions else None,
+                "aus": list(self.aus) if self.aus else None}
+
+    def set_extra_state(self, state: dict) -> None:  # noqa: D102
+        if not isinstance(state, dict):
+            return
+        for kind in ("expressions", "aus"):
+            saved = state.get(kind)
+            check_same_order(getattr(self, kind), tuple(saved) if saved else None, kind=kind,
+                             what="the loaded state")
+
+    def _labels_repr(self) -> str:
+        parts = [f"{k}={','.join(getattr(self, k))}" for k in ("expressions", "aus") if getattr(self, k)]
+        return (", ".join(parts) + ", ") if parts else ""

@@ -28,8 +28,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._common import (as_prior_tensor, as_vector, buffer_dtype, check_logits_targets, check_reduction, compute_dtype,
-                      expression_cross_entropy, expression_rows, valid_mask, weighted_bce_mean)
+from ._common import (LabelledLoss, as_prior_tensor, as_vector, buffer_dtype, check_au_targets, check_expression_labels,
+                      check_label_count, check_logits_targets, check_reduction, compiled_scale, compute_dtype,
+                      expression_cross_entropy, expression_rows, prior_labels, valid_mask, weighted_bce_mean)
 from .class_weights import au_counts, class_counts
 
 __all__ = ["au_loss", "au_dfer_loss", "AULoss", "AUDFERLoss", "pos_weight_from_data", "clip_au_targets"]
@@ -130,37 +131,61 @@ def au_dfer_loss(expr_logits: Tensor, au_logits: Tensor, expr_labels: Tensor, au
     return (1.0 - alpha) * ce + alpha * lau
 
 
-class AULoss(nn.Module):
+class AULoss(LabelledLoss):
     """Module form of :func:`au_loss`. The scaled prior (``weight = scale * prior``, ``[E, A]``)
     and ``pos_weight`` (``[A]``, ``[E, A]``; ones ``[A]`` when None) are buffers, so ``.to()``,
-    ``state_dict``, ``torch.compile`` and DDP carry them.
+    ``state_dict``, ``torch.compile`` and DDP carry them; the label orders travel too.
 
     Args:
-        prior: ``[E, A]`` non-negative (tensor, array, or object with ``.tensor()``).
-        scale: AU-DFER's 5.
-        pos_weight: None, ``[A]`` or ``[E, A]`` (e.g. from :func:`pos_weight_from_data`).
+        prior: ``[E, A]`` non-negative (tensor, array, or object with ``.tensor()``, e.g.
+            ``auknow.compile.PriorMatrix``, whose label orders are kept and checked).
+        scale: AU-DFER's 5. A ``PriorMatrix`` compiled with ``scale="table"`` already holds
+            the table's factor: then ``scale`` must be 1 (else ValueError: 25x instead of 5x).
+        pos_weight: None, ``[A]`` or ``[E, A]`` (e.g. from :func:`pos_weight_from_data`), in the
+            prior's label order.
+        expressions, aus: the label orders of the expression labels and AU targets the loss will
+            see (names, ``"dfew"``, ``"openface_c"``, ...); checked against a labelled prior.
+        ignore_index: the expression label meaning "unknown" (torch's -100 convention); ``None``
+            (default): any negative label.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
 
     Raises:
-        ValueError: prior not a finite non-negative ``[E, A]`` matrix, scale <= 0, bad
-            pos_weight shape or negative values.
+        ValueError: prior not a finite non-negative ``[E, A]`` matrix, scale <= 0 or a second
+            scale on a scaled prior, bad pos_weight shape or negative values; at forward,
+            expression labels outside ``[0, E)`` that are not unknown, AU targets above 1.
+        LabelError: a labelled prior in another order than ``expressions`` / ``aus``.
 
-    Forward: ``(au_logits [B, A], au_targets [B, A], expr_labels [B] or [B, E])``.
+    Forward: ``(au_logits [B, A], au_targets [B, A], expr_labels [B] or [B, E])``: logits first,
+    then their targets, then the expression labels that pick the prior rows.
+
+    >>> import torch
+    >>> loss = AULoss(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+    >>> loss(torch.zeros(3, 2), torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]]), torch.tensor([0, 1, -1]))
+    tensor(1.5249)
     """
 
     def __init__(self, prior: Any, *, scale: float = 5.0, pos_weight: Any | None = None,
+                 expressions: Any = None, aus: Any = None, ignore_index: int | None = None,
                  reduction: str = "mean"):
         super().__init__()
         check_reduction(reduction)
         if not scale > 0:
             raise ValueError(f"scale: expected > 0, got {scale}")
+        already = compiled_scale(prior)
+        if already != 1.0 and float(scale) != 1.0:
+            raise ValueError(f"scale: the prior was compiled with scale {already:g} (scale='table'); "
+                             f"scale={scale:g} here would multiply it again ({already * scale:g}x): pass scale=1")
         p = as_prior_tensor(prior, dtype=buffer_dtype(prior))
         if bool((p < 0).any()):
             raise ValueError("prior: the AU loss weights must be non-negative")
         E, A = p.shape
+        self.expressions, self.aus = prior_labels(prior, expressions, aus)
+        check_label_count(self.expressions, E, "expressions", "prior")
+        check_label_count(self.aus, A, "AUs", "prior")
         if pos_weight is None:
             pw = torch.ones(A, dtype=p.dtype, device=p.device)
         else:
+            prior_labels(pos_weight, self.expressions, self.aus, what="pos_weight")
             pw = (pos_weight.detach() if isinstance(pos_weight, Tensor)
                   else torch.as_tensor(np.asarray(pos_weight, dtype=np.float64))).to(p.device, p.dtype)
             _check_pos_weight(pw, E, A)
@@ -168,10 +193,9 @@ class AULoss(nn.Module):
                 raise ValueError("pos_weight: must be finite and non-negative")
         self.scale = float(scale)
         self.reduction = reduction
+        self.ignore_index = ignore_index
         self.register_buffer("weight", p * self.scale)
         self.register_buffer("pos_weight", pw)
-        self.expressions = tuple(getattr(prior, "expressions", ()) or ())
-        self.aus = tuple(getattr(prior, "aus", ()) or ())
 
     @property
     def num_expressions(self) -> int:
@@ -187,46 +211,80 @@ class AULoss(nn.Module):
             raise ValueError(f"au_logits: expected [B, {self.num_aus}], got {tuple(au_logits.shape)}")
         if expr_labels.shape[0] != au_logits.shape[0]:
             raise ValueError(f"expr_labels: expected {au_logits.shape[0]} labels, got {tuple(expr_labels.shape)}")
+        check_expression_labels(expr_labels, self.num_expressions, self.ignore_index)
+        check_au_targets(au_targets)
+        if self.ignore_index is not None and not expr_labels.is_floating_point():
+            expr_labels = torch.where(expr_labels == self.ignore_index, -1, expr_labels)
         dt = compute_dtype(au_logits)
         return _au_loss(au_logits.to(dt), au_targets.to(dt), expr_labels, self.weight.to(dt),
                         self.pos_weight.to(dt), self.reduction)
 
     def extra_repr(self) -> str:
-        return (f"num_expressions={self.num_expressions}, num_aus={self.num_aus}, scale={self.scale}, "
-                f"pos_weight={list(self.pos_weight.shape)}, reduction={self.reduction!r}")
+        return (f"{self._labels_repr()}num_expressions={self.num_expressions}, num_aus={self.num_aus}, "
+                f"scale={self.scale}, pos_weight={list(self.pos_weight.shape)}, reduction={self.reduction!r}")
 
 
 class AUDFERLoss(nn.Module):
     """Module form of :func:`au_dfer_loss`: ``(1 - alpha) * CE + alpha * L_AU``.
 
     Args:
-        prior, scale, pos_weight: as :class:`AULoss`.
-        alpha: in [0, 1] (AU-DFER: 0.25).
+        prior, scale, pos_weight, expressions, aus, ignore_index: as :class:`AULoss`.
+        alpha: in [0, 1] (AU-DFER: 0.25), the weight of the AU term.
         class_weight: optional ``[E]`` CE weights (a buffer); label_smoothing: CE smoothing.
+        reduction: ``"mean"`` (AU-DFER) or ``"sum"`` (both terms summed over the batch);
+            ``"none"`` is refused, the two terms have different shapes (use :class:`AULoss`).
 
-    Forward: ``(expr_logits [B, E], au_logits [B, A], expr_labels [B] or [B, E], au_targets [B, A])``.
+    Forward: ``(expr_logits [B, E], au_logits [B, A], expr_labels [B] or [B, E], au_targets [B, A])``:
+    logits first (expression, then AU), then the labels in the same order.
+
+    >>> import torch
+    >>> loss = AUDFERLoss(torch.ones(2, 3), alpha=0.5)
+    >>> float(loss(torch.zeros(4, 2), torch.zeros(4, 3), torch.tensor([0, 1, 0, 1]), torch.ones(4, 3))) > 0
+    True
     """
 
     def __init__(self, prior: Any, *, alpha: float = 0.25, scale: float = 5.0, pos_weight: Any | None = None,
-                 class_weight: Any | None = None, label_smoothing: float = 0.0):
+                 class_weight: Any | None = None, label_smoothing: float = 0.0, expressions: Any = None,
+                 aus: Any = None, ignore_index: int | None = None, reduction: str = "mean"):
         super().__init__()
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha: expected 0 <= alpha <= 1, got {alpha}")
-        self.au = AULoss(prior, scale=scale, pos_weight=pos_weight)
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction: expected 'mean' or 'sum' (the CE and AU terms differ in shape), "
+                             f"got {reduction!r}")
+        self.au = AULoss(prior, scale=scale, pos_weight=pos_weight, expressions=expressions, aus=aus,
+                         ignore_index=ignore_index, reduction=reduction)
         self.alpha = float(alpha)
         self.label_smoothing = float(label_smoothing)
+        self.reduction = reduction
         E = self.au.num_expressions
         if class_weight is None:
             self.register_buffer("class_weight", None)
         else:
+            prior_labels(class_weight, self.au.expressions, None, what="class_weight")
             self.register_buffer("class_weight", as_vector(class_weight, E, "class_weight"))
+
+    @property
+    def expressions(self):
+        return self.au.expressions
+
+    @property
+    def aus(self):
+        return self.au.aus
 
     def forward(self, expr_logits: Tensor, au_logits: Tensor, expr_labels: Tensor, au_targets: Tensor) -> Tensor:
         if expr_logits.dim() != 2 or expr_logits.shape[1] != self.au.num_expressions:
             raise ValueError(f"expr_logits: expected [B, {self.au.num_expressions}], got {tuple(expr_logits.shape)}")
-        ce = expression_cross_entropy(expr_logits, expr_labels, class_weight=self.class_weight,
-                                      label_smoothing=self.label_smoothing)
-        return (1.0 - self.alpha) * ce + self.alpha * self.au(au_logits, au_targets, expr_labels)
+        l_au = self.au(au_logits, au_targets, expr_labels)  # checks the labels first
+        labels = expr_labels
+        if self.au.ignore_index is not None and not labels.is_floating_point():
+            labels = torch.where(labels == self.au.ignore_index, -1, labels)
+        ce = expression_cross_entropy(expr_logits, labels, class_weight=self.class_weight,
+                                      label_smoothing=self.label_smoothing, reduction=self.reduction)
+        return (1.0 - self.alpha) * ce + self.alpha * l_au
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}, label_smoothing={self.label_smoothing}, reduction={self.reduction!r}"
 
 
 # ----------------------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._common import as_prior_tensor, as_vector, buffer_dtype, compute_dtype
+from ._common import (LabelledLoss, as_prior_tensor, as_vector, buffer_dtype, check_au_targets, check_expression_labels,
+                      check_label_count, check_reduction, compute_dtype, prior_labels)
 
 __all__ = ["prior_consistency_loss", "PriorConsistencyLoss", "implied_expression_logits"]
 
@@ -107,7 +108,8 @@ def _soft_targets(prior: Tensor, expr_labels: Tensor | None, expr_logits: Tensor
 
 def _pc(au_logits: Tensor, expr_logits: Tensor, prior: Tensor, logit_m: Tensor, bias: Tensor,
         expr_labels: Tensor | None, au_targets: Tensor | None, temperature: float, divergence: str,
-        detach: str, soft_target_weight: float) -> Tensor:
+        detach: str, soft_target_weight: float, reduction: str = "mean") -> Tensor:
+    """Per-sample terms whose batch mean is the ``"mean"`` loss; ``"sum"`` adds them up."""
     dt = logit_m.dtype
     z_au = au_logits.to(dt)
     z_ex = expr_logits.to(dt)
@@ -124,22 +126,29 @@ def _pc(au_logits: Tensor, expr_logits: Tensor, prior: Tensor, logit_m: Tensor, 
         per = log_impl.exp() * (log_impl - log_head)
     else:
         per = log_impl.exp() * -log_head
-    loss = per.sum() / per.shape[0]
+    b = per.shape[0]
+    if reduction == "mean":
+        loss = per.sum() / b
+    else:
+        loss = per.sum(1)
     if temperature != 1.0:
         loss = loss * (temperature ** 2)
     if soft_target_weight:
         t = _soft_targets(prior, expr_labels, z_ex)
         if au_targets is None:  # every AU target missing
-            soft = F.binary_cross_entropy_with_logits(z_au, t)
+            missing = torch.ones_like(z_au, dtype=torch.bool)
         else:
             missing = ~(au_targets >= 0)
-            soft = F.binary_cross_entropy_with_logits(z_au, t, weight=missing.to(dt), reduction="sum") \
-                / missing.sum().clamp(min=1)
+        terms = F.binary_cross_entropy_with_logits(z_au, t, weight=missing.to(dt), reduction="none")
+        if reduction == "mean":
+            soft = terms.sum() / missing.sum().clamp(min=1)
+        else:  # per sample, scaled so that the batch mean is the "mean" loss
+            soft = terms.sum(1) * (b / missing.sum().clamp(min=1))
         loss = loss + soft_target_weight * soft
-    return loss
+    return loss.sum() if reduction == "sum" else loss
 
 
-def _check(au_logits: Tensor, expr_logits: Tensor, E: int, A: int, expr_labels: Tensor | None,
+def _check(expr_logits: Tensor, au_logits: Tensor, E: int, A: int, expr_labels: Tensor | None,
            au_targets: Tensor | None, temperature: float, divergence: str, detach: str) -> None:
     if au_logits.dim() != 2 or au_logits.shape[1] != A:
         raise ValueError(f"au_logits: expected [B, {A}], got {tuple(au_logits.shape)}")
@@ -152,16 +161,17 @@ def _check(au_logits: Tensor, expr_logits: Tensor, E: int, A: int, expr_labels: 
     _check_options(temperature, divergence, detach)
 
 
-def prior_consistency_loss(au_logits: Tensor, expr_logits: Tensor, prior: Any, *,
+def prior_consistency_loss(expr_logits: Tensor, au_logits: Tensor, prior: Any, *,
                            expr_labels: Tensor | None = None, au_targets: Tensor | None = None,
                            temperature: float = 1.0, divergence: str = "kl", detach: str = "none",
                            class_prior: Any | None = None, soft_target_weight: float = 1.0,
-                           eps: float = 1e-4) -> Tensor:
+                           eps: float = 1e-4, reduction: str = "mean") -> Tensor:
     """Prior-consistency loss (see the module docstring for the formula).
 
     Args:
-        au_logits: ``[B, A]`` AU logits; expr_logits: ``[B, E]`` expression logits (any
-            floating dtype; fp16 / bf16 computed in float32).
+        expr_logits: ``[B, E]`` expression logits; au_logits: ``[B, A]`` AU logits (any
+            floating dtype; fp16 / bf16 computed in float32). Expression logits first, as in
+            every auknow loss that takes both (:func:`~auknow.losses.au_dfer_loss`).
         prior: ``[E, A]`` ``P(AU | expression)`` in ``[0, 1]`` (tensor, array or object with
             ``.tensor()``). The functional form clamps it to ``[eps, 1 - eps]`` without value
             checks; :class:`PriorConsistencyLoss` raises on values outside ``[0, 1]``.
@@ -174,21 +184,27 @@ def prior_consistency_loss(au_logits: Tensor, expr_logits: Tensor, prior: Any, *
         class_prior: optional ``[E]`` expression probabilities in the implied posterior.
         soft_target_weight: weight of the soft-target AU term (0 switches it off).
         eps: prior clamp in ``(0, 0.5)``.
+        reduction: ``"mean"`` over the batch, ``"sum"``, or ``"none"`` (``[B]`` per-sample terms
+            whose mean is the ``"mean"`` loss).
 
     Returns:
-        Scalar >= 0 (``"kl"``), mean over the batch; float32 (float64 for float64 logits).
+        Scalar >= 0 (``"kl"``); float32 (float64 for float64 logits).
+
+    The functional form does no value checks (no device sync): an integer label ``>= E``
+    raises IndexError; the module form checks labels and AU targets.
 
     Raises:
         ValueError: shapes do not match, bad temperature / divergence / detach / eps.
     """
     if not 0.0 < eps < 0.5:
         raise ValueError(f"eps: expected 0 < eps < 0.5, got {eps}")
+    check_reduction(reduction)
     dt = compute_dtype(au_logits, expr_logits)
     W = (prior if isinstance(prior, Tensor) else as_prior_tensor(prior)).to(au_logits.device, dt)
     if W.dim() != 2:
         raise ValueError(f"prior: expected [E, A], got {tuple(W.shape)}")
     E, A = W.shape
-    _check(au_logits, expr_logits, E, A, expr_labels, au_targets, temperature, divergence, detach)
+    _check(expr_logits, au_logits, E, A, expr_labels, au_targets, temperature, divergence, detach)
     lcp = None
     if class_prior is not None:
         cp = class_prior if isinstance(class_prior, Tensor) else torch.as_tensor(np.asarray(class_prior, dtype=np.float64))
@@ -197,10 +213,10 @@ def prior_consistency_loss(au_logits: Tensor, expr_logits: Tensor, prior: Any, *
         lcp = torch.log(cp.to(au_logits.device, dt).clamp(min=torch.finfo(dt).tiny))
     logit_m, bias = _tables(W, eps, lcp)
     return _pc(au_logits, expr_logits, W.clamp(0.0, 1.0), logit_m, bias, expr_labels, au_targets,
-               float(temperature), divergence, detach, float(soft_target_weight))
+               float(temperature), divergence, detach, float(soft_target_weight), reduction)
 
 
-class PriorConsistencyLoss(nn.Module):
+class PriorConsistencyLoss(LabelledLoss):
     """Module form of :func:`prior_consistency_loss`.
 
     Buffers: ``prior`` ``[E, A]``, ``prior_logit`` ``[E, A]`` (``logit`` of the clamped prior)
@@ -210,16 +226,31 @@ class PriorConsistencyLoss(nn.Module):
     Args:
         prior: ``[E, A]`` in ``[0, 1]`` (tensor, array, or object with ``.tensor()``).
         temperature, divergence, detach, class_prior, soft_target_weight, eps: see the function.
+        expressions, aus: the label orders of the logits (checked against a labelled prior).
+        ignore_index: the expression label meaning "unknown"; ``None``: any negative label.
+        reduction: ``"mean"`` (over the batch), ``"sum"`` or ``"none"`` (``[B]``).
 
     Raises:
-        ValueError: prior outside ``[0, 1]`` or not a finite matrix, bad options.
+        ValueError: prior outside ``[0, 1]`` or not a finite matrix, bad options; at forward,
+            expression labels outside ``[0, E)`` that are not unknown, AU targets above 1.
+        LabelError: a labelled prior in another order than ``expressions`` / ``aus``.
 
-    Forward: ``(au_logits [B, A], expr_logits [B, E], expr_labels=None, au_targets=None)``.
+    Forward: ``(expr_logits [B, E], au_logits [B, A], expr_labels=None, au_targets=None)``.
+
+    >>> import torch
+    >>> loss = PriorConsistencyLoss(torch.tensor([[0.9, 0.1], [0.1, 0.9]]))
+    >>> float(loss(torch.zeros(3, 2), torch.zeros(3, 2))) >= 0
+    True
     """
 
     def __init__(self, prior: Any, *, temperature: float = 1.0, divergence: str = "kl", detach: str = "none",
-                 class_prior: Any | None = None, soft_target_weight: float = 1.0, eps: float = 1e-4):
+                 class_prior: Any | None = None, soft_target_weight: float = 1.0, eps: float = 1e-4,
+                 expressions: Any = None, aus: Any = None, ignore_index: int | None = None,
+                 reduction: str = "mean"):
         super().__init__()
+        check_reduction(reduction)
+        self.reduction = reduction
+        self.ignore_index = ignore_index
         if not 0.0 < eps < 0.5:
             raise ValueError(f"eps: expected 0 < eps < 0.5, got {eps}")
         p = as_prior_tensor(prior, dtype=buffer_dtype(prior))
@@ -243,16 +274,24 @@ class PriorConsistencyLoss(nn.Module):
         self.detach = detach
         self.soft_target_weight = float(soft_target_weight)
         self.eps = float(eps)
-        self.expressions = tuple(getattr(prior, "expressions", ()) or ())
-        self.aus = tuple(getattr(prior, "aus", ()) or ())
+        self.expressions, self.aus = prior_labels(prior, expressions, aus)
+        check_label_count(self.expressions, E, "expressions", "prior")
+        check_label_count(self.aus, A, "AUs", "prior")
 
-    def forward(self, au_logits: Tensor, expr_logits: Tensor, expr_labels: Tensor | None = None,
+    def forward(self, expr_logits: Tensor, au_logits: Tensor, expr_labels: Tensor | None = None,
                 au_targets: Tensor | None = None) -> Tensor:
         E, A = self.prior.shape
-        _check(au_logits, expr_logits, E, A, expr_labels, au_targets, self.temperature, self.divergence, self.detach)
+        _check(expr_logits, au_logits, E, A, expr_labels, au_targets, self.temperature, self.divergence, self.detach)
+        if expr_labels is not None:
+            check_expression_labels(expr_labels, E, self.ignore_index)
+            if self.ignore_index is not None and not expr_labels.is_floating_point():
+                expr_labels = torch.where(expr_labels == self.ignore_index, -1, expr_labels)
+        if au_targets is not None:
+            check_au_targets(au_targets)
         dt = compute_dtype(au_logits, expr_logits)
         return _pc(au_logits, expr_logits, self.prior.to(dt), self.prior_logit.to(dt), self.prior_bias.to(dt),
-                   expr_labels, au_targets, self.temperature, self.divergence, self.detach, self.soft_target_weight)
+                   expr_labels, au_targets, self.temperature, self.divergence, self.detach, self.soft_target_weight,
+                   self.reduction)
 
     def implied_logits(self, au_probs: Tensor) -> Tensor:
         """Implied expression logits ``[B, E]`` for AU probabilities ``[B, A]``."""
@@ -261,5 +300,5 @@ class PriorConsistencyLoss(nn.Module):
 
     def extra_repr(self) -> str:
         E, A = self.prior.shape
-        return (f"num_expressions={E}, num_aus={A}, temperature={self.temperature}, divergence={self.divergence!r}, "
+        return (f"{self._labels_repr()}num_expressions={E}, num_aus={A}, temperature={self.temperature}, divergence={self.divergence!r}, "
                 f"detach={self.detach!r}, soft_target_weight={self.soft_target_weight}")
