@@ -23,18 +23,21 @@ export. The AU head is one linear layer, so it costs ``D * A`` multiply-adds per
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass, fields, replace
 from typing import Any, Callable, Mapping, NamedTuple
 
 import torch
 from torch import Tensor, nn
 
-from .losses._common import as_prior_tensor, as_vector, buffer_dtype, expression_cross_entropy
+from .losses._common import (as_prior_tensor, as_vector, buffer_dtype, check_expression_labels, expression_cross_entropy,
+                             prior_labels)
 from .losses.au_loss import AULoss
 from .losses.intensity_aware import intensity_aware_loss
 from .losses.prior_consistency import PriorConsistencyLoss
 from .losses.smooth_weighted import SmoothWeightedLoss
 
-__all__ = ["PriorHead", "PriorHeadOutput", "AttentionPool", "temporal_pool"]
+__all__ = ["PriorHead", "PriorHeadOutput", "AUTerm", "IALTerm", "ConsistencyTerm", "AttentionPool", "temporal_pool"]
 
 
 class PriorHeadOutput(NamedTuple):
@@ -100,61 +103,144 @@ def _parse_targets(targets: Any) -> tuple[Tensor, Tensor | None]:
     raise TypeError("targets: expected labels [B], (labels, aus) or {'expression': ..., 'aus': ...}")
 
 
+@dataclass(frozen=True)
+class AUTerm:
+    """The AU term of :class:`PriorHead`: ``weight * L_AU``, CE gets ``1 - weight``.
+
+    Attributes:
+        weight: alpha in [0, 1] (AU-DFER: 0.25).
+        loss: ``"prior"`` (AU-DFER's prior-weighted loss, :class:`~auknow.losses.AULoss`; needs a
+            prior) or ``"smooth"`` (:class:`~auknow.losses.SmoothWeightedLoss`).
+        scale, pos_weight: of the AU-DFER loss (5; None, ``[A]`` or ``[E, A]``).
+        au_weight, label_smoothing: of the smooth loss (``[A]`` or None).
+    """
+
+    weight: float = 0.25
+    loss: str = "prior"
+    scale: float = 5.0
+    pos_weight: Any = None
+    au_weight: Any = None
+    label_smoothing: float = 0.0
+
+
+@dataclass(frozen=True)
+class IALTerm:
+    """The intensity-aware term of :class:`PriorHead`: ``weight * L_IAL`` (Li et al. 2023 ran 0.1)."""
+
+    weight: float = 0.1
+
+
+@dataclass(frozen=True)
+class ConsistencyTerm:
+    """The prior-consistency term of :class:`PriorHead`: ``weight * L_PC`` (see
+    :class:`~auknow.losses.PriorConsistencyLoss` for the options)."""
+
+    weight: float = 0.5
+    temperature: float = 1.0
+    divergence: str = "kl"
+    detach: str = "none"
+    soft_target_weight: float = 1.0
+
+
+_UNSET: Any = object()
+
+
 class PriorHead(nn.Module):
     """Backbone + temporal pooling + expression head (+ AU head) + prior losses.
+
+    The loss terms are given as one object each (``au=AUTerm(...)``, ``ial=IALTerm(...)``,
+    ``consistency=ConsistencyTerm(...)``) or by the flat shorthands (``alpha``, ``ial_weight``,
+    ``consistency_weight`` and their options); giving a term both ways raises.
 
     Args:
         backbone: any module; its output (after ``features`` if given) must be ``[B, D]`` or
             ``[B, T, D]``.
         feature_dim: D.
         prior: ``[E, A]`` prior (tensor, array, or an object with ``.tensor()`` such as
-            ``auknow.compile.PriorMatrix``); needed for ``au_loss="prior"`` with ``alpha > 0``
-            and for ``consistency_weight > 0`` (there read as ``P(AU | expression)`` in [0, 1]).
-        num_expressions, num_aus: E and A when no prior gives them.
+            ``auknow.compile.PriorMatrix``, whose label orders are checked against
+            ``expressions`` / ``aus``); needed for the ``"prior"`` AU loss and for the
+            consistency term (there read as ``P(AU | expression)`` in [0, 1]).
+        expressions, aus: the label orders of the training labels (names or a label-space /
+            AU-set name such as ``"dfew"``, ``"openface_c"``); checked against a labelled prior,
+            ``pos_weight`` and ``class_weight``; they also give E and A.
+        num_expressions, num_aus: E and A when neither a prior nor the label orders give them.
+        classifier: the expression head: a module ``[B, D] -> [B, E]``, e.g. the backbone's own
+            ``fc`` (then give the backbone without it); default a new ``Linear(D, E)``.
         pooling: ``"mean"``, ``"max"``, ``"attention"`` (:class:`AttentionPool`) or a callable
             ``[B, T, D] -> [B, D]`` (a module is registered as a submodule).
         features: optional callable picking the feature tensor out of the backbone's output
             (e.g. ``lambda out: out["pooled"]``).
-        alpha: weight of the AU term, in [0, 1]; CE gets ``1 - alpha`` (AU-DFER: 0.25).
-        au_loss: ``"prior"`` (AU-DFER, :class:`~auknow.losses.AULoss`) or ``"smooth"``
-            (:class:`~auknow.losses.SmoothWeightedLoss`).
-        scale, pos_weight: of the AU-DFER loss (5, None / ``[A]`` / ``[E, A]``).
-        au_weight, au_label_smoothing: of the smooth loss (``[A]`` or None).
-        ial_weight: lambda of the intensity-aware loss (0: off; Li et al. ran 0.1).
-        consistency_weight: beta of the prior-consistency loss (0: off); temperature,
-            divergence, detach, soft_target_weight: its options.
+        au: the AU term (:class:`AUTerm`), or None. Default: ``AUTerm()`` (alpha 0.25) when a
+            prior is given or ``au_loss="smooth"``, else no AU term (so an IAL-only head needs
+            no ``alpha=0``).
+        ial: the IAL term (:class:`IALTerm`) or None (default).
+        consistency: the prior-consistency term (:class:`ConsistencyTerm`) or None (default).
+        alpha, au_loss, scale, pos_weight, au_weight, au_label_smoothing: shorthand for ``au``.
+        ial_weight: shorthand for ``ial=IALTerm(ial_weight)`` (0: off).
+        consistency_weight, temperature, divergence, detach, soft_target_weight: shorthand for
+            ``consistency``.
         class_weight: optional ``[E]`` weights for the CE and IAL terms; label_smoothing: CE.
+        ignore_index: the expression label meaning "unknown"; ``None``: any negative label.
         dropout: dropout on the pooled features before the heads.
         au_head_in_eval: compute the AU head in eval mode too (default False: no inference cost).
 
     Raises:
-        ValueError: inconsistent sizes, missing prior for a term that needs it, bad options.
+        ValueError: inconsistent sizes, missing prior for a term that needs it, a term given
+            twice, bad options; in :meth:`loss`, labels outside ``[0, E)`` that are not unknown.
+        LabelError: a labelled prior / pos_weight / class_weight in another label order.
 
     Forward: ``head(x) -> PriorHeadOutput(expr_logits, au_logits, features)``;
     loss: ``head.loss(outputs, targets)`` with targets ``labels [B]``, ``(labels, aus)`` or
     ``{"expression": labels, "aus": aus}``; labels are integer ``[B]`` (negative = unknown) or
     soft ``[B, E]``; aus ``[B, A]`` with NaN / negative for missing, or absent.
+
+    >>> import torch
+    >>> backbone = torch.nn.Linear(8, 16)  # stands for any model giving [B, D] or [B, T, D]
+    >>> head = PriorHead(backbone, 16, torch.rand(7, 12), expressions="dfew", aus="bp4d",
+    ...                  ial=IALTerm(0.1))
+    >>> out = head(torch.rand(4, 8))
+    >>> out.expr_logits.shape, out.au_logits.shape
+    (torch.Size([4, 7]), torch.Size([4, 12]))
+    >>> float(head.loss(out, (torch.tensor([0, 1, 2, -1]), torch.randint(0, 2, (4, 12)).float()))) > 0
+    True
     """
 
     def __init__(self, backbone: nn.Module, feature_dim: int, prior: Any | None = None, *,
+                 expressions: Any = None, aus: Any = None,
                  num_expressions: int | None = None, num_aus: int | None = None,
+                 classifier: nn.Module | None = None,
                  pooling: str | Callable[[Tensor], Tensor] = "mean",
                  features: Callable[[Any], Tensor] | None = None,
-                 alpha: float = 0.25, au_loss: str = "prior", scale: float = 5.0, pos_weight: Any | None = None,
-                 au_weight: Any | None = None, au_label_smoothing: float = 0.0,
-                 ial_weight: float = 0.0,
-                 consistency_weight: float = 0.0, temperature: float = 1.0, divergence: str = "kl",
-                 detach: str = "none", soft_target_weight: float = 1.0,
-                 class_weight: Any | None = None, label_smoothing: float = 0.0,
+                 au: AUTerm | None = _UNSET, ial: IALTerm | None = None, consistency: ConsistencyTerm | None = None,
+                 alpha: float | None = None, au_loss: str | None = None, scale: float | None = None,
+                 pos_weight: Any | None = None, au_weight: Any | None = None, au_label_smoothing: float | None = None,
+                 ial_weight: float | None = None,
+                 consistency_weight: float | None = None, temperature: float | None = None,
+                 divergence: str | None = None, detach: str | None = None, soft_target_weight: float | None = None,
+                 class_weight: Any | None = None, label_smoothing: float = 0.0, ignore_index: int | None = None,
                  dropout: float = 0.0, au_head_in_eval: bool = False):
         super().__init__()
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha: expected 0 <= alpha <= 1, got {alpha}")
-        if ial_weight < 0 or consistency_weight < 0:
+        au = _au_term(au, prior, alpha=alpha, au_loss=au_loss, scale=scale, pos_weight=pos_weight,
+                      au_weight=au_weight, au_label_smoothing=au_label_smoothing)
+        ial = _flat_term(ial, IALTerm, "ial", weight=ial_weight)
+        consistency = _flat_term(consistency, ConsistencyTerm, "consistency", weight=consistency_weight,
+                                 temperature=temperature, divergence=divergence, detach=detach,
+                                 soft_target_weight=soft_target_weight)
+        if au is not None and not 0.0 <= au.weight <= 1.0:
+            raise ValueError(f"alpha: expected 0 <= alpha <= 1, got {au.weight}")
+        if au is not None and au.loss not in ("prior", "smooth"):
+            raise ValueError(f"au_loss: expected 'prior' or 'smooth', got {au.loss!r}")
+        if (ial is not None and ial.weight < 0) or (consistency is not None and consistency.weight < 0):
             raise ValueError("ial_weight and consistency_weight must be >= 0")
-        if au_loss not in ("prior", "smooth"):
-            raise ValueError(f"au_loss: expected 'prior' or 'smooth', got {au_loss!r}")
         P = as_prior_tensor(prior, dtype=buffer_dtype(prior)) if prior is not None else None
+        self.expressions, self.aus = prior_labels(prior, expressions, aus) if prior is not None else \
+            prior_labels(None, expressions, aus)
+        for n, labels, what in ((num_expressions, self.expressions, "expressions"), (num_aus, self.aus, "aus")):
+            if n is not None and labels is not None and n != len(labels):
+                raise ValueError(f"num_{what}={n} but {what} names {len(labels)}: {','.join(labels)}")
+        num_expressions = num_expressions if num_expressions is not None else \
+            (len(self.expressions) if self.expressions else None)
+        num_aus = num_aus if num_aus is not None else (len(self.aus) if self.aus else None)
         if P is not None:
             if num_expressions is not None and num_expressions != P.shape[0]:
                 raise ValueError(f"num_expressions={num_expressions} but the prior has {P.shape[0]} rows")
@@ -162,13 +248,12 @@ class PriorHead(nn.Module):
                 raise ValueError(f"num_aus={num_aus} but the prior has {P.shape[1]} columns")
             num_expressions, num_aus = P.shape
         if num_expressions is None or num_expressions < 1:
-            raise ValueError("num_expressions: give it or a prior")
+            raise ValueError("num_expressions: give it, expressions= or a prior")
         self.backbone = backbone
         self.features = features
         self.feature_dim = int(feature_dim)
         self.num_expressions = int(num_expressions)
-        self.expressions = tuple(getattr(prior, "expressions", ()) or ())
-        self.aus = tuple(getattr(prior, "aus", ()) or ())
+        self.ignore_index = ignore_index
         if isinstance(pooling, str):
             if pooling == "attention":
                 self.pool: Any = AttentionPool(self.feature_dim)
@@ -181,39 +266,45 @@ class PriorHead(nn.Module):
         else:
             raise ValueError("pooling: expected 'mean', 'max', 'attention' or a callable")
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
-        self.expr_head = nn.Linear(self.feature_dim, self.num_expressions)
+        self.expr_head = classifier if classifier is not None else nn.Linear(self.feature_dim, self.num_expressions)
 
-        self.alpha = float(alpha)
-        self.ial_weight = float(ial_weight)
-        self.consistency_weight = float(consistency_weight)
+        self.terms = {"au": au, "ial": ial, "consistency": consistency}
+        self.alpha = float(au.weight) if au is not None else 0.0
+        self.ial_weight = float(ial.weight) if ial is not None else 0.0
+        self.consistency_weight = float(consistency.weight) if consistency is not None else 0.0
         self.label_smoothing = float(label_smoothing)
         self.au_head_in_eval = bool(au_head_in_eval)
+        self._warned_soft_ial = False
         needs_au = self.alpha > 0 or self.consistency_weight > 0
         self.au_criterion: nn.Module | None = None
         self.consistency: PriorConsistencyLoss | None = None
         self.au_head: nn.Linear | None = None
+        labels = dict(expressions=self.expressions, aus=self.aus, ignore_index=ignore_index)
         if needs_au:
             if num_aus is None or num_aus < 1:
-                raise ValueError("num_aus: give it or a prior (an AU term is active)")
+                raise ValueError("num_aus: give it, aus= or a prior (an AU term is active)")
             self.num_aus = int(num_aus)
             self.au_head = nn.Linear(self.feature_dim, self.num_aus)
             if self.alpha > 0:
-                if au_loss == "prior":
+                if au.loss == "prior":
                     if P is None:
-                        raise ValueError("prior: au_loss='prior' with alpha > 0 needs a prior [E, A]")
-                    self.au_criterion = AULoss(P, scale=scale, pos_weight=pos_weight)
+                        raise ValueError("prior: the 'prior' AU loss (alpha > 0) needs a prior [E, A]; pass one, "
+                                         "or au=None / au=AUTerm(loss='smooth')")
+                    self.au_criterion = AULoss(prior, scale=au.scale, pos_weight=au.pos_weight, **labels)
                 else:
-                    self.au_criterion = SmoothWeightedLoss(au_weight, label_smoothing=au_label_smoothing)
+                    self.au_criterion = SmoothWeightedLoss(au.au_weight, label_smoothing=au.label_smoothing)
             if self.consistency_weight > 0:
                 if P is None:
-                    raise ValueError("prior: consistency_weight > 0 needs a prior [E, A]")
-                self.consistency = PriorConsistencyLoss(P, temperature=temperature, divergence=divergence,
-                                                        detach=detach, soft_target_weight=soft_target_weight)
+                    raise ValueError("prior: the consistency term needs a prior [E, A]")
+                self.consistency = PriorConsistencyLoss(prior, temperature=consistency.temperature,
+                                                        divergence=consistency.divergence, detach=consistency.detach,
+                                                        soft_target_weight=consistency.soft_target_weight, **labels)
         else:
             self.num_aus = int(num_aus) if num_aus is not None else 0
         if class_weight is None:
             self.register_buffer("class_weight", None)
         else:
+            prior_labels(class_weight, self.expressions, None, what="class_weight")
             self.register_buffer("class_weight", as_vector(class_weight, self.num_expressions, "class_weight"))
 
     # ------------------------------------------------------------------ forward
@@ -249,7 +340,7 @@ class PriorHead(nn.Module):
 
         AU terms are skipped when the outputs carry no AU logits (eval mode); the AU loss is 0
         when no AU target is given (all missing), and the prior-consistency term then supplies
-        soft AU targets from the prior. IAL is skipped for soft labels.
+        soft AU targets from the prior. IAL is skipped for soft labels, with a warning (once).
 
         Args:
             outputs: what :meth:`forward` returned (or a tuple ``(expr_logits, au_logits)``).
@@ -259,6 +350,9 @@ class PriorHead(nn.Module):
         """
         expr_logits, au_logits = outputs[0], outputs[1]
         labels, aus = _parse_targets(targets)
+        check_expression_labels(labels, self.num_expressions, self.ignore_index)
+        if self.ignore_index is not None and not labels.is_floating_point():
+            labels = torch.where(labels == self.ignore_index, -1, labels)
         terms: dict[str, Tensor] = {}
         ce = expression_cross_entropy(expr_logits, labels, class_weight=self.class_weight,
                                       label_smoothing=self.label_smoothing)
@@ -273,6 +367,10 @@ class PriorHead(nn.Module):
                 lau = self.au_criterion(au_logits, aus)
             terms["au"] = lau
             total = total + self.alpha * lau
+        if self.ial_weight > 0 and labels.is_floating_point() and not self._warned_soft_ial:
+            warnings.warn("PriorHead: the IAL term is skipped for soft labels [B, E] (it needs one target "
+                          "class per sample)", stacklevel=2)
+            self._warned_soft_ial = True
         if self.ial_weight > 0 and not labels.is_floating_point():
             lial = intensity_aware_loss(expr_logits, labels, class_weight=self.class_weight)
             terms["ial"] = lial
@@ -301,9 +399,47 @@ class PriorHead(nn.Module):
 
     def extra_repr(self) -> str:
         pool = self.pool if isinstance(self.pool, str) else type(self.pool).__name__
-        return (f"feature_dim={self.feature_dim}, num_expressions={self.num_expressions}, num_aus={self.num_aus}, "
+        labels = "".join(f"{k}={','.join(v)}, " for k, v in (("expressions", self.expressions),
+                                                              ("aus", self.aus)) if v)
+        return (f"{labels}feature_dim={self.feature_dim}, num_expressions={self.num_expressions}, num_aus={self.num_aus}, "
                 f"pooling={pool!r}, alpha={self.alpha}, ial_weight={self.ial_weight}, "
                 f"consistency_weight={self.consistency_weight}")
+
+
+def _flat_term(term, cls, name: str, weight: float | None, **options):
+    """A term object from the flat shorthands (``None`` = not given); both ways at once raise."""
+    given = {k: v for k, v in options.items() if v is not None}
+    if term is not None and (weight is not None or given):
+        raise ValueError(f"{name}: give the term as {cls.__name__}(...) or by its flat keywords, not both")
+    if term is not None:
+        if not isinstance(term, cls):
+            raise TypeError(f"{name}: expected {cls.__name__} or None, got {type(term).__name__}")
+        return term
+    if weight is None:
+        if given:
+            raise ValueError(f"{name}: options {', '.join(given)} were given but the term is off (weight unset)")
+        return None
+    return cls(weight=float(weight), **given) if weight > 0 else None
+
+
+def _au_term(au, prior, *, alpha, au_loss, scale, pos_weight, au_weight, au_label_smoothing):
+    flat = dict(loss=au_loss, scale=scale, pos_weight=pos_weight, au_weight=au_weight,
+                label_smoothing=au_label_smoothing)
+    given = {k: v for k, v in flat.items() if v is not None}
+    if au is not _UNSET:
+        if alpha is not None or given:
+            raise ValueError("au: give the AU term as AUTerm(...) or by alpha / au_loss / scale / pos_weight, "
+                             "not both")
+        if au is not None and not isinstance(au, AUTerm):
+            raise TypeError(f"au: expected AUTerm or None, got {type(au).__name__}")
+        return au
+    if alpha is None:  # default: AU-DFER's term when there is knowledge (or weights) to use
+        alpha = 0.25 if (prior is not None or au_loss == "smooth") else 0.0
+        if alpha == 0.0 and given:
+            raise ValueError(f"au: {', '.join(given)} given but no AU term is on (no prior): set alpha= or a prior")
+    if alpha == 0:
+        return None
+    return AUTerm(weight=float(alpha), **given)
 
 
 class _ExpressionClassifier(nn.Module):
