@@ -217,7 +217,10 @@ def test_torch_compile_step_fullgraph():
 
 def test_errors():
     with pytest.raises(ValueError, match="prior"):
-        PriorHead(ClipBackbone(), D, num_expressions=E, num_aus=A)  # alpha 0.25 with the prior loss
+        PriorHead(ClipBackbone(), D, num_expressions=E, num_aus=A, alpha=0.25)  # the prior loss needs a prior
+    # without a prior the default is no AU term (an IAL-only head needs no alpha=0)
+    plain = PriorHead(ClipBackbone(), D, num_expressions=E, ial_weight=0.1)
+    assert plain.au_head is None and plain.alpha == 0.0 and plain.ial_weight == 0.1
     with pytest.raises(ValueError, match="num_expressions"):
         PriorHead(ClipBackbone(), D, alpha=0.0)
     with pytest.raises(ValueError, match="pooling"):

@@ -266,11 +266,24 @@ def prior_labels(prior: Any, expressions: Any = None, aus: Any = None, what: str
         LabelError: the prior is in another order than the given labels.
     """
     own_e, own_a = labels_of(prior, "expressions"), labels_of(prior, "aus")
-    want_e = resolve_expressions(expressions, own_e or ()) if expressions is not None else None
-    want_a = resolve_aus(aus) if aus is not None else None
+    want_e = _resolve(resolve_expressions, expressions, own_e)
+    want_a = _resolve(resolve_aus, aus, own_a)
     check_same_order(want_e, own_e, kind="expressions", what=what)
     check_same_order(want_a, own_a, kind="aus", what=what)
     return want_e or own_e, want_a or own_a
+
+
+def _resolve(resolve, spec, own):
+    """Strict names, except where the prior itself uses names outside the vocabulary (a model's
+    own classes): then the given names are compared as written."""
+    if spec is None:
+        return None
+    try:
+        return resolve(spec)
+    except LabelError:
+        if own is None or isinstance(spec, str):
+            raise
+        return tuple(str(v) for v in spec)
 
 
 def check_label_count(labels: Sequence[str] | None, n: int, kind: str, what: str) -> None:
