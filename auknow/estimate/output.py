@@ -56,24 +56,29 @@ def _csv(header, rows) -> str:
     return buf.getvalue()
 
 
-def statistics_csv(est: PriorEstimate, statistic: str) -> str:
-    """``statistics.csv``: one row per (expression, AU) with every statistic, CI, p, q and counts.
-
-    AUs with no coded unit in an expression still get a row (values empty, counts 0), so the
-    grid is complete; AUs never coded in the data were dropped before estimation.
-    """
+def statistics_rows(est: PriorEstimate, statistic: str) -> list[list]:
+    """The rows of ``statistics.csv`` as raw values (full precision, NaN where undefined)."""
     rows = []
     low, high = est.expression_ci[statistic]
     for e, expr in enumerate(est.expressions):
         for a, au in enumerate(est.aus):
             vals = [est.expression[s][e, a] for s in st.STATISTICS]
             rows.append([
-                expr, au_number(au), au, *map(fmt, vals), statistic, fmt(est.expression[statistic][e, a]),
-                fmt(low[e, a]), fmt(high[e, a]), fmt(est.p_value[e, a]), fmt(est.q_value[e, a]),
-                fmt(est.n_frames[e, a]), fmt(est.n_sequences[e, a]), fmt(est.n_subjects[e, a]),
-                *(fmt(est.expression_ci[s][k][e, a]) for s in st.STATISTICS for k in (0, 1)),
+                expr, au_number(au), au, *vals, statistic, est.expression[statistic][e, a],
+                low[e, a], high[e, a], est.p_value[e, a], est.q_value[e, a],
+                est.n_frames[e, a], est.n_sequences[e, a], est.n_subjects[e, a],
+                *(est.expression_ci[s][k][e, a] for s in st.STATISTICS for k in (0, 1)),
             ])
-    return _csv(STATISTICS_COLUMNS, rows)
+    return rows
+
+
+def statistics_csv(est: PriorEstimate, statistic: str) -> str:
+    """``statistics.csv``: one row per (expression, AU) with every statistic, CI, p, q and counts.
+
+    AUs with no coded unit in an expression still get a row (values empty, counts 0), so the
+    grid is complete; AUs never coded in the data were dropped before estimation.
+    """
+    return _csv(STATISTICS_COLUMNS, [[fmt(v) for v in row] for row in statistics_rows(est, statistic)])
 
 
 def relations_csv(est: PriorEstimate) -> str:

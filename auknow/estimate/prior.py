@@ -59,15 +59,88 @@ class PriorEstimate:
     def expressions(self) -> tuple[str, ...]:
         return self.counts.expressions
 
+    # --- results as tables (statsmodels / scikit-learn style) ------------------------------------
+    def to_frame(self, statistic: str = "p_au_given_expression"):
+        """One row per expression x AU with the columns of ``statistics.csv``, at full precision.
 
-def estimate_prior(frames: AUFrames, unit: str = "frame", min_fraction: float = 0.5, n_boot: int = 1000,
+        Columns: ``expression``, ``au`` (FACS number), ``au_name``, every statistic, the chosen
+        ``statistic`` as ``contribution`` with ``ci_low`` / ``ci_high``, ``p_value``, ``q_value``,
+        ``n_frames``, ``n_sequences``, ``n_subjects`` and each statistic's CI. NaN where undefined.
+
+        Raises:
+            DataError: no expression labels (only relations were estimated), unknown statistic.
+
+        >>> import auknow
+        >>> est = auknow.estimate_prior(auknow.read_ckplus(auknow.bundled_ckplus_path()), n_boot=0, n_perm=0)
+        >>> df = est.to_frame()
+        >>> row = df[(df.expression == "happiness") & (df.au_name == "AU12")]
+        >>> round(float(row.p_au_given_expression.iloc[0]), 3)
+        0.971
+        """
+        import pandas as pd
+
+        from .output import STATISTICS_COLUMNS, statistics_rows
+
+        self._need_labels(statistic)
+        return pd.DataFrame(statistics_rows(self, statistic), columns=list(STATISTICS_COLUMNS))
+
+    def summary(self, statistic: str = "p_au_given_expression", top: int = 5, alpha: float = 0.05) -> str:
+        """The terminal summary: per expression the top AUs with their CIs; ``*`` marks AUs
+        significantly associated with the expression (q < alpha, positive log odds ratio)."""
+        from .output import relations_summary, summary
+
+        if not self.expressions:
+            return relations_summary(self)
+        self._need_labels(statistic)
+        return summary(self, statistic, top, alpha)
+
+    def to_table(self, name: str = "estimated", statistic: str = "p_au_given_expression", title: str | None = None):
+        """The estimate as a quantified knowledge table (value, CI, n, p, q per cell), the same
+        table ``estimate-prior`` writes as ``prior.yaml``: save it with ``auknow.save_table``,
+        compile it with ``auknow.compile_matrix``.
+
+        Raises:
+            DataError: no expression labels, unknown statistic. TableError: a bad ``name``.
+        """
+        from .output import provenance, quantified_table
+
+        self._need_labels(statistic)
+        prov = provenance(self, dict(self.settings.get("source") or {}), statistic, {})
+        return quantified_table(self, statistic, name, title or f"AU contributions ({statistic}) estimated", prov)
+
+    def to_matrix(self, statistic: str = "p_au_given_expression", expressions=None, aus=None):
+        """The estimate as a :class:`~auknow.compile.PriorMatrix` ``[E, A]`` (quantified mode, with
+        CIs and q-values), optionally reindexed to a model's label space (``expressions="dfew"``).
+
+        >>> import auknow
+        >>> est = auknow.estimate_prior(auknow.read_ckplus(auknow.bundled_ckplus_path()), n_boot=0, n_perm=0)
+        >>> round(est.to_matrix().row("happy")["AU06"], 3)
+        0.957
+        """
+        from ..compile.matrix import compile_matrix
+
+        return compile_matrix(self.to_table(statistic=statistic), "quantified", expressions=expressions, aus=aus,
+                              fill="zero" if (expressions is not None or aus is not None) else "error")
+
+    def _need_labels(self, statistic: str) -> None:
+        if not self.expressions:
+            raise DataError("this estimate has no expression labels: only AU relations were estimated")
+        if statistic not in self.expression:
+            raise DataError(f"unknown statistic '{statistic}' (choose from {', '.join(self.expression)})")
+
+
+def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boot: int = 1000,
                    n_perm: int = 1000, ci: float = 0.95, seed: int = 0,
-                   progress: Callable[[str, int], Callable[[int], None]] | None = None) -> PriorEstimate:
+                   progress: Callable[[str, int], Callable[[int], None]] | None = None,
+                   **columns) -> PriorEstimate:
     """Estimate P(AU | expression) and the other statistics, with CIs, p- and q-values.
 
     Args:
-        frames: AU-labelled frames; AUs never coded anywhere are dropped first. Without
-            expression labels only AU-AU relations are estimated.
+        frames: AU-labelled frames: an :class:`~auknow.readers.frames.AUFrames` (any reader's
+            output) or a pandas DataFrame (py-feat's ``Fex``; read by
+            :meth:`AUFrames.from_frame <auknow.readers.frames.AUFrames.from_frame>` with
+            ``**columns``). AUs never coded anywhere are dropped first. Without expression
+            labels only AU-AU relations are estimated.
         unit: ``"frame"`` or ``"sequence"`` (see :func:`auknow.estimate.statistics.count_units`).
         min_fraction: with ``unit="sequence"``, in (0, 1].
         n_boot: subject-level bootstrap resamples (>= 0; 0 gives no intervals).
@@ -76,12 +149,42 @@ def estimate_prior(frames: AUFrames, unit: str = "frame", min_fraction: float = 
         seed: the bootstrap and the permutations draw from independent streams of this seed, so
             the same seed gives the same output, and changing ``n_boot`` leaves the p-values alone.
         progress: ``progress(label, total)`` returns a callback taking the number of resamples done.
+        **columns: for a DataFrame, the column options of ``AUFrames.from_frame`` (``subject=``,
+            ``sequence=``, ``expression=``, ``frame=``, ``aus=``, ``threshold=``).
+
+    Returns:
+        :class:`PriorEstimate`: ``.to_frame()`` (one row per expression x AU), ``.summary()``,
+        ``.to_table()`` (the quantified YAML table), ``.to_matrix()``.
 
     Raises:
         DataError: no frames, fewer than 2 subjects, a bad option value.
+        TypeError: column options with data that is not a DataFrame.
+
+    Method and sources: ``docs/estimate-prior.md``.
+
+    >>> import pandas as pd, auknow
+    >>> df = pd.DataFrame({"subject": ["S1", "S1", "S2", "S2"], "expression": ["happy", "sad"] * 2,
+    ...                    "AU06": [1, 0, 1, 0], "AU12": [1, 0, 1, 1]})
+    >>> est = auknow.estimate_prior(df, n_boot=0, n_perm=0)
+    >>> float(est.to_frame().set_index(["expression", "au_name"]).loc[("sadness", "AU12"), "p_au_given_expression"])
+    0.5
     """
-    if n_boot < 0 or n_perm < 0:
-        raise DataError("--n-boot and --n-perm must be >= 0")
+    if not isinstance(frames, AUFrames):
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - pandas is a dependency
+            pd = None
+        if pd is not None and isinstance(frames, pd.DataFrame):
+            frames = AUFrames.from_frame(frames, **columns)
+        else:
+            raise TypeError(f"estimate_prior: expected AUFrames or a pandas DataFrame, got {type(frames).__name__}")
+    elif columns:
+        raise TypeError(f"estimate_prior: column options ({', '.join(columns)}) apply to a DataFrame only")
+    for name, value in (("n_boot", n_boot), ("n_perm", n_perm), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise DataError(f"{name} must be a whole number >= 0, got {value!r}")
+    if unit not in ("frame", "sequence"):
+        raise DataError(f"unit must be 'frame' or 'sequence', got {unit!r}")
     if not 0 < ci < 1:
         raise DataError(f"confidence level {ci} is outside (0, 1)")
     frames = frames.drop_uncoded_aus()
@@ -121,7 +224,7 @@ def estimate_prior(frames: AUFrames, unit: str = "frame", min_fraction: float = 
     relation_ci = boot["relation"] if boot else {k: (nan_aa, nan_aa) for k in st.RELATION_STATISTICS}
     settings = {"unit": unit, "min_fraction": min_fraction if unit == "sequence" else None, "n_boot": n_boot,
                 "n_perm": n_perm, "ci": ci, "seed": seed, "bootstrap": BOOTSTRAP_DESCRIPTION,
-                "null": NULL_DESCRIPTION}
+                "null": NULL_DESCRIPTION, "source": dict(frames.source)}
     return PriorEstimate(counts=counts, expression=expression, expression_ci=expression_ci, p_value=p_value,
                          q_value=q_value, n_frames=n_frames, n_sequences=n_sequences, n_subjects=n_subjects,
                          relation=relation, relation_ci=relation_ci, relation_n=pair_sum[0],
