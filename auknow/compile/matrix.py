@@ -126,6 +126,47 @@ class PriorMatrix:
 
         return torch.tensor(self.values, dtype=torch.float32 if dtype is None else dtype, device=device)
 
+    def to_frame(self):
+        """The values as a pandas DataFrame: index the expressions, columns the AUs.
+
+        >>> m = PriorMatrix(values=[[1.0, 0.0]], expressions=("happiness",), aus=("AU06", "AU12"), mode="binary")
+        >>> float(m.to_frame().loc["happiness", "AU06"])
+        1.0
+        """
+        import pandas as pd
+
+        return pd.DataFrame(self.values.copy(), index=pd.Index(self.expressions, name="expression"),
+                            columns=pd.Index(self.aus, name="au"))
+
+    @classmethod
+    def from_frame(cls, df, mode: str = "quantified") -> "PriorMatrix":
+        """A matrix from a DataFrame with expressions as the index and AUs as the columns, any
+        spelling (``happy`` / ``AU1``): the names are made canonical, the order kept.
+
+        Raises:
+            LabelError: an unknown or repeated expression or AU name.
+            CompileError: an unknown mode or non-numeric values.
+
+        >>> import pandas as pd
+        >>> PriorMatrix.from_frame(pd.DataFrame({"AU6": [0.9]}, index=["happy"])).aus
+        ('AU06',)
+        """
+        _check_choice("mode", mode, MODES + BASES)
+        try:
+            values = np.asarray(df.to_numpy(), dtype=np.float64)
+        except (TypeError, ValueError):
+            raise CompileError("from_frame: the values must be numbers") from None
+        return cls(values=values, expressions=resolve_expressions([str(i) for i in df.index]),
+                   aus=resolve_aus([str(c) for c in df.columns]), mode=mode,
+                   sources=[{"table": "dataframe", "kind": "dataframe"}])
+
+    @property
+    def scale(self) -> float:
+        """The scale compiled into the values (``compile_matrix(scale=...)``): 1 when none, or
+        when the sources were scaled differently. Losses read it to refuse scaling twice."""
+        factors = {float(s.get("scale", 1.0)) for s in self.sources}
+        return factors.pop() if len(factors) == 1 else 1.0
+
     def row(self, expression: str) -> dict[str, float]:
         """AU -> value of one expression (aliases accepted). Raises :class:`CompileError` if absent."""
         name = resolve_expressions([expression], self.expressions)[0]

@@ -745,6 +745,15 @@ class AURelationGNN(nn.Module):
             coef = torch.where(t == EDGE_EXCLUSIVE, -coef, coef)
         self._coef, self._slot = coef, slot
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # A knowledge graph is data: a saved graph of another size replaces the stored one (its
+        # edge types are then checked against the relations by the post hook).
+        for name in ("edge_index", "edge_weight", "edge_type"):
+            saved, own = state_dict.get(prefix + name), getattr(self, name)
+            if isinstance(saved, Tensor) and saved.shape != own.shape:
+                setattr(self, name, torch.empty(saved.shape, dtype=own.dtype, device=own.device))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def __getstate__(self):  # copy.deepcopy / pickle: the cached sparse adjacencies are rebuilt
         state = self.__dict__.copy()
         state["_adj_cache"] = {}
