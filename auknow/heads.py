@@ -201,7 +201,7 @@ class PriorHead(nn.Module):
     >>> out = head(torch.rand(4, 8))
     >>> out.expr_logits.shape, out.au_logits.shape
     (torch.Size([4, 7]), torch.Size([4, 12]))
-    >>> float(head.loss(out, (torch.tensor([0, 1, 2, -1]), torch.randint(0, 2, (4, 12)).float()))) > 0
+    >>> head.loss(out, (torch.tensor([0, 1, 2, -1]), torch.randint(0, 2, (4, 12)).float())).item() > 0
     True
     """
 

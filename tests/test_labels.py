@@ -246,3 +246,16 @@ def test_prior_head_terms_and_classifier_reuse():
         auknow.PriorHead(backbone, 8, num_expressions=7, ial=auknow.IALTerm(0.1), ial_weight=0.2)
     with pytest.warns(UserWarning, match="IAL term is skipped"):
         head.loss(head(torch.rand(2, 4)), torch.softmax(torch.rand(2, 7), 1))
+
+
+def test_device_check_runs_every_case_on_cpu(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("device_check", Path(__file__).parents[1] / "benchmarks" /
+                                                  "device_check.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["--cpu-smoke"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("finite True") == len(mod.cases(2))
