@@ -5,8 +5,12 @@ from .diff import MatrixDiff, diff_matrices, diff_tables
 from .graph import (EDGE_KINDS, EDGE_STATS, GraphError, au_graph, bipartite_data, bipartite_graph,
                     bipartite_to_pyg, dense_adjacency, from_pyg, graph_to_table, load_graph, save_graph, to_data,
                     to_pyg)
-from .matrix import (MODES, PriorMatrix, combine, combine_matrices, compile_matrix, configuration_vector,
-                     normalise_columns, normalise_rows, softmax_rows, table_matrix)
+from ._common import MODES
+from .consensus import combine, combine_matrices
+from .matrix import compile_matrix
+from .prior_matrix import PriorMatrix
+from .sources import configuration_vector, table_matrix
+from .transforms import normalise_columns, normalise_rows, softmax_rows
 from .plot_graph import plot_graph, plot_prior, save_figure
 
 __all__ = [

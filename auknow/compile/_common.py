@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable, Sequence, Union
+from typing import Mapping, Sequence, Union
 
-from ..errors import AuknowError, LabelError
+import numpy as np
+
+from ..errors import AuknowError
 from ..tables.model import Table
 from ..vocabulary import LABEL_SPACES, au_sort_key, resolve_aus, resolve_expressions  # noqa: F401 (re-exported)
 
@@ -17,6 +19,24 @@ class CompileError(AuknowError, ValueError):
 
 
 TableLike = Union[Table, str, os.PathLike]
+
+# --- the compiler's mode and policy names (shared by its modules) ----------------------------------
+MODES = ("binary", "quantified", "row_normalised", "column_normalised", "softmax", "signed")
+BASES = ("binary", "quantified", "signed")
+MISSING_POLICIES = ("error", "zero", "ignore")
+FILL_POLICIES = ("error", "zero", "uniform", "mean", "nan")
+CONFIGURATION_RULES = ("max", "mean", "first")
+COMBINE_METHODS = ("mean", "vote")
+RESCALE_METHODS = ("range", "max")
+#: Statistics whose sign already says "for" (> 0) or "against" (< 0) an expression.
+SIGNED_STATISTICS = ("log_odds_ratio", "phi")
+Fill = Union[str, Sequence[float], Mapping[str, float], np.ndarray]
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise CompileError(f"{name}: '{value}' is not one of {', '.join(map(str, choices))}")
+
 
 
 def resolve_table(ref: TableLike) -> Table:

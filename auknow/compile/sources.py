@@ -1,0 +1,226 @@
+"""Per-source base matrices: one table to ``binary``, ``quantified`` or ``signed`` values
+(:func:`table_matrix`, :func:`configuration_vector`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from ..facs import are_exclusive, au_name, au_number, exclusive_pairs
+from ..tables.model import PrototypeTable, QuantifiedTable, Table
+from ._common import (CompileError, citation_short)
+from ._common import BASES, CONFIGURATION_RULES, RESCALE_METHODS, SIGNED_STATISTICS, _check_choice
+from .prior_matrix import PriorMatrix
+
+def _source_info(table: Table, weight: float = 1.0) -> dict:
+    info = {"table": table.name, "kind": table.kind, "title": table.title,
+            "provenance": table.provenance.kind, "citation": citation_short(table), "weight": float(weight)}
+    if isinstance(table, QuantifiedTable):
+        info["statistic"] = table.statistic.name
+        info["table_scale"] = table.scale
+    return info
+
+
+def configuration_vector(config, aus: Sequence[str], *, signed: bool = False, optional_value: float = 0.5,
+                         alternative_value: float | None = None, negative_value: float = 1.0) -> np.ndarray:
+    """Values ``[A]`` of one configuration (FACS code lists of a prototype table).
+
+    ``v[a] = 1`` if ``a`` is required, ``optional_value`` if optional, ``alternative_value``
+    (default ``1/k`` for k alternatives: the chance a given one joins when exactly one does)
+    if one of the alternatives, else 0; the largest applies when an AU is listed twice. Signed:
+    an AU not in the configuration that FACS 2002 forbids together with one of its required AUs
+    (:func:`auknow.facs.are_exclusive`) gets ``-negative_value``. Intensity and laterality are
+    ignored (``L12A`` counts as AU12).
+    """
+    v = np.zeros(len(aus))
+    pos = {a: i for i, a in enumerate(aus)}
+    k = len({it.number for it in config.alternatives})
+    alt = (1.0 / k if k else 0.0) if alternative_value is None else float(alternative_value)
+    for items, val in ((config.required, 1.0), (config.optional, float(optional_value)), (config.alternatives, alt)):
+        for it in items:
+            name = au_name(it.number)
+            if name in pos:
+                v[pos[name]] = max(v[pos[name]], val)
+    if signed:
+        mentioned = {it.number for it in (*config.required, *config.optional, *config.alternatives)}
+        required = {it.number for it in config.required}
+        for a, i in pos.items():
+            n = au_number(a)
+            if n not in mentioned and any(are_exclusive(n, r) for r in required):
+                v[i] = -float(negative_value)
+    return v
+
+
+def _prototype_matrix(table: PrototypeTable, base: str, *, optional_value, alternative_value, configurations,
+                      negative_value) -> PriorMatrix:
+    numbers = set()
+    for configs in table.expressions.values():
+        for c in configs:
+            numbers.update(it.number for it in (*c.required, *c.optional, *c.alternatives))
+    if base == "signed":
+        required = {it.number for cs in table.expressions.values() for c in cs for it in c.required}
+        for pair in exclusive_pairs():
+            a, b = tuple(pair)
+            if a in required:
+                numbers.add(b)
+            if b in required:
+                numbers.add(a)
+    aus = tuple(au_name(n) for n in sorted(numbers))
+    exprs = tuple(table.expressions)
+    vals = np.zeros((len(exprs), len(aus)))
+    for i, e in enumerate(exprs):
+        configs = table.expressions[e]
+        if not configs:
+            vals[i] = np.nan
+            continue
+        if configurations == "first":
+            configs = configs[:1]
+        vecs = np.stack([configuration_vector(c, aus, signed=base == "signed", optional_value=optional_value,
+                                              alternative_value=alternative_value, negative_value=negative_value)
+                         for c in configs])
+        vals[i] = vecs.max(0) if configurations in ("max", "first") else vecs.mean(0)
+    info = _source_info(table)
+    info.update({"configurations": configurations, "optional_value": float(optional_value),
+                 "alternative_value": "1/k" if alternative_value is None else float(alternative_value)})
+    if base == "signed":
+        info["negative_value"] = float(negative_value)
+    return PriorMatrix(values=vals, expressions=exprs, aus=aus, mode=base, sources=[info], closed_aus=True)
+
+
+def _scale_factor(table: QuantifiedTable, scale) -> float:
+    if scale is None or scale == "none":
+        return 1.0
+    if scale == "table":
+        return 1.0 if table.scale is None else float(table.scale)
+    try:
+        f = float(scale)
+    except (TypeError, ValueError):
+        raise CompileError(f"scale: '{scale}' is not a number, 'table' or None") from None
+    if not math.isfinite(f):
+        raise CompileError(f"scale: {scale} is not finite")
+    return f
+
+
+def _quantified_matrix(table: QuantifiedTable, base: str, *, threshold, scale, rescale, alpha) -> PriorMatrix:
+    exprs = tuple(table.weights)
+    aus = tuple(table.aus())
+    E, A = len(exprs), len(aus)
+    raw = np.full((E, A), np.nan)
+    q = np.full((E, A), np.nan)
+    lo = np.full((E, A), np.nan)
+    hi = np.full((E, A), np.nan)
+    for i, e in enumerate(exprs):
+        for j, a in enumerate(aus):
+            w = table.weights[e].get(a)
+            if w is None:
+                continue
+            raw[i, j] = w.value
+            if w.q_value is not None:
+                q[i, j] = w.q_value
+            if w.ci is not None:
+                lo[i, j], hi[i, j] = w.ci
+    stat = table.statistic
+    signed_stat = stat.name in SIGNED_STATISTICS or stat.range[0] < 0
+    has_q = bool(np.isfinite(q).any())
+    with np.errstate(all="ignore"):
+        col_mean = np.nanmean(np.where(np.isnan(raw), np.nan, raw), axis=0) if E else np.zeros(A)
+    significance = None
+    info = _source_info(table)
+    if has_q:
+        info["alpha"] = float(alpha)
+        above = raw > 0 if signed_stat else raw > col_mean
+        below = raw < 0 if signed_stat else raw < col_mean
+        sig = np.isfinite(q) & (q < alpha)
+        significance = np.where(sig & above, 1, np.where(sig & below, -1, 0)).astype(np.int8)
+    if base == "binary":
+        if threshold is None:
+            raise CompileError(f"table '{table.name}' is quantified ({stat.name}); binary mode needs a threshold "
+                               "(threshold=..., CLI --threshold): value >= threshold -> 1, else 0")
+        vals = np.where(np.isnan(raw), np.nan, (raw >= float(threshold)).astype(float))
+        info["threshold"] = float(threshold)
+        return PriorMatrix(values=vals, expressions=exprs, aus=aus, mode=base, sources=[info],
+                           q_values=q if has_q else None, significance=significance)
+    vals = raw.copy()
+    ci_lo, ci_hi = lo.copy(), hi.copy()
+    if base == "signed":
+        if signed_stat:
+            info["signed_rule"] = f"{stat.name} keeps its sign"
+        elif has_q:
+            neg = significance == -1
+            vals = np.where(neg, raw - col_mean[None, :], raw)
+            ci_lo = np.where(neg, np.nan, ci_lo)
+            ci_hi = np.where(neg, np.nan, ci_hi)
+            info["signed_rule"] = (f"value - mean over expressions where q < {alpha:g} and value below that mean")
+        else:
+            info["signed_rule"] = "none: no q-values and a non-negative statistic (values kept)"
+    if rescale is not None:
+        _check_choice("rescale", rescale, RESCALE_METHODS)
+        if rescale == "range":
+            low, high = stat.range
+            if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+                raise CompileError(f"table '{table.name}': rescale 'range' needs a finite statistic range, "
+                                   f"{stat.name} has {list(stat.range)} (use rescale='max')")
+            if base == "signed" and low < 0:
+                raise CompileError(f"table '{table.name}': rescale 'range' would remove the sign of {stat.name}; "
+                                   "use rescale='max' in signed mode")
+            vals, ci_lo, ci_hi = ((x - low) / (high - low) for x in (vals, ci_lo, ci_hi))
+        else:
+            m = np.nanmax(np.abs(vals)) if np.isfinite(vals).any() else 0.0
+            if m > 0:
+                vals, ci_lo, ci_hi = vals / m, ci_lo / m, ci_hi / m
+        info["rescale"] = rescale
+    f = _scale_factor(table, scale)
+    info["scale"] = f
+    vals, ci_lo, ci_hi = vals * f, ci_lo * f, ci_hi * f
+    if f < 0:
+        ci_lo, ci_hi = ci_hi, ci_lo
+    ci = (ci_lo, ci_hi) if np.isfinite(ci_lo).any() else None
+    return PriorMatrix(values=vals, expressions=exprs, aus=aus, mode=base, sources=[info],
+                       q_values=q if has_q else None, significance=significance, ci=ci)
+
+
+def table_matrix(table, base: str = "quantified", *, optional_value: float = 0.5,
+                 alternative_value: float | None = None, configurations: str = "max", negative_value: float = 1.0,
+                 threshold: float | None = None, scale=None, rescale: str | None = None,
+                 alpha: float = 0.05) -> PriorMatrix:
+    """One table's base matrix ``[E_s, A_s]`` (rows: the table's expressions in table order;
+    columns: its AUs in FACS order). Undefined cells (an AU a quantified table gives for some
+    expressions but not this one) are NaN.
+
+    Args:
+        table: a prototype or quantified table (or a path / bundled name).
+        base: ``"binary"``, ``"quantified"`` or ``"signed"``.
+        optional_value, alternative_value, configurations, negative_value: prototype tables;
+            see :func:`configuration_vector`. ``configurations``: ``"max"`` (default; an AU counts
+            as much as in the configuration where it counts most; signed: negative only if every
+            configuration excludes it), ``"mean"`` (average over configurations), ``"first"``
+            (the first configuration, usually the prototype).
+        threshold: quantified tables in binary mode: ``value >= threshold -> 1``, else 0 (required).
+        scale: quantified tables: ``None`` (stored values), ``"table"`` (times the table's
+            ``scale``, e.g. 5 for AU-DFER; 1 if it has none) or a number.
+        rescale: quantified tables, applied before ``scale``: ``"range"`` maps the statistic's
+            declared range ``[lo, hi]`` to ``[0, 1]``; ``"max"`` divides by the largest ``|value|``.
+        alpha: q-value threshold of significance (estimated tables).
+
+    Returns:
+        A per-source :class:`PriorMatrix` whose mode is ``base``. For prototype tables, quantified
+        mode equals binary mode (a prototype's weights are its configurations).
+
+    Raises:
+        CompileError: a relation / dataset table, binary mode of a quantified table without a
+            threshold, or a bad option value.
+    """
+    from ._common import resolve_table
+
+    table = resolve_table(table)
+    _check_choice("base", base, BASES)
+    _check_choice("configurations", configurations, CONFIGURATION_RULES)
+    if isinstance(table, PrototypeTable):
+        return _prototype_matrix(table, base, optional_value=optional_value, alternative_value=alternative_value,
+                                 configurations=configurations, negative_value=negative_value)
+    if isinstance(table, QuantifiedTable):
+        return _quantified_matrix(table, base, threshold=threshold, scale=scale, rescale=rescale, alpha=alpha)
+    raise CompileError(f"table '{table.name}' is a {table.kind} table; prior matrices come from prototype and "
+                       "quantified tables (relation tables give AU graphs: au_graph / export --to graph.*)")
