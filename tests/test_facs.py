@@ -8,9 +8,11 @@ check that parsing recovers exactly the same items and that the canonical form i
 
 from __future__ import annotations
 
+import csv
 import re
 import string
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +22,8 @@ from auknow import facs
 from auknow.errors import FacsCodeError
 from auknow.facs import (AU_SETS, INTENSITY_LETTERS, LATERALITY, FacsItem, au_number, au_set, canonical_au,
                          canonical_facs, format_facs, parse_au_column, parse_facs, parse_token)
+
+DATA = Path(__file__).resolve().parent / "data"
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 #: fewer examples for the rejection tests (each draws a whole valid string too)
@@ -34,7 +38,20 @@ BAD_INTENSITIES = (
     + [a + b for a in INTENSITY_LETTERS for b in INTENSITY_LETTERS if ord(b) < ord(a)]  # DC, EA, ...
     + ["AF", "EF", "FG"]
 )
-BAD_LATERALITY = sorted(set(string.ascii_uppercase) - set(LATERALITY))
+BAD_LATERALITY = sorted(set(string.ascii_uppercase) - set(LATERALITY) - {"M"})  # M: movement codes
+KIND = {n: c.kind for n, c in facs.codes().items()}
+
+
+def _exclusive_rows() -> list[tuple[str, str]]:
+    """The rows of the bundled FACS 2002 exclusive list, read here without auknow's parser."""
+    with open(Path(facs.__file__).parent / "data" / "facs_exclusives.csv", encoding="utf-8") as f:
+        return [(r["code1"], r["code2"]) for r in csv.DictReader(f)]
+
+
+EXCLUSIVE_ROWS = _exclusive_rows()
+#: numbers that some row (plain, lip or intensity) pairs: the valid-string strategy avoids them together
+EXCLUSIVE_NUMBERS = {frozenset(int(re.sub(r"[^0-9]", "", c)) for c in row) for row in EXCLUSIVE_ROWS}
+PLAIN_ROWS = sorted({tuple(sorted((int(a), int(b)))) for a, b in EXCLUSIVE_ROWS if a.isdigit() and b.isdigit()})
 
 
 # --- strategies ---------------------------------------------------------------------------------
@@ -43,7 +60,11 @@ BAD_LATERALITY = sorted(set(string.ascii_uppercase) - set(LATERALITY))
 def facs_items(draw, min_size=0, max_size=8) -> list[FacsItem]:
     """A valid list of FACS items: distinct numbers, except that a number may appear once per side
     (L12 + R12)."""
-    numbers = draw(st.lists(st.sampled_from(NUMBERS), min_size=min_size, max_size=max_size, unique=True))
+    drawn = draw(st.lists(st.sampled_from(NUMBERS), min_size=min_size, max_size=max_size, unique=True))
+    numbers: list[int] = []
+    for n in drawn:  # no two codes FACS 2002 says cannot be scored together
+        if not any(frozenset((n, k)) in EXCLUSIVE_NUMBERS for k in numbers) or len(numbers) < min_size:
+            numbers.append(n)
     items = []
     for n in numbers:
         intensity = st.none() | st.sampled_from(INTENSITIES)
@@ -59,7 +80,8 @@ def coder_token(draw, item: FacsItem) -> str:
     """One item written in a random coder style."""
     number = str(item.number).zfill(draw(st.integers(1, 3)))  # zero padding: 1, 01, 001
     lat = item.laterality or ""
-    prefix = draw(st.sampled_from(["", "", "AU", "au", "Au", "AD", "SC"]))
+    kind = KIND[item.number]  # a type prefix must be the code's own type (AU12, AD19, SC50)
+    prefix = draw(st.sampled_from(["", "", kind, kind.lower(), kind.capitalize()]))
     if draw(st.booleans()):
         token = f"{prefix}{lat}{number}"  # AUL12
     else:
@@ -101,7 +123,7 @@ def test_parse_preserves_items_and_canonical_form_is_a_fixed_point(case):
     assert canonical_facs(canonical) == canonical  # idempotent
     assert parse_facs(canonical) == parsed
     # canonical spelling: '+'-joined, no prefix, no padding, no spaces, upper case, sorted by number
-    assert re.fullmatch(r"(?:[LRUTB]?\d+(?:[A-E]{1,2})?(?:\+|$))*", canonical), canonical
+    assert re.fullmatch(r"(?:[LRUTBS]?\d+(?:[A-E]{1,2})?(?:\+|$))*", canonical), canonical
     assert [i.number for i in parsed] == sorted(i.number for i in parsed)
     assert all(not tok.startswith("0") or tok == "0" for tok in re.findall(r"\d+", canonical))
 
@@ -247,13 +269,14 @@ def test_au_number_accepts_tool_spellings(text, number):
 
 @pytest.mark.parametrize("text, name", [
     ("AU1", "AU01"), ("au_1", "AU01"), (12, "AU12"), ("AU12_c", "AU12"), (" AU12_r", "AU12"),
-    (19, "AD19"), ("AU19", "AD19"), ("53", "AD53"),
+    (19, "AD19"), ("AD19", "AD19"), ("ad_19", "AD19"), ("53", "AD53"), ("SC50", "SC50"), ("AU0", "AU00"),
 ])
 def test_canonical_au(text, name):
     assert canonical_au(text) == name
 
 
-@pytest.mark.parametrize("text", ["AU02L", "AU12R", "AU3", "AU99", "12B", "L12", "smile", "", "AU", True, 99])
+@pytest.mark.parametrize("text", ["AU02L", "AU12R", "AU3", "AU99", "12B", "L12", "smile", "", "AU", True, 99,
+                                  "AU19", "AD12", "SC1", "0", "00", "１２", "AU١"])
 def test_au_number_rejects(text):
     with pytest.raises(FacsCodeError):
         au_number(text)
@@ -275,9 +298,11 @@ def test_parse_au_column(text, expected):
 
 
 @SETTINGS
-@given(st.sampled_from(NUMBERS), st.integers(0, 2), st.sampled_from(["AU", "au", "au_", "AU_", "", "au "]),
-       st.sampled_from(["", "_c", "_r", "_C"]), st.sampled_from(["", " "]))
-def test_au_number_round_trip(number, pad, prefix, suffix, space):
+@given(st.sampled_from(NUMBERS), st.integers(0, 2), st.sampled_from(["{}", "{}", "{}_", "{} ", ""]),
+       st.booleans(), st.sampled_from(["", "_c", "_r", "_C", " Evidence", "_evidence"]), st.sampled_from(["", " "]))
+def test_au_number_round_trip(number, pad, prefix, lower, suffix, space):
+    kind = KIND[number].lower() if lower else KIND[number]
+    prefix = prefix.format(kind) if prefix or number else kind  # a bare 0 is BP4D's frame column
     text = f"{space}{prefix}{str(number).zfill(pad + 1)}{suffix}"
     assert au_number(text) == number
     name = canonical_au(text)
