@@ -14,6 +14,7 @@ import string
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -349,3 +350,237 @@ def test_code_list():
     assert facs.au_name(12) == "AU12" and facs.au_name(19) == "AD19"
     with pytest.raises(FacsCodeError, match="3"):
         facs.code(3)
+
+
+# --- exclusive codes in code strings (FACS 2002 list, every row) ---------------------------------
+
+def test_exclusive_rules_hold_every_row_of_the_list():
+    rules = facs.exclusive_rules()
+    assert [(str(r.first), str(r.second)) for r in rules] == list(dict.fromkeys(EXCLUSIVE_ROWS))
+    assert {str(r) for r in rules if not r.is_plain()} == {"5/7E", "16/B28", "S22/S28", "T22/T28", "B22/B28"}
+    assert facs.exclusive_pairs() == {frozenset(p) for p in PLAIN_ROWS}
+    assert not facs.are_exclusive(22, 28) and not facs.are_exclusive(5, 7)  # lip / intensity rows only
+
+
+@pytest.mark.parametrize("text, a, b, row", [
+    ("26+27", "26", "27", "26/27"), ("24+25", "24", "25", "24/25"), ("5+43", "5", "43", "5/43"),
+    ("5+7E", "5", "7E", "5/7E"), ("T22+T28", "T22", "T28", "T22/T28"), ("26B+27", "26B", "27", "26/27"),
+    ("5B+43", "5B", "43", "5/43"), ("L26+27", "L26", "27", "26/27"), ("24+25B", "24", "25B", "24/25"),
+    ("6+12+25+26+27", "26", "27", "26/27"), ("S22+S28", "S22", "S28", "S22/S28"),
+    ("B22+B28", "B22", "B28", "B22/B28"), ("16+B28", "16", "B28", "16/B28"),
+    ("22+28", "22", "28", "S22/S28"),  # unprefixed: both lips
+    ("T22+28", "T22", "28", "T22/T28"), ("16+28", "16", "28", "16/B28"), ("7E+5", "7E", "5", "5/7E"),
+    ("U5+43", "U5", "43", "5/43"), ("L5+L43", "L5", "L43", "5/43"), ("R5B+43", "R5B", "43", "5/43"),
+])
+def test_exclusive_pairs_are_errors_naming_both_codes_and_the_rule(text, a, b, row):
+    with pytest.raises(FacsCodeError) as info:
+        parse_facs(text)
+    msg = str(info.value)
+    assert f"'{a}' and '{b}' cannot be scored together" in msg or f"'{b}' and '{a}' cannot" in msg, msg
+    assert f"exclusive row {row}" in msg and "FACS 2002 lists" in msg and "mutually exclusive" in msg
+    assert info.value.text == text
+    assert parse_facs(text, check_exclusive=False)  # the codes themselves are fine
+
+
+@pytest.mark.parametrize("text", ["5+7D", "5+7DE", "T22+B28", "16+T28", "L5+R43", "U5+U43", "L26+R27",
+                                  "B22+T28", "6+12+25+26", "1+2+5B+27"])
+def test_compatible_codes_are_accepted(text):
+    assert canonical_facs(text) == format_facs(parse_facs(text, check_exclusive=False))
+
+
+@FEW
+@given(st.sampled_from(PLAIN_ROWS), st.sampled_from([None, "L", "R", "T", "B", "S"]),
+       st.sampled_from([None, "A", "CD", "E"]), st.sampled_from([None, "A", "E"]), st.booleans(), st.data())
+def test_every_plain_pair_is_refused_whatever_is_attached(pair, lat, int_a, int_b, swap, data):
+    a, b = pair
+    lat_b = data.draw(st.sampled_from([None, "S"] if lat is None else [None, lat]))  # same place, or bilateral
+    ta, tb = f"{lat or ''}{a}{int_a or ''}", f"{lat_b or ''}{b}{int_b or ''}"
+    text = f"{tb}+{ta}" if swap else f"{ta}+{tb}"
+    with pytest.raises(FacsCodeError, match="cannot be scored together") as info:
+        parse_facs(text)
+    assert f"'{ta}'" in str(info.value) and f"'{tb}'" in str(info.value)
+    if lat in ("L", "R"):  # opposite sides never conflict
+        other = "R" if lat == "L" else "L"
+        assert parse_facs(f"{lat}{a}+{other}{b}", check_exclusive=True)
+
+
+def test_exclusive_conflicts_lists_every_pair():
+    items = parse_facs("5+7E+24+25+43", check_exclusive=False)
+    found = {(str(a), str(b), str(r)) for a, b, r in facs.exclusive_conflicts(items)}
+    assert found == {("5", "7E", "5/7E"), ("24", "25", "24/25"), ("5", "43", "5/43")}
+    assert facs.exclusive_conflicts(parse_facs("1+2+5B+26")) == []
+
+
+def test_exclusive_cooccurrence_counts_rows_of_independent_columns():
+    occ = np.array([[1, 1, 1, 0], [0, 1, 1, 1], [1, 1, 0, -1], [-1, 1, 1, 1], [1, 0, 0, 1]])
+    # columns AU24 AU25 AU26 AU27: 24+25 in rows 0,2; 26+27 in rows 1,3; 25+26 is no pair
+    assert facs.exclusive_cooccurrence([24, 25, 26, 27], occ) == {"AU24+AU25": 2, "AU26+AU27": 2}
+    assert facs.exclusive_cooccurrence([1, 2], np.ones((3, 2))) == {}
+
+
+def test_tidy_reader_warns_and_records_exclusive_rows(tmp_path):
+    from auknow.errors import DataError
+    from auknow.readers import read_tidy_csv
+
+    path = tmp_path / "occ.csv"
+    path.write_text("subject,expression,AU25,AU26,AU27\nP1,happy,1,1,1\nP1,sad,0,1,1\nP2,happy,1,0,1\n"
+                    "P2,sad,1,1,0\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"AU26\+AU27 in 2 row\(s\)"):
+        frames = read_tidy_csv(path)
+    assert frames.source["exclusive_cooccurrence"] == ["AU26+AU27: 2"]
+    assert frames.occurrence[:2, 1:].tolist() == [[1, 1], [1, 1]]  # kept as coded
+    codes_csv = tmp_path / "codes.csv"
+    codes_csv.write_text("subject,expression,facs\nP1,happy,6+12\nP1,happy,6+12+25+26+27\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"codes.csv:3: .*'26' and '27' cannot be scored together"):
+        read_tidy_csv(codes_csv, facs_col="facs")
+
+
+# --- empty codes, digits, type prefixes, movement codes ------------------------------------------
+
+@pytest.mark.parametrize("text, where", [
+    ("1++2", "between '+' at character 2 and '+' at character 3"), ("+1", "before '+' at character 1"),
+    ("1+", "after '+' at character 2"), ("+", "before '+' at character 1"), (",", "before ',' at character 1"),
+    ("1,,2", "between ',' at character 2 and ',' at character 3"), (" 1 + ", "after '+' at character 4"),
+    ("1 ,+ 2", "between ',' at character 3 and '+' at character 4"),
+])
+def test_empty_codes_are_refused_naming_the_position(text, where):
+    with pytest.raises(FacsCodeError, match="empty code") as info:
+        parse_facs(text)
+    assert where in str(info.value) and repr(text)[1:-1] in str(info.value)
+
+
+@FEW
+@given(coder_string(min_size=1, max_size=5), st.sampled_from(["+", ","]), st.data())
+def test_an_extra_separator_is_refused_naming_its_position(case, sep, data):
+    _, text = case
+    text = text.strip()
+    # places where one more separator leaves a code out: the start, the end, beside a + or ,
+    places = [0, len(text)] + [m.end() for m in re.finditer(r"[+,]", text)]
+    k = data.draw(st.sampled_from(places))
+    bad = text[:k] + sep + text[k:]
+    with pytest.raises(FacsCodeError, match="empty code") as info:
+        parse_facs(bad)
+    positions = [int(p) for p in re.findall(r"character (\d+)", str(info.value))]
+    assert positions and all(bad[p - 1] in "+," for p in positions)
+
+
+def test_empty_tokens_in_a_list_are_refused():
+    with pytest.raises(FacsCodeError, match="empty code at position 2"):
+        parse_facs(["1", " ", "2"])
+
+
+@pytest.mark.parametrize("text, digit", [("\uff11\uff12", "\uff11"), ("\u0661\u0662", "\u0661"),
+                                         ("1+\uff12", "\uff12"), ("L\U0001d7cf2", "\U0001d7cf")])
+def test_only_ascii_digits(text, digit):
+    with pytest.raises(FacsCodeError, match="non-ASCII digit") as info:
+        parse_facs(text)
+    assert digit in str(info.value)
+    with pytest.raises(FacsCodeError, match="non-ASCII digit"):
+        parse_au_column(f"AU{digit}")
+
+
+@SETTINGS
+@given(st.sampled_from(NUMBERS), st.sampled_from(["AU", "AD", "SC"]), st.booleans())
+def test_type_prefix_must_be_the_codes_type(number, prefix, lower):
+    written = prefix.lower() if lower else prefix
+    right = KIND[number]
+    if prefix == right:
+        assert parse_facs(f"{written}{number}") == (FacsItem(number),)
+        assert au_number(f"{written}{number:02d}") == number
+    else:
+        for parse in (parse_facs, au_number):
+            with pytest.raises(FacsCodeError, match=f"gives type {prefix} but {number} is {right}{number:02d}"):
+                parse(f"{written}{number}")
+
+
+@pytest.mark.parametrize("number", [55, 56, 57, 59, 60, 61, 62, 68, 69, 83, 84, 85])
+def test_movement_codes_are_refused_saying_what_they_are(number):
+    with pytest.raises(FacsCodeError, match="movement code") as info:
+        parse_facs(f"14+M{number}")
+    msg = str(info.value)
+    assert f"'M{number}'" in msg and "head or eye movement" in msg
+    if number in facs.codes() and facs.codes()[number].region.endswith("Position"):
+        assert f"write {number} ({facs.codes()[number].description})" in msg
+
+
+# --- AU columns as detectors write them ----------------------------------------------------------
+
+def _header(name: str, sep: str) -> list[str]:
+    return (DATA / "headers" / name).read_text(encoding="utf-8").rstrip("\n").split(sep)
+
+
+@pytest.mark.parametrize("name, sep, suffix, aus", [
+    ("iMotions_Test_v6.header.txt", "\t", {"evidence"}, (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 18, 20, 23, 24,
+                                                          25, 26, 28, 43)),
+    ("OpenFace_Test.header.csv", ",", {"r", "c"}, AU_SETS["openface_c"]),
+    ("pyfeat_detector_001.header.csv", ",", {None}, AU_SETS["pyfeat"]),
+])
+def test_real_detector_headers(name, sep, suffix, aus):
+    header = _header(name, sep)
+    parsed, refused = {}, []
+    for col in header:
+        try:
+            parsed[col] = parse_au_column(col)
+        except FacsCodeError:
+            refused.append(col)
+    assert {n for n, _, _ in parsed.values()} == set(aus)
+    assert {s for _, _, s in parsed.values()} == suffix and all(side is None for _, side, _ in parsed.values())
+    assert all("AU" not in col.upper() or not re.search(r"AU\d", col.upper()) for col in refused), refused
+    assert len(parsed) + len(refused) == len(header)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("AU1 Evidence", (1, None, "evidence")), ("AU12 Evidence", (12, None, "evidence")),  # iMotions 6
+    ("AU1_Evidence", (1, None, "evidence")), ("au4  evidence", (4, None, "evidence")),
+    ("AU43 Evidence ", (43, None, "evidence")), ("AD19 Evidence", (19, None, "evidence")),
+])
+def test_facet_imotions_headers(text, expected):
+    assert parse_au_column(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0", "00", " 0 ", "Joy Evidence", "AU Evidence", "7 X", "AU1 Evidencee",
+                                  "AU3 Evidence"])
+def test_headers_that_are_not_aus(text):
+    with pytest.raises(FacsCodeError) as info:
+        parse_au_column(text)
+    if text.strip() in ("0", "00"):
+        assert "frame-number column of BP4D" in str(info.value)
+    assert parse_au_column("AU0") == (0, None, None)
+
+
+# --- peer parity with the facs R package ---------------------------------------------------------
+
+def _parity() -> list[dict[str, str]]:
+    with open(DATA / "facs_parity.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _now(case: str) -> str:
+    try:
+        return canonical_facs(case)
+    except FacsCodeError as exc:
+        return f"ERROR: {exc}"
+
+
+def test_parity_fixture_covers_the_facs_package():
+    rows = _parity()
+    assert len(rows) >= 500 and len({r["case"] for r in rows}) == len(rows)
+    assert {r["status"] for r in rows} == {"agree", "differs-on-purpose", "fixed-here"}
+    assert {r["source"] for r in rows} == {"facs tests", "tricky", "facs prototypes"}
+    assert sum(r["source"] == "facs prototypes" for r in rows) >= 400
+
+
+def test_parity_with_the_facs_package():
+    """Each case: auknow's answer is the fixture's, and its status is what the answers say."""
+    for r in _parity():
+        now = _now(r["case"])
+        kind = (lambda a: "ERROR" if a.startswith("ERROR") else a)
+        assert kind(now) == kind(r["auknow"]), r
+        same = kind(now) == kind(r["facs"])
+        if r["status"] == "agree":
+            assert same and not r["reason"], r
+        elif r["status"] == "differs-on-purpose":
+            assert not same and r["reason"], r
+        else:
+            assert r["reason"].startswith("item "), r
+            assert kind(now) != kind(r["auknow_before"]) or now.split(":", 1)[1] != r["auknow_before"].split(":", 1)[1]
