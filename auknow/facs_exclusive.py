@@ -14,7 +14,8 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 from .errors import FacsCodeError
-from .facs import FacsItem, _read_data_csv, au_name, code, exclusive_pairs, format_facs, parse_facs, parse_token
+from .facs import FacsItem, _read_data_csv, au_name, code, exclusive_pairs, format_facs, parse_token
+from .facs import parse_facs  # noqa: F401  (used by the doctests)
 
 _LIPS = {"T": frozenset({"top"}), "B": frozenset({"bottom"})}
 _BOTH_LIPS = frozenset({"top", "bottom"})

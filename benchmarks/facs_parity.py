@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib
+import os
 import re
 import shutil
 import subprocess
@@ -100,13 +101,8 @@ def _rscript(program: str, *args: str) -> None:
         sys.exit("Rscript not found: install R and the facs package (see the docstring)")
     with tempfile.NamedTemporaryFile("w", suffix=".R", delete=False) as f:
         f.write(program)
-    subprocess.run([exe, f.name, *args], check=True, env={"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-                                                           **_env()})
-
-
-def _env() -> dict:
-    import os
-    return {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL")}
+    env = {**os.environ, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}  # R reads the cases as UTF-8
+    subprocess.run([exe, f.name, *args], check=True, env=env)
 
 
 def _answer(fn, text: str) -> str:
