@@ -105,6 +105,8 @@ def exclusive_pairs() -> frozenset[frozenset[int]]:
     >>> frozenset((26, 27)) in exclusive_pairs(), frozenset((22, 28)) in exclusive_pairs()
     (True, False)
     """
+    from .facs_exclusive import exclusive_rules
+
     return frozenset(frozenset((r.first.number, r.second.number)) for r in exclusive_rules()
                      if r.is_plain())
 
@@ -379,6 +381,8 @@ def parse_facs(text: str | int | Iterable, check_exclusive: bool = True) -> tupl
                                     token=str(item), text=whole)
         seen.setdefault(item.number, []).append(item)
     if check_exclusive:
+        from .facs_exclusive import check_exclusive_items
+
         check_exclusive_items(items, whole)
     return tuple(sorted(items, key=_sort_key))
 
@@ -423,6 +427,14 @@ def au_set(name: str) -> tuple[str, ...]:
         raise KeyError(f"unknown AU set '{name}' (choose from {', '.join(AU_SETS)})") from None
 
 
-# The exclusive-code rules live in facs_exclusive (they need FacsItem and parse_token above).
-from .facs_exclusive import (ExclusiveRule, check_exclusive_items, exclusive_conflicts,  # noqa: E402
-                             exclusive_cooccurrence, exclusive_rules)
+# The exclusive-code rules live in facs_exclusive (they need FacsItem and parse_token above); they
+# are re-exported here lazily, so that either module may be imported first.
+_EXCLUSIVE_NAMES = ("ExclusiveRule", "check_exclusive_items", "exclusive_conflicts", "exclusive_cooccurrence",
+                    "exclusive_rules")
+
+
+def __getattr__(name: str):
+    if name in _EXCLUSIVE_NAMES:
+        from . import facs_exclusive
+        return getattr(facs_exclusive, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -112,13 +112,22 @@ def exclusive_conflicts(items: Iterable[FacsItem]) -> list[tuple[FacsItem, FacsI
     [('5', '7E', '5/7E')]
     """
     items = list(items)
+    by_pair = _rules_by_pair()
     found = []
     for i, a in enumerate(items):
         for b in items[i + 1:]:
-            rule = next((r for r in exclusive_rules() if r.applies(a, b)), None)
+            rule = next((r for r in by_pair.get(frozenset((a.number, b.number)), ()) if r.applies(a, b)), None)
             if rule is not None:
                 found.append((a, b, rule))
     return found
+
+
+@lru_cache(maxsize=None)
+def _rules_by_pair() -> dict[frozenset[int], tuple[ExclusiveRule, ...]]:
+    out: dict[frozenset[int], list[ExclusiveRule]] = {}
+    for rule in exclusive_rules():
+        out.setdefault(frozenset((rule.first.number, rule.second.number)), []).append(rule)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def check_exclusive_items(items: Iterable[FacsItem], text: str | None = None) -> None:

@@ -584,3 +584,13 @@ def test_parity_with_the_facs_package():
         else:
             assert r["reason"].startswith("item "), r
             assert kind(now) != kind(r["auknow_before"]) or now.split(":", 1)[1] != r["auknow_before"].split(":", 1)[1]
+
+
+def test_the_exclusive_module_imports_first_too():
+    """auknow.facs re-exports the exclusive rules lazily: either module may be imported first."""
+    import subprocess
+    import sys
+
+    code = ("import auknow.facs_exclusive as m, auknow.facs as f; "
+            "assert f.exclusive_rules is m.exclusive_rules and len(f.exclusive_pairs()) == 42")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
