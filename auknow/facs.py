@@ -10,12 +10,15 @@ Naming, one spelling everywhere in auknow:
 * an AU *name* (a key in tables, a matrix label, a CLI column) is the code type and the
   zero-padded number: ``AU01``, ``AU12``, ``AD19`` (tongue show), ``AD53`` (head up);
 * a FACS *code string* (a configuration as coders write it) is ``1+2+5B+26``: numbers without
-  the type, optional laterality prefix (``L``, ``R``, ``U`` unilateral, ``T``/``B`` top/bottom)
-  and intensity suffix (``A``-``E``, or two adjacent letters such as ``CD`` for "C or D"),
-  sorted by number and joined with ``+``.
+  the type, optional laterality prefix (``L``, ``R``, ``U`` unilateral, ``T``/``B`` top/bottom,
+  ``S`` symmetrical / both lips) and intensity suffix (``A``-``E``, or two adjacent letters such
+  as ``CD`` for "C or D"), sorted by number and joined with ``+``. Codes FACS 2002 says cannot
+  be scored together (``26+27``, ``5+7E``, ``T22+T28``: :func:`exclusive_rules`) are an error.
 
 Readers accept the spellings tools emit (``AU1``, ``AU01``, ``au_1``, ``1``, ``AU12_c``,
-``AU12_r``, `` AU12_r`` with OpenFace's leading space) through :func:`au_number`.
+``AU12_r``, `` AU12_r`` with OpenFace's leading space, ``AU1 Evidence`` of FACET / iMotions)
+through :func:`au_number`. A type prefix must be the code's type in the FACS 2002 list
+(``AD19``, not ``AU19``; ``AD12`` is refused); only ASCII digits are read.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from .errors import FacsCodeError
 
@@ -41,6 +44,7 @@ LATERALITY = {
     "U": "unilateral (side not given)",
     "T": "top (AU22/AU28 variants)",
     "B": "bottom (AU22/AU28 variants)",
+    "S": "symmetrical, both sides / both lips (S22, S28 of the exclusive list)",
 }
 
 
@@ -75,7 +79,12 @@ def _read_data_csv(filename: str) -> list[dict[str, str]]:
 
 @lru_cache(maxsize=None)
 def codes() -> dict[int, FacsCode]:
-    """All official FACS 2002 codes keyed by number (AUs, ADs and SCs; 72 codes)."""
+    """All official FACS 2002 codes keyed by number: 73 codes (33 AUs counting AU0 neutral,
+    23 ADs, 17 SCs; ``auknow/data/facs_codes.csv``).
+
+    >>> len(codes()), codes()[12].name, codes()[19].name
+    (73, 'AU12', 'AD19')
+    """
     out = {}
     for row in _read_data_csv("facs_codes.csv"):
         code = FacsCode(row["type"], int(row["number"]), row["name"], row["group"], int(row["chapter"]))
@@ -85,22 +94,26 @@ def codes() -> dict[int, FacsCode]:
 
 @lru_cache(maxsize=None)
 def exclusive_pairs() -> frozenset[frozenset[int]]:
-    """Pairs of FACS numbers that cannot be scored together (e.g. {24, 25}, {5, 43}).
+    """Pairs of FACS numbers that cannot be scored together whatever their intensity and side
+    (e.g. {24, 25}, {5, 43}, {26, 27}): the plain-number rows of ``facs_exclusives.csv``.
 
-    Only plain number pairs of the FACS 2002 list are kept; the few rows that concern a single
-    intensity (``5`` vs ``7E``) or a position variant (``T22`` vs ``T28``) are left out, since
-    they do not exclude the AU as such.
+    These are AU-level facts (used for AU graphs and prior matrices). The rows that concern one
+    intensity (``5`` vs ``7E``) or one lip (``T22`` vs ``T28``, ``B22``/``B28``, ``S22``/``S28``,
+    ``16``/``B28``) do not exclude the AU as such and are not here; :func:`exclusive_rules`
+    holds every row and :func:`exclusive_conflicts` applies them to code strings.
+
+    >>> frozenset((26, 27)) in exclusive_pairs(), frozenset((22, 28)) in exclusive_pairs()
+    (True, False)
     """
-    pairs = set()
-    for row in _read_data_csv("facs_exclusives.csv"):
-        a, b = row["code1"], row["code2"]
-        if a.isdigit() and b.isdigit() and a != b:
-            pairs.add(frozenset((int(a), int(b))))
-    return frozenset(pairs)
+    from .facs_exclusive import exclusive_rules
+
+    return frozenset(frozenset((r.first.number, r.second.number)) for r in exclusive_rules()
+                     if r.is_plain())
 
 
 def are_exclusive(a: int, b: int) -> bool:
-    """Whether FACS numbers ``a`` and ``b`` cannot be scored together (FACS 2002)."""
+    """Whether FACS numbers ``a`` and ``b`` cannot be scored together at any intensity or side
+    (FACS 2002; see :func:`exclusive_pairs`). ``are_exclusive(24, 25) -> True``."""
     return frozenset((a, b)) in exclusive_pairs()
 
 
@@ -123,30 +136,58 @@ def au_name(number: int) -> str:
 
 
 # Column spellings emitted by tools: AU1, AU01, au_1, AU12_c, AU12_r, AU12_intensity, " AU12_r",
-# 12, AU12L (Snoek's lateral columns; side returned separately by parse_au_column).
+# "AU1 Evidence" (FACET / iMotions 5 and 6), 12, AU12L (Snoek's lateral columns; side returned
+# separately by parse_au_column). ASCII digits only.
 _AU_COLUMN = re.compile(
-    r"^\s*(?:(?:au|ad|sc)[\s_]?)?0*(?P<num>\d+)(?P<side>[lr])?"
-    r"(?:_(?P<suffix>c|r|occ|occurrence|int|intensity|prob|probability|evidence))?\s*$",
-    re.IGNORECASE,
+    r"^\s*(?:(?P<type>au|ad|sc)[\s_]?)?(?P<num>[0-9]+)(?P<side>[lr])?"
+    r"(?:[_\s]+(?P<suffix>c|r|occ|occurrence|int|intensity|prob|probability|evidence))?\s*$",
+    re.IGNORECASE | re.ASCII,
 )
+
+
+def _check_type(prefix: str | None, number: int, token: str, text: str = "") -> None:
+    """A type prefix (``AU``/``AD``/``SC``) must be the code's type in the FACS 2002 list."""
+    kind = code(number).kind
+    if prefix is not None and prefix.upper() != kind:
+        raise FacsCodeError(
+            f"'{token.strip()}' gives type {prefix.upper()} but {number} is {kind}{number:02d} "
+            f"({code(number).description}) in the FACS 2002 list; write {number} or {kind}{number:02d}",
+            token=token, text=text or token)
+
+
+def _non_ascii_digit(text: str) -> str | None:
+    return next((ch for ch in text if ch.isdigit() and not ch.isascii()), None)
 
 
 def parse_au_column(text: str) -> tuple[int, str | None, str | None]:
     """Parse an AU column name as tools write it.
 
     Returns ``(number, side, suffix)``: ``"AU12_r" -> (12, None, "r")``,
-    ``"AU02L" -> (2, "L", None)``, ``"au_1" -> (1, None, None)``.
+    ``"AU02L" -> (2, "L", None)``, ``"au_1" -> (1, None, None)``, ``"AU1 Evidence" -> (1, None,
+    "evidence")`` (FACET / iMotions). A bare ``0`` is refused: it is the frame-number column of
+    BP4D's ``AU_OCC`` files, not AU0 (write ``AU0`` for FACS 0, neutral).
 
     Raises:
-        FacsCodeError: not an AU spelling, or not a FACS 2002 number.
+        FacsCodeError: not an AU spelling, a non-ASCII digit, a type prefix that is not the code's
+            type (``AD12``, ``SC1``), a bare ``0``, or not a FACS 2002 number.
+
+    >>> parse_au_column("AU1 Evidence"), parse_au_column(" AU12_r")
+    ((1, None, 'evidence'), (12, None, 'r'))
     """
-    m = _AU_COLUMN.match(str(text))
+    text = str(text)
+    m = _AU_COLUMN.match(text)
     if not m:
+        digit = _non_ascii_digit(text)
+        why = f" (non-ASCII digit '{digit}'; AU numbers use 0-9)" if digit else ""
         raise FacsCodeError(
-            f"'{str(text).strip()}' is not an AU name (expected e.g. AU12, AU01, au_1, 12, AU12_c, AU12_r)",
-            token=str(text))
+            f"'{text.strip()}' is not an AU name{why} (expected e.g. AU12, AU01, au_1, 12, AU12_c, AU12_r, "
+            "AU12 Evidence)", token=text)
     number = int(m["num"])
+    if number == 0 and m["type"] is None and m["side"] is None and m["suffix"] is None:
+        raise FacsCodeError(f"'{text.strip()}' is not an AU name: a bare 0 is the frame-number column of "
+                            "BP4D's AU_OCC files; write AU0 for FACS 0 (neutral)", token=text)
     code(number)  # raises for unknown numbers
+    _check_type(m["type"], number, text)
     side = m["side"].upper() if m["side"] else None
     suffix = m["suffix"].lower() if m["suffix"] else None
     return number, side, suffix
@@ -197,36 +238,60 @@ class FacsItem:
 
 
 _TOKEN = re.compile(
-    r"^(?:(?P<type1>AU|AD|SC))?(?P<lat>[A-Z])?(?:(?P<type2>AU|AD|SC))?(?P<num>\d+)(?P<int>[A-Za-z]*)$",
-    re.IGNORECASE,
+    r"^(?:(?P<type1>AU|AD|SC))?(?P<lat>[A-Z])?(?:(?P<type2>AU|AD|SC))?(?P<num>[0-9]+)(?P<int>[A-Z]*)$",
+    re.IGNORECASE | re.ASCII,
 )
-_SEPARATORS = re.compile(r"[+,\s]+")
+#: code-string separators: ``+`` or ``,`` (with any spaces around), or spaces alone
+_PIECES = re.compile(r"[+,]|\s+|[^+,\s]+")
 
 
 def _sort_key(item: FacsItem) -> tuple:
     return (item.number, "" if item.laterality is None else item.laterality, item.intensity or "")
 
 
+def _movement_error(token: str, number: int, text: str) -> FacsCodeError:
+    position = codes().get(number)
+    hint = (f"write {number} ({position.description}) if the position was held, and keep the movement "
+            "as a note" if position is not None and position.region.endswith("Position")
+            else "keep the movement as a note")
+    return FacsCodeError(
+        f"'{token}' is a FACS movement code (an M code: a head or eye movement that accompanies the "
+        f"onset of another action), not an action or a position; auknow code strings hold actions and "
+        f"positions only: {hint}", token=token, text=text)
+
+
 def parse_token(token: str, text: str | None = None) -> FacsItem:
     """Parse one token of a FACS code string (``"5B"``, ``"L12A"``, ``"AU01"``, ``"12CD"``).
 
     Raises:
-        FacsCodeError: unknown code, malformed intensity or laterality; the message names the token.
+        FacsCodeError: unknown code, malformed intensity or laterality, a type prefix that is not
+            the code's FACS 2002 type (``AD12``, ``SC1``, ``AU19``), a non-ASCII digit, or a
+            movement code (``M55``); the message names the token.
+
+    >>> parse_token("L12CD"), parse_token("AD19").name
+    (FacsItem(number=12, laterality='L', intensity='CD'), 'AD19')
     """
     text = token if text is None else text
     m = _TOKEN.match(token)
     if not m:
+        digit = _non_ascii_digit(token)
+        if digit:
+            raise FacsCodeError(f"non-ASCII digit '{digit}' in '{token}' of '{text}' (FACS codes use the "
+                                "digits 0-9)", token=token, text=text)
         raise FacsCodeError(f"malformed FACS code '{token}' in '{text}' (expected e.g. 12, L12A, 5B, AU01)",
                             token=token, text=text)
     lat = m["lat"].upper() if m["lat"] else None
+    number = int(m["num"])
+    if lat == "M":
+        raise _movement_error(token, number, text)
     if lat is not None and lat not in LATERALITY:
         raise FacsCodeError(
             f"malformed laterality '{m['lat']}' in '{token}' (expected one of {', '.join(LATERALITY)})",
             token=token, text=text)
-    number = int(m["num"])
     if number not in codes():
         raise FacsCodeError(f"unknown FACS code {number} in '{token}' (not in the FACS 2002 code list)",
                             token=token, text=text)
+    _check_type(m["type1"] or m["type2"], number, token, text)
     intensity = m["int"] or None
     if intensity is not None:
         up = intensity.upper()
@@ -241,20 +306,56 @@ def parse_token(token: str, text: str | None = None) -> FacsItem:
     return FacsItem(number, lat, intensity)
 
 
-def parse_facs(text: str | int | Iterable) -> tuple[FacsItem, ...]:
+def _tokens(text: str) -> list[str]:
+    """Split a code string, refusing empty codes (``1++2``, ``+1``, ``1+``) by position."""
+    tokens: list[str] = []
+    last_sep: tuple[str, int] | None = None  # the separator after the last token, or the start
+    started = False
+    for m in _PIECES.finditer(text):
+        piece = m.group()
+        if piece.isspace():
+            continue
+        if piece in "+,":
+            if not started or last_sep is not None:
+                where = (f"between '{last_sep[0]}' at character {last_sep[1]} and '{piece}' at character "
+                         f"{m.start() + 1}" if last_sep else f"before '{piece}' at character {m.start() + 1}")
+                raise FacsCodeError(f"empty code {where} of '{text}' (a code missing?)", token="", text=text)
+            last_sep = (piece, m.start() + 1)
+        else:
+            tokens.append(piece)
+            started, last_sep = True, None
+    if last_sep is not None:
+        raise FacsCodeError(f"empty code after '{last_sep[0]}' at character {last_sep[1]} of '{text}' "
+                            "(a code missing?)", token="", text=text)
+    return tokens
+
+
+def parse_facs(text: str | int | Iterable, check_exclusive: bool = True) -> tuple[FacsItem, ...]:
     """Parse a FACS code string as coders write it.
 
-    Accepts ``+``, ``,`` and spaces as separators, an optional ``AU`` prefix, zero padding,
-    laterality prefixes and intensity letters: ``"1+2+5B+26"``, ``"AU01 + AU02"``,
-    ``"L12A, R14"``, ``"12CD"``. A bare integer or a list of tokens is accepted too.
-    The result is sorted canonically; ``format_facs(parse_facs(s))`` is the canonical spelling.
+    Accepts ``+``, ``,`` and spaces as separators, an optional type prefix that matches the
+    code's type (``AU12``, ``AD19``), zero padding, laterality prefixes and intensity letters:
+    ``"1+2+5B+26"``, ``"AU01 + AU02"``, ``"L12A, R14"``, ``"12CD"``. A bare integer or a list of
+    tokens is accepted too. ``"1 2"`` is two codes, never ``12``. The result is sorted
+    canonically; ``format_facs(parse_facs(s))`` is the canonical spelling.
+
+    Args:
+        text: the code string (``""`` gives ``()``), an integer, or a list of tokens.
+        check_exclusive: refuse codes that FACS 2002 says cannot be scored together
+            (:func:`exclusive_conflicts`: ``26+27``, ``5B+43``, ``5+7E``, ``T22+T28``). ``False``
+            for lists whose codes are not scored together (a prototype's alternatives).
 
     Returns:
-        A tuple of :class:`FacsItem`, sorted by number (then laterality). ``""`` gives ``()``.
+        A tuple of :class:`FacsItem`, sorted by number (then laterality).
 
     Raises:
-        FacsCodeError: an unknown code, malformed intensity or laterality (naming the token), or
-            the same code listed twice (other than once per side, ``L12+R12``).
+        FacsCodeError: an unknown code, malformed intensity or laterality, a wrong type prefix,
+            a movement code, a non-ASCII digit (naming the token); an empty code (``1++2``,
+            ``+1``, ``1+``: naming the character position); the same code listed twice (other
+            than once per side, ``L12+R12``); an exclusive pair (naming both codes and the rule).
+
+    >>> format_facs(parse_facs("26+5b, AU01 2"))
+    '1+2+5B+26'
     """
     if isinstance(text, bool):
         raise FacsCodeError(f"expected a FACS code string, got {text!r}", token=str(text))
@@ -262,10 +363,14 @@ def parse_facs(text: str | int | Iterable) -> tuple[FacsItem, ...]:
         tokens, whole = [str(text)], str(text)
     elif isinstance(text, str):
         whole = text
-        tokens = [t for t in _SEPARATORS.split(text.strip()) if t]
+        tokens = _tokens(text)
     else:
         tokens = [str(t).strip() for t in text]
         whole = "+".join(tokens)
+        for k, t in enumerate(tokens):
+            if not t:
+                raise FacsCodeError(f"empty code at position {k + 1} of the list {list(text)!r}",
+                                    token="", text=whole)
     items = [parse_token(t, whole) for t in tokens]
     seen: dict[int, list[FacsItem]] = {}
     for item in items:
@@ -275,6 +380,10 @@ def parse_facs(text: str | int | Iterable) -> tuple[FacsItem, ...]:
                 raise FacsCodeError(f"code {item.number} listed twice in '{whole}' ('{other}' and '{item}')",
                                     token=str(item), text=whole)
         seen.setdefault(item.number, []).append(item)
+    if check_exclusive:
+        from .facs_exclusive import check_exclusive_items
+
+        check_exclusive_items(items, whole)
     return tuple(sorted(items, key=_sort_key))
 
 
@@ -316,3 +425,16 @@ def au_set(name: str) -> tuple[str, ...]:
         return tuple(au_name(n) for n in AU_SETS[name.lower()])
     except KeyError:
         raise KeyError(f"unknown AU set '{name}' (choose from {', '.join(AU_SETS)})") from None
+
+
+# The exclusive-code rules live in facs_exclusive (they need FacsItem and parse_token above); they
+# are re-exported here lazily, so that either module may be imported first.
+_EXCLUSIVE_NAMES = ("ExclusiveRule", "check_exclusive_items", "exclusive_conflicts", "exclusive_cooccurrence",
+                    "exclusive_rules")
+
+
+def __getattr__(name: str):
+    if name in _EXCLUSIVE_NAMES:
+        from . import facs_exclusive
+        return getattr(facs_exclusive, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

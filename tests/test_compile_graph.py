@@ -27,7 +27,7 @@ PROV = Provenance("literature")
 
 def C(required, optional="", alternatives=""):
     return Configuration(parse_facs(required), parse_facs(optional) if optional else (),
-                         parse_facs(alternatives) if alternatives else ())
+                         parse_facs(alternatives, check_exclusive=False) if alternatives else ())
 
 
 PROTO = PrototypeTable("toy", "Toy", PROV, {
@@ -350,7 +350,7 @@ def test_round_trip_networkx_pyg_table(table):
 def test_round_trip_prototype_graphs(items):
     exprs = {}
     for e, nums in items:
-        exprs.setdefault(e, []).append(Configuration(parse_facs("+".join(map(str, nums)))))
+        exprs.setdefault(e, []).append(Configuration(parse_facs("+".join(map(str, nums)), check_exclusive=False)))
     t = PrototypeTable("p", "p", PROV, exprs)
     for weight in ("fraction", "conditional"):
         G = au_graph(t, prototype_weight=weight)

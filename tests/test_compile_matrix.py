@@ -28,7 +28,7 @@ LIT = Provenance("literature", citation=Citation(["Ekman, P.", "Friesen, W. V.",
 
 def C(required, optional="", alternatives="", type=None):
     return Configuration(parse_facs(required), parse_facs(optional) if optional else (),
-                         parse_facs(alternatives) if alternatives else (), type=type)
+                         parse_facs(alternatives, check_exclusive=False) if alternatives else (), type=type)
 
 
 def proto(name="proto", **expressions):
@@ -82,7 +82,7 @@ def test_binary_options_and_configuration_rules(emfacs):
 
 
 def test_configuration_vector_ignores_intensity_and_laterality():
-    c = Configuration(parse_facs("L12A+R12+6CD"), parse_facs("25"), parse_facs("26+27+AD19"))
+    c = Configuration(parse_facs("L12A+R12+6CD"), parse_facs("25"), parse_facs("26+27+AD19", check_exclusive=False))
     v = configuration_vector(c, ("AU06", "AU12", "AU25", "AU26", "AU27", "AD19", "AU01"))
     np.testing.assert_array_equal(v, [1, 1, 0.5, 1 / 3, 1 / 3, 1 / 3, 0])
 

@@ -89,15 +89,20 @@ def configurations(draw) -> Configuration:
     numbers = draw(st.lists(st.sampled_from(NUMBERS), min_size=1, max_size=7, unique=True))
     cut1, cut2 = sorted(draw(st.lists(st.integers(0, len(numbers)), min_size=2, max_size=2)))
     required, optional, alternatives = numbers[:cut1], numbers[cut1:cut2], numbers[cut2:]
-    # no FACS-exclusive pair may be required together: drop the later AU of each such pair
+    # no FACS-exclusive pair (any row of the list, whatever its lip or intensity) may be required
+    # together, nor an optional / alternative AU excluded by a required one: drop the later AU
+    excl = {frozenset((r.first.number, r.second.number)) for r in facs.exclusive_rules()}
     kept: list[int] = []
     for n in required:
-        if not any(facs.are_exclusive(n, k) for k in kept):
+        if not any(frozenset((n, k)) in excl for k in kept):
             kept.append(n)
+    optional = [n for n in optional if not any(frozenset((n, k)) in excl for k in kept)]
+    alternatives = [n for n in alternatives if not any(frozenset((n, k)) in excl for k in kept)]
     if not kept and not alternatives:
         alternatives = numbers[-1:] if numbers[-1] not in optional else []
         if not alternatives:
             kept = [optional.pop()]
+            optional = [n for n in optional if frozenset((n, kept[0])) not in excl]
     return Configuration(required=draw(facs_part(kept)), optional=draw(facs_part(optional)),
                          alternatives=draw(facs_part(alternatives)), type=draw(st.none() | short_text),
                          notes=draw(st.none() | text))

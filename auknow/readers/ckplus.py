@@ -86,8 +86,9 @@ def _read_tidy(path: Path) -> AUFrames:
         i = int(np.argmax(frames.frame != 0))
         raise DataError(f"video {frames.sequence[i]} appears more than once (expected one row per sequence)",
                         file=file)
+    kept = {k: frames.source[k] for k in ("exclusive_cooccurrence",) if k in frames.source}
     frames.source = {"dataset": "ckplus", "path": file, "reference": CKPLUS_REFERENCE, "layout": "tidy csv",
-                     "sequences": len(frames)}
+                     "sequences": len(frames), **kept}
     return frames
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import AuknowError, DataError
 from ..expressions import canonical_expression
-from ..facs import au_name, parse_au_column, parse_facs
+from ..facs import au_name, exclusive_cooccurrence, parse_au_column, parse_facs
 from .frames import MISSING, AUFrames
 
 #: Cell texts read as "not coded" (lower-cased, stripped): blank, R's NA, pandas' NaN.
@@ -404,7 +404,7 @@ def read_tidy_csv(path: str | Path, subject_col: str = "subject", expression_col
             over rows; an AU not mentioned in a row is absent (0); a blank cell or ``0`` means no
             AU; ``NA`` means not coded (the whole row :data:`MISSING`). Intensity letters A-E
             give ``intensity`` 1-5 (NaN where a present AU has no letter, 0 where absent) when any
-            row has one.
+            row has one. A code string with a FACS 2002 exclusive pair (``26+27``) is an error.
         threshold: ``None``: AU cells must be 0 or 1 (blank / ``NA`` = not coded). A number in
             (0, 5]: cells are intensities 0-5, occurrence = intensity >= threshold, and the
             intensities are kept. Not used with ``facs_col``.
@@ -413,7 +413,9 @@ def read_tidy_csv(path: str | Path, subject_col: str = "subject", expression_col
         :class:`AUFrames` with ``occurrence [N, A]`` int8 (N = data rows, A = AU columns, sorted
         by FACS number), ``expression [N]`` (or ``None``), ``intensity [N, A]`` (with
         ``threshold`` or intensity letters, else ``None``), and ``source`` with dataset ``csv``,
-        path, options, ``rows_read``, ``ignored_columns``.
+        path, options, ``rows_read``, ``ignored_columns`` and, when AU columns code both AUs of a
+        FACS 2002 exclusive pair in some rows (kept, with a warning), ``exclusive_cooccurrence``
+        (``["AU26+AU27: 2"]``: pair and rows; it goes into ``estimate-prior``'s provenance).
 
     Raises:
         DataError: missing file or column, ragged row, unknown AU column, a cell that is not 0/1
@@ -535,10 +537,22 @@ def read_tidy_csv(path: str | Path, subject_col: str = "subject", expression_col
             occ = np.where(known, values >= threshold, MISSING).astype(np.int8)
             intensity = values.astype(np.float32)
             source["threshold"] = float(threshold)
+        _note_exclusive(numbers, occ, source, file)
 
     frames = AUFrames(aus=[au_name(k) for k in numbers], occurrence=occ, subject=subject, sequence=seq_arr,
                       frame=frame, expression=expression, intensity=intensity, source=source)
     return frames
+
+
+def _note_exclusive(numbers: Sequence[int], occ: np.ndarray, source: dict, file: str) -> None:
+    """AU columns are independent judgements: rows coding a FACS 2002 exclusive pair (AU26 and AU27)
+    are kept, counted in ``source["exclusive_cooccurrence"]`` and warned about."""
+    counts = exclusive_cooccurrence(numbers, occ)
+    if counts:
+        source["exclusive_cooccurrence"] = [f"{pair}: {k}" for pair, k in counts.items()]  # plain, for provenance
+        listed = ", ".join(f"{pair} in {k} row(s)" for pair, k in counts.items())
+        warnings.warn(f"{file}: AUs that FACS 2002 says cannot be scored together are both present: {listed}; "
+                      "kept as coded (counts in source['exclusive_cooccurrence'])", stacklevel=3)
 
 
 def _facs_block(cells: list[str], file: str, lines: Sequence[int], name: str

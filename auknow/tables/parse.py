@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from ..errors import AuknowError, FacsCodeError, Problem
 from ..expressions import canonical_expression
-from ..facs import FacsItem, are_exclusive, au_name, canonical_au, parse_facs
+from ..facs import FacsItem, au_name, canonical_au, exclusive_conflicts, parse_facs
 from .model import (PROVENANCE_KINDS, RELATION_KINDS, SCHEMA_VERSION, TABLE_KINDS, Citation,
                     Configuration, DatasetDescriptor, PrototypeTable, Provenance, QuantifiedTable,
                     Relation, RelationTable, Statistic, Table, Task, Weight)
@@ -193,7 +193,7 @@ def _codes(ctx: _Ctx, value: Any, path: PathKey) -> tuple[FacsItem, ...]:
         ctx.err(path, f"expected a FACS code string such as '1+2+5B+26', got {_type(value)}")
         return ()
     try:
-        return parse_facs(value)
+        return parse_facs(value, check_exclusive=False)  # checked per configuration (alternatives may hold pairs)
     except FacsCodeError as exc:
         ctx.err(path, str(exc))
         return ()
@@ -244,17 +244,33 @@ def _configuration(ctx: _Ctx, value: Any, path: PathKey) -> Configuration | None
             if item.number in where and where[item.number] != part:
                 ctx.err(path + (part,), f"{au_name(item.number)} listed twice (in {where[item.number]} and {part})")
             where.setdefault(item.number, part)
-    req = sorted({i.number for i in parts["required"]})
-    for i, a in enumerate(req):
-        for b in req[i + 1:]:
-            if are_exclusive(a, b):
-                ctx.err(path + ("required",), f"{au_name(a)} and {au_name(b)} cannot be scored together "
-                                              "(FACS 2002 exclusive pair) but are both required")
+    _exclusive_in(ctx, parts, path)
     for key in ("type", "notes"):
         if key in block and block[key] is not None:
             ctx.string(block[key], path + (key,), f"text for {key}")
     return Configuration(required=parts["required"], optional=parts["optional"],
                          alternatives=parts["alternatives"], type=block.get("type"), notes=block.get("notes"))
+
+
+def _exclusive_in(ctx: _Ctx, parts: dict[str, tuple[FacsItem, ...]], path: PathKey) -> None:
+    """FACS 2002 exclusive codes (auknow.facs.exclusive_rules) may not be required together, and an
+    optional or alternative code excluded by a required one could never join."""
+    def names(a, b, rule):
+        return (au_name(a.number), au_name(b.number)) if rule.is_plain() else (str(a), str(b))
+
+    required = parts["required"]
+    for a, b, rule in exclusive_conflicts(required):
+        x, y = names(a, b, rule)
+        ctx.err(path + ("required",), f"{x} and {y} cannot be scored together (FACS 2002 exclusive pair) but "
+                                      f"are both required: {rule.text()} (row {rule})")
+    for part in ("optional", "alternatives"):
+        for item in parts[part]:
+            for a, b, rule in exclusive_conflicts(required + (item,)):
+                if item in (a, b):
+                    other = b if item == a else a
+                    x, y = names(item, other, rule)
+                    ctx.err(path + (part,), f"{x} cannot be scored together with the required {y} (FACS 2002 "
+                                            f"exclusive pair), so it can never join: {rule.text()} (row {rule})")
 
 
 def _statistic(ctx: _Ctx, value: Any, path: PathKey) -> Statistic | None:
