@@ -264,3 +264,18 @@ def test_dataset_descriptor_rejects_other_tables():
     with pytest.raises(KeyError) as info:
         dataset_descriptor("fig2002")
     assert "bp4d" in info.value.args[0]
+
+
+def test_cordaro2018_ref_is_snoeks_mapping_and_differs_from_the_icp():
+    # expected: hypothesis-kernel-analysis src/mappings.py@25bef116, MAPPINGS['Cordaro2018ref']
+    # (sides merged: AU06L+AU06R -> AU06)
+    snoek = {"happiness": {6, 12}, "sadness": {1, 4, 5}, "surprise": {1, 2, 5, 26},
+             "fear": {1, 2, 4, 5, 7, 20, 26}, "anger": {4, 5, 7, 23}, "disgust": {9, 15, 16}}
+    ref = load_bundled("cordaro2018_ref")
+    got = {e: {i.number for i in cs[0].required} for e, cs in ref.expressions.items()}
+    assert got == snoek and all(len(cs) == 1 for cs in ref.expressions.values())
+    icp = load_bundled("cordaro2018")
+    for e in snoek:
+        icp_sets = [{i.number for i in (*c.required, *c.alternatives)} for c in icp.expressions[e]]
+        assert all(s != snoek[e] for s in icp_sets), e
+    assert ref.provenance.details["coded_by"]["doi"] == "10.1126/sciadv.abq8421"

@@ -27,6 +27,7 @@ from typing import Mapping, Sequence, Union
 import numpy as np
 
 from ..facs import are_exclusive, au_name, au_number, exclusive_pairs
+from ..tables.expand import ALTERNATIVE_READINGS, DEFAULT_ALTERNATIVES, alternative_shares
 from ..tables.model import PrototypeTable, QuantifiedTable, Table
 from ._common import (CompileError, au_sort_key, citation_short, resolve_aus, resolve_expressions,
                       resolve_tables)
@@ -496,25 +497,34 @@ def _source_info(table: Table, weight: float = 1.0) -> dict:
 
 
 def configuration_vector(config, aus: Sequence[str], *, signed: bool = False, optional_value: float = 0.5,
-                         alternative_value: float | None = None, negative_value: float = 1.0) -> np.ndarray:
+                         alternative_value: float | None = None, negative_value: float = 1.0,
+                         alternatives: str = DEFAULT_ALTERNATIVES) -> np.ndarray:
     """Values ``[A]`` of one configuration (FACS code lists of a prototype table).
 
     ``v[a] = 1`` if ``a`` is required, ``optional_value`` if optional, ``alternative_value``
-    (default ``1/k`` for k alternatives: the chance a given one joins when exactly one does)
-    if one of the alternatives, else 0; the largest applies when an AU is listed twice. Signed:
+    if one of the alternatives, else 0; the largest applies when an AU is listed twice. The
+    default ``alternative_value`` is the chance a given alternative joins under the reading
+    ``alternatives`` (:func:`auknow.tables.expand.alternative_shares`): ``"one"`` (default,
+    exactly one joins) ``1/k`` for k alternatives; ``"subsets"`` (every FACS-compatible
+    non-empty subset joins, the ``facs`` R package's reading) the share of those subsets that
+    hold it (25, 26, 27 -> 3/5, 2/5, 2/5). Signed:
     an AU not in the configuration that FACS 2002 forbids together with one of its required AUs
     (:func:`auknow.facs.are_exclusive`) gets ``-negative_value``. Intensity and laterality are
     ignored (``L12A`` counts as AU12).
     """
     v = np.zeros(len(aus))
     pos = {a: i for i, a in enumerate(aus)}
-    k = len({it.number for it in config.alternatives})
-    alt = (1.0 / k if k else 0.0) if alternative_value is None else float(alternative_value)
-    for items, val in ((config.required, 1.0), (config.optional, float(optional_value)), (config.alternatives, alt)):
+    shares = alternative_shares(config, alternatives)
+    for items, val in ((config.required, 1.0), (config.optional, float(optional_value))):
         for it in items:
             name = au_name(it.number)
             if name in pos:
                 v[pos[name]] = max(v[pos[name]], val)
+    for it in config.alternatives:
+        name = au_name(it.number)
+        val = shares[it.number] if alternative_value is None else float(alternative_value)
+        if name in pos:
+            v[pos[name]] = max(v[pos[name]], val)
     if signed:
         mentioned = {it.number for it in (*config.required, *config.optional, *config.alternatives)}
         required = {it.number for it in config.required}
@@ -526,7 +536,7 @@ def configuration_vector(config, aus: Sequence[str], *, signed: bool = False, op
 
 
 def _prototype_matrix(table: PrototypeTable, base: str, *, optional_value, alternative_value, configurations,
-                      negative_value) -> PriorMatrix:
+                      negative_value, alternatives=DEFAULT_ALTERNATIVES) -> PriorMatrix:
     numbers = set()
     for configs in table.expressions.values():
         for c in configs:
@@ -550,12 +560,15 @@ def _prototype_matrix(table: PrototypeTable, base: str, *, optional_value, alter
         if configurations == "first":
             configs = configs[:1]
         vecs = np.stack([configuration_vector(c, aus, signed=base == "signed", optional_value=optional_value,
-                                              alternative_value=alternative_value, negative_value=negative_value)
+                                              alternative_value=alternative_value, negative_value=negative_value,
+                                              alternatives=alternatives)
                          for c in configs])
         vals[i] = vecs.max(0) if configurations in ("max", "first") else vecs.mean(0)
     info = _source_info(table)
     info.update({"configurations": configurations, "optional_value": float(optional_value),
-                 "alternative_value": "1/k" if alternative_value is None else float(alternative_value)})
+                 "alternative_value": ({"one": "1/k", "subsets": "subset share"}[alternatives]
+                                       if alternative_value is None else float(alternative_value)),
+                 "alternatives": alternatives})
     if base == "signed":
         info["negative_value"] = float(negative_value)
     return PriorMatrix(values=vals, expressions=exprs, aus=aus, mode=base, sources=[info], closed_aus=True)
@@ -656,7 +669,7 @@ def _quantified_matrix(table: QuantifiedTable, base: str, *, threshold, scale, r
 def table_matrix(table, base: str = "quantified", *, optional_value: float = 0.5,
                  alternative_value: float | None = None, configurations: str = "max", negative_value: float = 1.0,
                  threshold: float | None = None, scale=None, rescale: str | None = None,
-                 alpha: float = 0.05) -> PriorMatrix:
+                 alpha: float = 0.05, alternatives: str = DEFAULT_ALTERNATIVES) -> PriorMatrix:
     """One table's base matrix ``[E_s, A_s]`` (rows: the table's expressions in table order;
     columns: its AUs in FACS order). Undefined cells (an AU a quantified table gives for some
     expressions but not this one) are NaN.
@@ -665,7 +678,9 @@ def table_matrix(table, base: str = "quantified", *, optional_value: float = 0.5
         table: a prototype or quantified table (or a path / bundled name).
         base: ``"binary"``, ``"quantified"`` or ``"signed"``.
         optional_value, alternative_value, configurations, negative_value: prototype tables;
-            see :func:`configuration_vector`. ``configurations``: ``"max"`` (default; an AU counts
+            see :func:`configuration_vector`. ``alternatives``: ``"one"`` (default) or
+            ``"subsets"``, the reading of a configuration's alternatives
+            (:mod:`auknow.tables.expand`). ``configurations``: ``"max"`` (default; an AU counts
             as much as in the configuration where it counts most; signed: negative only if every
             configuration excludes it), ``"mean"`` (average over configurations), ``"first"``
             (the first configuration, usually the prototype).
@@ -690,7 +705,9 @@ def table_matrix(table, base: str = "quantified", *, optional_value: float = 0.5
     _check_choice("base", base, BASES)
     _check_choice("configurations", configurations, CONFIGURATION_RULES)
     if isinstance(table, PrototypeTable):
+        _check_choice("alternatives", alternatives, ALTERNATIVE_READINGS)
         return _prototype_matrix(table, base, optional_value=optional_value, alternative_value=alternative_value,
+                                 alternatives=alternatives,
                                  configurations=configurations, negative_value=negative_value)
     if isinstance(table, QuantifiedTable):
         return _quantified_matrix(table, base, threshold=threshold, scale=scale, rescale=rescale, alpha=alpha)
@@ -906,13 +923,14 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
                    base: str = "quantified", optional_value: float = 0.5, alternative_value: float | None = None,
                    configurations: str = "max", negative_value: float = 1.0, threshold: float | None = None,
                    scale=None, rescale: str | None = None, temperature: float = 1.0, alpha: float = 0.05,
-                   vote_threshold: float = 0.0) -> PriorMatrix:
+                   vote_threshold: float = 0.0, alternatives: str = DEFAULT_ALTERNATIVES) -> PriorMatrix:
     r"""Compile knowledge tables into an expression x AU prior matrix ``[E, A]``.
 
     Modes (formulas in ``docs/compile.md``):
 
     * ``binary``: prototype tables: required 1, optional ``optional_value`` (0.5), one of ``k``
-      alternatives ``alternative_value`` (``1/k``), absent 0, several configurations combined
+      alternatives ``alternative_value`` (``1/k``; under ``alternatives="subsets"`` the share of
+      the FACS-compatible subsets of alternatives that hold the AU), absent 0, several configurations combined
       by ``configurations`` (max); quantified tables: ``value >= threshold``.
     * ``quantified``: quantified tables' values, optionally ``rescale``-d and times ``scale``
       (``"table"``: the table's own, e.g. AU-DFER's 5); prototype tables as binary.
@@ -942,6 +960,9 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
             after the transform, so a filled row is exactly what was asked for.
         optional_value, alternative_value, configurations, negative_value, threshold, scale,
         rescale, alpha: per-source options, see :func:`table_matrix`.
+        alternatives: how prototype tables' alternatives are read: ``"one"`` (default: exactly
+            one joins) or ``"subsets"`` (every FACS-compatible non-empty subset joins, as the
+            ``facs`` R package expands them); see :mod:`auknow.tables.expand`.
         temperature: softmax temperature ``tau > 0``.
 
     Returns:
@@ -961,7 +982,7 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
     tabs = resolve_tables(tables)
     per = [table_matrix(t, source_base, optional_value=optional_value, alternative_value=alternative_value,
                         configurations=configurations, negative_value=negative_value, threshold=threshold,
-                        scale=scale, rescale=rescale, alpha=alpha) for t in tabs]
+                        scale=scale, rescale=rescale, alpha=alpha, alternatives=alternatives) for t in tabs]
     extra = [e for t in tabs for e in getattr(t, "extra_expressions", [])] + [e for m in per for e in m.expressions]
     target_e = resolve_expressions(expressions, extra)
     cons = combine_matrices(per, weights=weights, method=combine, missing=missing, expressions=target_e,
