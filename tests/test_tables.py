@@ -678,7 +678,8 @@ def test_interval_cells_short_and_long_form(tmp_path):
     text = (tmp_path / "again.yaml").read_text()
     assert "AU12:\n    - 0.75\n    - 1\n" in text or "AU12: [0.75, 1]" in text  # the short form is kept
     from auknow.tables.render import render_table
-    assert "[0.75, 1]" in render_table(t)
+    shown = render_table(t)
+    assert "[0.75, 1]" in shown and "0.6 [0.5, 0.75]" in shown and "0.875" not in shown
     from auknow.compile.matrix import table_matrix
     m = table_matrix(t)
     assert m.values[0, list(m.aus).index("AU12")] == 0.875  # compiled matrices use the midpoint

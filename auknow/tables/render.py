@@ -31,8 +31,12 @@ def _num(x: float | None) -> str:
 
 
 def _cell(w) -> str:
-    """A weight as shown: its value, or ``[low, high]`` for an interval-valued cell."""
-    return f"[{_num(w.interval[0])}, {_num(w.interval[1])}]" if w.interval is not None else _num(w.value)
+    """A weight as shown: its value; ``[low, high]`` for an interval-valued cell whose value is the
+    band's midpoint, ``value [low, high]`` otherwise."""
+    if w.interval is None:
+        return _num(w.value)
+    band = f"[{_num(w.interval[0])}, {_num(w.interval[1])}]"
+    return band if w.value == (w.interval[0] + w.interval[1]) / 2 else f"{_num(w.value)} {band}"
 
 
 def table_rows(table: Table) -> tuple[list[str], list[list[str]]]:
