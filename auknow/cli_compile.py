@@ -125,7 +125,9 @@ def _add_matrix_args(p: argparse.ArgumentParser, default_mode: str = "quantified
                    help="values the normalised modes and softmax start from (default quantified)")
     g.add_argument("--optional-value", type=float, metavar="X", default=0.5, help="value of optional AUs (default 0.5)")
     g.add_argument("--alternative-value", type=float, metavar="X", default=None,
-                   help="value of each of k alternative AUs (default 1/k)")
+                   help="value of each of k alternative AUs (default: the chance it joins under --alternatives; "
+                        "1/k when exactly one joins)")
+    _add_alternatives_arg(p, g)
     g.add_argument("--configurations", choices=("max", "mean", "first"), default="max",
                    help="several configurations of one expression: max (default), mean, or the first only")
     g.add_argument("--negative-value", type=float, metavar="X", default=1.0,
@@ -145,8 +147,17 @@ def _add_matrix_args(p: argparse.ArgumentParser, default_mode: str = "quantified
                    help="--combine vote: a value above this counts as present (default 0)")
 
 
+def _add_alternatives_arg(p: argparse.ArgumentParser, g) -> None:
+    if "--alternatives" in p._option_string_actions:  # a command with matrix and graph options takes it once
+        return
+    g.add_argument("--alternatives", choices=("one", "subsets"), default="one",
+                   help="prototype tables' alternatives: one = exactly one joins (default); subsets = every "
+                        "FACS-compatible non-empty subset joins (the facs R package's reading)")
+
+
 def _add_graph_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("AU graph (formulas: docs/compile.md)")
+    _add_alternatives_arg(p, g)
     g.add_argument("--kinds", metavar="LIST",
                    help=f"edge kinds to keep, comma list of {', '.join(EDGE_KIND_NAMES)} (default all)")
     g.add_argument("--facs-exclusive", dest="facs_exclusive", action="store_true", default=None,
@@ -185,13 +196,13 @@ def _matrix_options(args: argparse.Namespace) -> dict:
                 optional_value=args.optional_value, alternative_value=args.alternative_value,
                 configurations=args.configurations, negative_value=args.negative_value, threshold=args.threshold,
                 scale=_scale(args.scale), rescale=args.rescale, temperature=args.temperature, alpha=args.alpha,
-                vote_threshold=args.vote_threshold)
+                vote_threshold=args.vote_threshold, alternatives=args.alternatives)
 
 
 def _graph_build_options(args: argparse.Namespace) -> dict:
     return dict(aus=args.aus, kinds=_csv_list(args.kinds), facs_exclusive=args.facs_exclusive,
                 prototype_weight=args.prototype_weight, combine=args.edge_combine, symmetrise=args.symmetrise,
-                threshold=args.edge_threshold, top_k=args.top_k)
+                threshold=args.edge_threshold, top_k=args.top_k, alternatives=args.alternatives)
 
 
 def _pyg_options(args: argparse.Namespace) -> dict:

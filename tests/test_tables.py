@@ -146,7 +146,14 @@ def uncertainty(draw, rng: tuple[float, float] | None) -> dict:
 
 @st.composite
 def weights(draw, rng: tuple[float, float]) -> Weight:
-    return Weight(value=draw(st.floats(rng[0], rng[1], allow_nan=False)), **draw(uncertainty(rng)))
+    extra = draw(uncertainty(rng))
+    lo, hi = max(rng[0], -1e9), min(rng[1], 1e9)
+    if lo <= hi and draw(st.integers(0, 3)) == 0:  # an interval-valued cell, value inside the band (or midpoint)
+        band = sorted(draw(st.lists(st.floats(lo, hi, allow_nan=False), min_size=2, max_size=2)))
+        mid = (band[0] + band[1]) / 2
+        value = mid if draw(st.booleans()) else draw(st.floats(band[0], band[1], allow_nan=False))
+        return Weight(value=value, interval=(band[0], band[1]), **extra)
+    return Weight(value=draw(st.floats(rng[0], rng[1], allow_nan=False)), **extra)
 
 
 @st.composite
@@ -485,7 +492,19 @@ CASES = {
     "schema_version_true": (PROTO.replace("schema_version: 1", "schema_version: true") + HAPPY,
                             [(1, "schema_version", "schema_version True is not supported (expected 1)")]),
     "weight_not_a_number": (QUANT + "weights:\n  happiness:\n    AU12: high\n",
-                            [(12, "weights.happiness.AU12", "expected a number or a mapping with value, ci, n")]),
+                            [(12, "weights.happiness.AU12",
+                              "expected a number, an interval [low, high] or a mapping with value, ci, n")]),
+    "interval_low_above_high": (QUANT + "weights:\n  happiness:\n    AU12: [1, 0.75]\n",
+                                [(12, "weights.happiness.AU12",
+                                  "expected an interval [low, high] with low <= high, got [1, 0.75]")]),
+    "interval_out_of_range": (QUANT + "weights:\n  happiness:\n    AU12: [0.75, 1.5]\n",
+                              [(12, "weights.happiness.AU12",
+                                "interval [0.75, 1.5] lies outside the declared range [0, 1]")]),
+    "value_outside_interval": (QUANT + "weights:\n  happiness:\n    AU12:\n      interval: [0.75, 1]\n"
+                               "      value: 0.2\n",
+                               [(14, "weights.happiness.AU12.value", "value 0.2 lies outside its interval [0.75, 1]")]),
+    "interval_not_numbers": (QUANT + "weights:\n  happiness:\n    AU12: {interval: [low, high]}\n",
+                             [(12, "weights.happiness.AU12.interval", "expected an interval [low, high]")]),
     "missing_statistic": ("\n".join(QUANT.splitlines()[:6]) + "\nweights:\n  happiness:\n    AU12: 0.9\n",
                           [(1, None, "missing key 'statistic' (name and range of the weights)")]),
     "scale_not_positive": (QUANT + "scale: -5\nweights:\n  happiness:\n    AU12: 0.9\n",
@@ -646,3 +665,26 @@ def test_keys_with_different_yaml_types_are_not_duplicates(tmp_path):
     file.write_text(DATASET + "emotion_codes:\n  1: anger\n  '1': anger\n", encoding="utf-8")
     _, problems = read_table(file)
     assert not any("appears twice" in str(p) for p in problems)
+
+
+# --- interval-valued cells (probability bands) ---------------------------------------------------
+
+def test_interval_cells_short_and_long_form(tmp_path):
+    file = tmp_path / "bands.yaml"
+    file.write_text(QUANT + "weights:\n  happiness:\n    AU12: [0.75, 1]\n    AU25: {interval: [0.5, 0.75], value: 0.6}\n"
+                    "    AU01: 0.1\n", encoding="utf-8")
+    t = load_table(file)
+    w12, w25 = t.weights["happiness"]["AU12"], t.weights["happiness"]["AU25"]
+    assert w12.interval == (0.75, 1.0) and w12.value == 0.875 and w12.ci is None
+    assert w25.interval == (0.5, 0.75) and w25.value == 0.6
+    assert t.weights["happiness"]["AU01"].interval is None
+    again = load_table(save_table(t, tmp_path / "again.yaml"))
+    assert again == t
+    text = (tmp_path / "again.yaml").read_text()
+    assert "AU12:\n    - 0.75\n    - 1\n" in text or "AU12: [0.75, 1]" in text  # the short form is kept
+    from auknow.tables.render import render_table
+    shown = render_table(t)
+    assert "[0.75, 1]" in shown and "0.6 [0.5, 0.75]" in shown and "0.875" not in shown
+    from auknow.compile.matrix import table_matrix
+    m = table_matrix(t)
+    assert m.values[0, list(m.aus).index("AU12")] == 0.875  # compiled matrices use the midpoint

@@ -32,6 +32,7 @@ import networkx as nx
 import numpy as np
 
 from ..facs import au_name, au_number, code, exclusive_pairs
+from ..tables.expand import ALTERNATIVE_READINGS, DEFAULT_ALTERNATIVES, alternatives_together
 from ..tables.model import PrototypeTable, Provenance, QuantifiedTable, Relation, RelationTable, Statistic
 from ..vocabulary import EDGE_KINDS  # noqa: F401 (edge_type indexes it; re-exported)
 from ._common import CompileError, au_sort_key, resolve_aus, resolve_tables
@@ -110,7 +111,7 @@ def _merge(records: list[dict], rule: str, directed: bool) -> dict:
 
 
 def _prototype_edges(tables: list[PrototypeTable], nodes: set[str] | None, edges: _Edges, weight: str,
-                     members: Sequence[str]) -> set[str]:
+                     members: Sequence[str], alternatives: str = DEFAULT_ALTERNATIVES) -> set[str]:
     configs = []
     for t in tables:
         for cs in t.expressions.values():
@@ -121,19 +122,20 @@ def _prototype_edges(tables: list[PrototypeTable], nodes: set[str] | None, edges
                 if "optional" in members:
                     mem |= {it.number for it in c.optional}
                 alts = {it.number for it in c.alternatives} if "alternatives" in members else set()
-                configs.append((mem | alts, alts - mem))
+                together = alternatives_together(c, alternatives) if alts else set()
+                configs.append((mem | alts, alts - mem, together))
     seen = set()
     n_i: dict[int, int] = {}
     n_ij: dict[tuple[int, int], int] = {}
-    for mem, alts in configs:
+    for mem, alts, together in configs:
         for i in mem:
             n_i[i] = n_i.get(i, 0) + 1
         ms = sorted(mem)
         for x in range(len(ms)):
             for y in range(x + 1, len(ms)):
                 i, j = ms[x], ms[y]
-                if i in alts and j in alts:
-                    continue  # two alternatives of one configuration never appear together
+                if i in alts and j in alts and frozenset((i, j)) not in together:
+                    continue  # two alternatives that cannot join together under the reading
                 n_ij[(i, j)] = n_ij.get((i, j), 0) + 1
     N = len(configs)
     for num in n_i:
@@ -155,7 +157,7 @@ def _prototype_edges(tables: list[PrototypeTable], nodes: set[str] | None, edges
 def au_graph(tables, aus=None, *, kinds: Iterable[str] | None = None, facs_exclusive: bool | None = None,
              prototype_weight: str = "fraction", members: Sequence[str] = MEMBERS, combine: str = "mean",
              symmetrise: bool = False, threshold: float | None = None, top_k: int | None = None,
-             prune: Iterable[str] = ("co-occurrence",)):
+             prune: Iterable[str] = ("co-occurrence",), alternatives: str = DEFAULT_ALTERNATIVES):
     r"""AU-relation graph of relation and prototype tables.
 
     Edges:
@@ -164,7 +166,10 @@ def au_graph(tables, aus=None, *, kinds: Iterable[str] | None = None, facs_exclu
       ``weight`` its strength, and its CI, n, p- and q-value;
     * prototype tables (pooled over every configuration of every prototype table, N in all;
       an AU is a member of a configuration if it is listed under ``members``; two alternatives
-      of one configuration never count as together): ``prototype_weight="fraction"``
+      of one configuration count as together only if the reading ``alternatives`` lets them
+      join together: never under ``"one"`` (default, exactly one joins), under ``"subsets"``
+      (every FACS-compatible non-empty subset joins, the ``facs`` R package's reading) unless
+      they are a FACS 2002 exclusive pair): ``prototype_weight="fraction"``
       :math:`w_{ij} = n_{ij}/N` (undirected), ``"conditional"`` :math:`w_{i\to j} = n_{ij}/n_i`
       (directed, P(j | i) over configurations), ``"count"`` :math:`w_{ij} = n_{ij}`; ``n`` holds
       the denominator (N, or n_i);
@@ -210,6 +215,8 @@ def au_graph(tables, aus=None, *, kinds: Iterable[str] | None = None, facs_exclu
         raise GraphError(f"prototype_weight: '{prototype_weight}' is not one of {', '.join(PROTOTYPE_WEIGHTS)}")
     if combine not in COMBINE_RULES:
         raise GraphError(f"combine: '{combine}' is not one of {', '.join(COMBINE_RULES)}")
+    if alternatives not in ALTERNATIVE_READINGS:
+        raise GraphError(f"alternatives: '{alternatives}' is not one of {', '.join(ALTERNATIVE_READINGS)}")
     for m in members:
         if m not in MEMBERS:
             raise GraphError(f"members: '{m}' is not one of {', '.join(MEMBERS)}")
@@ -227,7 +234,7 @@ def au_graph(tables, aus=None, *, kinds: Iterable[str] | None = None, facs_exclu
     edges = _Edges()
     found: set[str] = set()
     if protos and "co-occurrence" in kinds:
-        found |= _prototype_edges(protos, nodes, edges, prototype_weight, members)
+        found |= _prototype_edges(protos, nodes, edges, prototype_weight, members, alternatives)
     elif protos:
         found |= {a for t in protos for cs in t.expressions.values() for c in cs for a in c.au_names()}
     for t in rels:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from ..tables.expand import DEFAULT_ALTERNATIVES
 from ._common import MODES, Fill, _check_choice, resolve_expressions, resolve_tables
 from .consensus import combine_matrices
 from .fill import _fill, _fill_record
@@ -37,13 +38,14 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
                    base: str = "quantified", optional_value: float = 0.5, alternative_value: float | None = None,
                    configurations: str = "max", negative_value: float = 1.0, threshold: float | None = None,
                    scale=None, rescale: str | None = None, temperature: float = 1.0, alpha: float = 0.05,
-                   vote_threshold: float = 0.0) -> PriorMatrix:
+                   vote_threshold: float = 0.0, alternatives: str = DEFAULT_ALTERNATIVES) -> PriorMatrix:
     r"""Compile knowledge tables into an expression x AU prior matrix ``[E, A]``.
 
     Modes (formulas in ``docs/compile.md``):
 
     * ``binary``: prototype tables: required 1, optional ``optional_value`` (0.5), one of ``k``
-      alternatives ``alternative_value`` (``1/k``), absent 0, several configurations combined
+      alternatives ``alternative_value`` (``1/k``; under ``alternatives="subsets"`` the share of
+      the FACS-compatible subsets of alternatives that hold the AU), absent 0, several configurations combined
       by ``configurations`` (max); quantified tables: ``value >= threshold``.
     * ``quantified``: quantified tables' values, optionally ``rescale``-d and times ``scale``
       (``"table"``: the table's own, e.g. AU-DFER's 5); prototype tables as binary.
@@ -73,6 +75,9 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
             after the transform, so a filled row is exactly what was asked for.
         optional_value, alternative_value, configurations, negative_value, threshold, scale,
         rescale, alpha: per-source options, see :func:`table_matrix`.
+        alternatives: how prototype tables' alternatives are read: ``"one"`` (default: exactly
+            one joins) or ``"subsets"`` (every FACS-compatible non-empty subset joins, as the
+            ``facs`` R package expands them); see :mod:`auknow.tables.expand`.
         temperature: softmax temperature ``tau > 0``.
 
     Returns:
@@ -92,7 +97,7 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
     tabs = resolve_tables(tables)
     per = [table_matrix(t, source_base, optional_value=optional_value, alternative_value=alternative_value,
                         configurations=configurations, negative_value=negative_value, threshold=threshold,
-                        scale=scale, rescale=rescale, alpha=alpha) for t in tabs]
+                        scale=scale, rescale=rescale, alpha=alpha, alternatives=alternatives) for t in tabs]
     extra = [e for t in tabs for e in getattr(t, "extra_expressions", [])] + [e for m in per for e in m.expressions]
     target_e = resolve_expressions(expressions, extra)
     cons = combine_matrices(per, weights=weights, method=combine, missing=missing, expressions=target_e,

@@ -9,10 +9,12 @@ from typing import Sequence
 import numpy as np
 
 from ..facs import are_exclusive, au_name, au_number, exclusive_pairs
+from ..tables.expand import ALTERNATIVE_READINGS, DEFAULT_ALTERNATIVES, alternative_shares
 from ..tables.model import PrototypeTable, QuantifiedTable, Table
-from ._common import (CompileError, citation_short)
-from ._common import BASES, CONFIGURATION_RULES, RESCALE_METHODS, SIGNED_STATISTICS, _check_choice
+from ._common import (BASES, CONFIGURATION_RULES, RESCALE_METHODS, SIGNED_STATISTICS, CompileError, _check_choice,
+                      citation_short)
 from .prior_matrix import PriorMatrix
+
 
 def _source_info(table: Table, weight: float = 1.0) -> dict:
     info = {"table": table.name, "kind": table.kind, "title": table.title,
@@ -24,25 +26,34 @@ def _source_info(table: Table, weight: float = 1.0) -> dict:
 
 
 def configuration_vector(config, aus: Sequence[str], *, signed: bool = False, optional_value: float = 0.5,
-                         alternative_value: float | None = None, negative_value: float = 1.0) -> np.ndarray:
+                         alternative_value: float | None = None, negative_value: float = 1.0,
+                         alternatives: str = DEFAULT_ALTERNATIVES) -> np.ndarray:
     """Values ``[A]`` of one configuration (FACS code lists of a prototype table).
 
     ``v[a] = 1`` if ``a`` is required, ``optional_value`` if optional, ``alternative_value``
-    (default ``1/k`` for k alternatives: the chance a given one joins when exactly one does)
-    if one of the alternatives, else 0; the largest applies when an AU is listed twice. Signed:
+    if one of the alternatives, else 0; the largest applies when an AU is listed twice. The
+    default ``alternative_value`` is the chance a given alternative joins under the reading
+    ``alternatives`` (:func:`auknow.tables.expand.alternative_shares`): ``"one"`` (default,
+    exactly one joins) ``1/k`` for k alternatives; ``"subsets"`` (every FACS-compatible
+    non-empty subset joins, the ``facs`` R package's reading) the share of those subsets that
+    hold it (25, 26, 27 -> 3/5, 2/5, 2/5). Signed:
     an AU not in the configuration that FACS 2002 forbids together with one of its required AUs
     (:func:`auknow.facs.are_exclusive`) gets ``-negative_value``. Intensity and laterality are
     ignored (``L12A`` counts as AU12).
     """
     v = np.zeros(len(aus))
     pos = {a: i for i, a in enumerate(aus)}
-    k = len({it.number for it in config.alternatives})
-    alt = (1.0 / k if k else 0.0) if alternative_value is None else float(alternative_value)
-    for items, val in ((config.required, 1.0), (config.optional, float(optional_value)), (config.alternatives, alt)):
+    shares = alternative_shares(config, alternatives)
+    for items, val in ((config.required, 1.0), (config.optional, float(optional_value))):
         for it in items:
             name = au_name(it.number)
             if name in pos:
                 v[pos[name]] = max(v[pos[name]], val)
+    for it in config.alternatives:
+        name = au_name(it.number)
+        val = shares[it.number] if alternative_value is None else float(alternative_value)
+        if name in pos:
+            v[pos[name]] = max(v[pos[name]], val)
     if signed:
         mentioned = {it.number for it in (*config.required, *config.optional, *config.alternatives)}
         required = {it.number for it in config.required}
@@ -54,7 +65,7 @@ def configuration_vector(config, aus: Sequence[str], *, signed: bool = False, op
 
 
 def _prototype_matrix(table: PrototypeTable, base: str, *, optional_value, alternative_value, configurations,
-                      negative_value) -> PriorMatrix:
+                      negative_value, alternatives=DEFAULT_ALTERNATIVES) -> PriorMatrix:
     numbers = set()
     for configs in table.expressions.values():
         for c in configs:
@@ -78,12 +89,15 @@ def _prototype_matrix(table: PrototypeTable, base: str, *, optional_value, alter
         if configurations == "first":
             configs = configs[:1]
         vecs = np.stack([configuration_vector(c, aus, signed=base == "signed", optional_value=optional_value,
-                                              alternative_value=alternative_value, negative_value=negative_value)
+                                              alternative_value=alternative_value, negative_value=negative_value,
+                                              alternatives=alternatives)
                          for c in configs])
         vals[i] = vecs.max(0) if configurations in ("max", "first") else vecs.mean(0)
     info = _source_info(table)
     info.update({"configurations": configurations, "optional_value": float(optional_value),
-                 "alternative_value": "1/k" if alternative_value is None else float(alternative_value)})
+                 "alternative_value": ({"one": "1/k", "subsets": "subset share"}[alternatives]
+                                       if alternative_value is None else float(alternative_value)),
+                 "alternatives": alternatives})
     if base == "signed":
         info["negative_value"] = float(negative_value)
     return PriorMatrix(values=vals, expressions=exprs, aus=aus, mode=base, sources=[info], closed_aus=True)
@@ -184,7 +198,7 @@ def _quantified_matrix(table: QuantifiedTable, base: str, *, threshold, scale, r
 def table_matrix(table, base: str = "quantified", *, optional_value: float = 0.5,
                  alternative_value: float | None = None, configurations: str = "max", negative_value: float = 1.0,
                  threshold: float | None = None, scale=None, rescale: str | None = None,
-                 alpha: float = 0.05) -> PriorMatrix:
+                 alpha: float = 0.05, alternatives: str = DEFAULT_ALTERNATIVES) -> PriorMatrix:
     """One table's base matrix ``[E_s, A_s]`` (rows: the table's expressions in table order;
     columns: its AUs in FACS order). Undefined cells (an AU a quantified table gives for some
     expressions but not this one) are NaN.
@@ -193,7 +207,9 @@ def table_matrix(table, base: str = "quantified", *, optional_value: float = 0.5
         table: a prototype or quantified table (or a path / bundled name).
         base: ``"binary"``, ``"quantified"`` or ``"signed"``.
         optional_value, alternative_value, configurations, negative_value: prototype tables;
-            see :func:`configuration_vector`. ``configurations``: ``"max"`` (default; an AU counts
+            see :func:`configuration_vector`. ``alternatives``: ``"one"`` (default) or
+            ``"subsets"``, the reading of a configuration's alternatives
+            (:mod:`auknow.tables.expand`). ``configurations``: ``"max"`` (default; an AU counts
             as much as in the configuration where it counts most; signed: negative only if every
             configuration excludes it), ``"mean"`` (average over configurations), ``"first"``
             (the first configuration, usually the prototype).
@@ -218,7 +234,9 @@ def table_matrix(table, base: str = "quantified", *, optional_value: float = 0.5
     _check_choice("base", base, BASES)
     _check_choice("configurations", configurations, CONFIGURATION_RULES)
     if isinstance(table, PrototypeTable):
+        _check_choice("alternatives", alternatives, ALTERNATIVE_READINGS)
         return _prototype_matrix(table, base, optional_value=optional_value, alternative_value=alternative_value,
+                                 alternatives=alternatives,
                                  configurations=configurations, negative_value=negative_value)
     if isinstance(table, QuantifiedTable):
         return _quantified_matrix(table, base, threshold=threshold, scale=scale, rescale=rescale, alpha=alpha)

@@ -118,6 +118,11 @@ def _uncertainty_dict(obj) -> dict:
 
 def _weight_value(w: Weight):
     rest = _uncertainty_dict(w)
+    if w.interval is not None:
+        band = [_float(w.interval[0]), _float(w.interval[1])]
+        if not rest and w.value == (w.interval[0] + w.interval[1]) / 2:
+            return band  # the short form: a band, its midpoint the value
+        rest = {"interval": band, **rest}
     return _float(w.value) if not rest else {"value": _float(w.value), **rest}
 
 

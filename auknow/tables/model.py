@@ -127,6 +127,10 @@ class Weight:
         ci: confidence interval ``(low, high)``, ``low <= high`` (optional).
         n: number of observations behind the value (optional).
         p_value, q_value: significance, in [0, 1] (optional; q = Benjamini-Hochberg).
+        interval: a band ``(low, high)`` the source gives instead of (or around) a point value,
+            e.g. "primary AUs: P in [0.75, 1]" (optional). Unlike ``ci`` it is knowledge, not
+            sampling uncertainty; ``value`` then defaults to the band's midpoint, which is what
+            compiled matrices use.
     """
 
     value: float
@@ -134,6 +138,7 @@ class Weight:
     n: int | None = None
     p_value: float | None = None
     q_value: float | None = None
+    interval: tuple[float, float] | None = None
 
 
 @dataclass

@@ -371,16 +371,39 @@ def _quantified(ctx: _Ctx, data: dict, name, title, provenance, extra) -> Quanti
                            extra_expressions=extra)
 
 
+def _interval(ctx: _Ctx, band: Any, path: PathKey, rng) -> tuple[float, float] | None:
+    if not (isinstance(band, list) and len(band) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v) for v in band)
+            and band[0] <= band[1]):
+        ctx.err(path, f"expected an interval [low, high] with low <= high, got {band!r}")
+        return None
+    if rng is not None and not (rng[0] <= band[0] and band[1] <= rng[1]):
+        ctx.err(path, f"interval {band} lies outside the declared range [{rng[0]:g}, {rng[1]:g}]")
+        return None
+    return float(band[0]), float(band[1])
+
+
 def _weight(ctx: _Ctx, entry: Any, path: PathKey, rng) -> Weight | None:
+    if isinstance(entry, list):  # short form of an interval-valued cell: [low, high]
+        band = _interval(ctx, entry, path, rng)
+        return None if band is None else Weight(value=(band[0] + band[1]) / 2, interval=band)
     if isinstance(entry, dict):
-        ctx.keys(entry, path, {"value", "ci", "n", "p_value", "q_value"}, required={"value"})
+        ctx.keys(entry, path, {"value", "ci", "n", "p_value", "q_value", "interval"},
+                 required=set() if "interval" in entry else {"value"})
+        band = _interval(ctx, entry["interval"], path + ("interval",), rng) if "interval" in entry else None
         if "value" not in entry:
-            return None
+            if band is None:
+                return None
+            entry = {**entry, "value": (band[0] + band[1]) / 2}
         value = ctx.number(entry["value"], path + ("value",), "a number")
         _in_range(ctx, value, path + ("value",), rng, "weight")
+        if band is not None and value is not None and not band[0] <= value <= band[1]:
+            ctx.err(path + ("value",), f"value {value:g} lies outside its interval [{band[0]:g}, {band[1]:g}]")
         extra = _uncertainty(ctx, entry, path, rng)
+        if band is not None:
+            extra["interval"] = band
     else:
-        value = ctx.number(entry, path, "a number or a mapping with value, ci, n, q_value")
+        value = ctx.number(entry, path, "a number, an interval [low, high] or a mapping with value, ci, n, q_value")
         _in_range(ctx, value, path, rng, "weight")
         extra = {}
     return None if value is None else Weight(value=value, **extra)

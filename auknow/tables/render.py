@@ -30,6 +30,15 @@ def _num(x: float | None) -> str:
     return f"{x:.3f}".rstrip("0").rstrip(".")
 
 
+def _cell(w) -> str:
+    """A weight as shown: its value; ``[low, high]`` for an interval-valued cell whose value is the
+    band's midpoint, ``value [low, high]`` otherwise."""
+    if w.interval is None:
+        return _num(w.value)
+    band = f"[{_num(w.interval[0])}, {_num(w.interval[1])}]"
+    return band if w.value == (w.interval[0] + w.interval[1]) / 2 else f"{_num(w.value)} {band}"
+
+
 def table_rows(table: Table) -> tuple[list[str], list[list[str]]]:
     """``(header, rows)`` of strings describing a table (see module docstring)."""
     if isinstance(table, PrototypeTable):
@@ -39,7 +48,7 @@ def table_rows(table: Table) -> tuple[list[str], list[list[str]]]:
     elif isinstance(table, QuantifiedTable):
         aus = table.aus()
         header = ["expression", *aus]
-        rows = [[e, *(_num(row[a].value) if a in row else "" for a in aus)] for e, row in table.weights.items()]
+        rows = [[e, *(_cell(row[a]) if a in row else "" for a in aus)] for e, row in table.weights.items()]
     elif isinstance(table, RelationTable):
         header = ["au_i", "au_j", "kind", "strength", "directed", "ci_low", "ci_high", "n"]
         rows = [[r.au_i, r.au_j, r.kind, _num(r.strength), "yes" if r.directed else "no",
