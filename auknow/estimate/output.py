@@ -78,7 +78,8 @@ def statistics_csv(est: PriorEstimate, statistic: str) -> str:
     AUs with no coded unit in an expression still get a row (values empty, counts 0), so the
     grid is complete; AUs never coded in the data were dropped before estimation.
     """
-    return _csv(STATISTICS_COLUMNS, [[fmt(v) for v in row] for row in statistics_rows(est, statistic)])
+    return _csv(STATISTICS_COLUMNS, [[v if isinstance(v, str) else fmt(v) for v in row]
+                                     for row in statistics_rows(est, statistic)])
 
 
 def relations_csv(est: PriorEstimate) -> str:
