@@ -60,10 +60,10 @@ def wheel(session: nox.Session) -> None:
     session.chdir(work)
     knowledge = session.run(
         py, "-c",
-        "import auknow, auknow.knowledge as k, pathlib, sys; src = pathlib.Path(sys.argv[1]);"
-        " assert src not in pathlib.Path(auknow.__file__).resolve().parents, auknow.__file__;"
+        "import auknow, auknow.knowledge as k, pathlib, sys; env = pathlib.Path(sys.argv[1]);"
+        " assert env in pathlib.Path(auknow.__file__).resolve().parents, auknow.__file__;"
         " print(pathlib.Path(k.__file__).parent)",
-        str(ROOT.resolve()), external=True, silent=True,
+        str(env), external=True, silent=True,
     ).strip().splitlines()[-1]
     session.run(auknow, "estimate-prior", "--out", "out/ckplus", "--force", "--plot", external=True)
     for name in ("prior.yaml", "relations.yaml", "statistics.csv", "heatmap.png"):
