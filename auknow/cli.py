@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 problems found by validate, 2 bad input)."""
+    if not sys.warnoptions:  # -W / PYTHONWARNINGS given: the user's filters rule
+        import warnings
+        # Third-party deprecation noise (torch-geometric's torch.jit.script FutureWarning on
+        # import, ...) is not for auknow's users; warnings raised from auknow.* still show.
+        for category in (FutureWarning, DeprecationWarning, PendingDeprecationWarning):
+            warnings.filterwarnings("ignore", category=category, module=r"(?!auknow(\.|$))")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -476,7 +476,7 @@ class ClipDataset(_EpochDataset):
         if self.train and rng.random() < 0.5:
             x = x[..., ::-1].copy()
         aus = r.au_target if r.au_target is not None else np.full(self.A, np.nan, dtype=np.float32)
-        return {"x": torch.from_numpy(x), "expression": torch.tensor(r.label, dtype=torch.long),
+        return {"x": torch.from_numpy(x), "expression": torch.tensor(int(r.label), dtype=torch.long),
                 "aus": torch.as_tensor(aus, dtype=torch.float32)}
 
 

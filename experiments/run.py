@@ -168,7 +168,7 @@ def _dfer_fold(cfg: dict, root: Path, fold: int, openface: Path | None, device, 
     pw = None
     if L["alpha"] > 0 and L["pos_weight"]:
         tg = np.stack([r.au_target for r in train_r])
-        pw = pos_weight_from_data(torch.as_tensor(tg), torch.as_tensor([r.label for r in train_r]),
+        pw = pos_weight_from_data(tg, np.array([r.label for r in train_r]),
                                   strategy=L["pos_weight"], num_expressions=len(DFEW_EXPRESSIONS))
     torch.manual_seed(t["seed"] + fold)
     backbone = (backbone_fn(cfg) if backbone_fn else
@@ -227,7 +227,7 @@ def _au_fold(cfg: dict, records: list, fold: int, aus: Sequence[str], device, ba
         tables = m["graph_table"]
         g = au_graph(tables, aus=list(aus))
         knowledge = to_pyg(g, aus=list(aus), kinds=["co-occurrence", "exclusive"])
-    y_train = torch.as_tensor(np.stack([r.aus for r in train_r]))
+    y_train = np.stack([r.aus for r in train_r])
     w = au_weights_from_data(y_train, method="power", power=float(L["au_weight_power"]))
     torch.manual_seed(t["seed"] + fold)
     backbone = (backbone_fn(cfg) if backbone_fn else

@@ -3,7 +3,9 @@ and edge cases (empty classes, all-missing AU targets, batch size 1)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -102,6 +104,46 @@ def test_functional_equals_module(case):
         torch.testing.assert_close(fn(au, ex, y, t), call(mod, au, ex, y, t), rtol=1e-9, atol=1e-9)
 
 
+@contextlib.contextmanager
+def cpu_autocast(dtype: torch.dtype):
+    """``torch.autocast("cpu", dtype)`` that is known to compute in ``dtype``, else a skip.
+
+    Some builds warn and switch CPU autocast off, or refuse to enter it (torch 2.1 for fp16);
+    tests that claim mixed precision would then run in fp32 and test nothing. A probe matmul
+    must come back in ``dtype`` inside the region.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ctx = torch.autocast("cpu", dtype=dtype)
+    why = [str(w.message) for w in caught]
+    try:
+        ctx.__enter__()
+    except RuntimeError as exc:  # torch 2.1 for fp16: "AutocastCPU only support Bfloat16"
+        why.append(str(exc))
+        ctx.__exit__(None, None, None)  # restore the autocast state __enter__ had begun to set
+        pytest.skip(f"torch {torch.__version__}: CPU autocast does not compute in {dtype} ({'; '.join(why)})")
+    try:
+        probe = torch.ones(2, 2) @ torch.ones(2, 2)
+        if probe.dtype != dtype:
+            why.append(f"a matmul gave {probe.dtype}")
+            pytest.skip(f"torch {torch.__version__}: CPU autocast does not compute in {dtype} "
+                        f"({'; '.join(why)})")
+        yield
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+def test_cpu_autocast_helper_checks_the_dtype():
+    # the helper must really be in bf16 (CPU's native autocast mode on every supported torch)
+    with cpu_autocast(torch.bfloat16):
+        assert (torch.ones(3, 3) @ torch.ones(3, 3)).dtype == torch.bfloat16
+    assert (torch.ones(3, 3) @ torch.ones(3, 3)).dtype == torch.float32  # and off again after
+    # a dtype CPU autocast does not compute in (torch disables the region): skipped, not passed
+    with pytest.raises(pytest.skip.Exception, match="does not compute in torch.float64"):
+        with cpu_autocast(torch.float64):
+            pass
+
+
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @pytest.mark.parametrize("half", [torch.bfloat16, torch.float16])
 def test_mixed_precision_large_logits_finite(case, half):
@@ -111,19 +153,13 @@ def test_mixed_precision_large_logits_finite(case, half):
     for sign in (1.0, -1.0):
         au_h = (au.sign() * 1e4 * sign).to(half).requires_grad_(True)
         ex_h = (ex.sign() * 1e4 * sign).to(half).requires_grad_(True)
-        # bf16 autocast is CPU's native mode; fp16 autocast is used where this torch supports it,
-        # otherwise the half inputs alone exercise the losses (they upcast internally).
-        try:
-            ctx = torch.autocast("cpu", dtype=half)
-            with ctx:
-                out_f = fn(au_h, ex_h, y, t)
-                out_m = call(mod, au_h, ex_h, y, t)
-        except RuntimeError:  # pragma: no cover - torch without CPU fp16 autocast
+        with cpu_autocast(half):  # a region that computes in `half` (or a skip saying why not)
             out_f = fn(au_h, ex_h, y, t)
             out_m = call(mod, au_h, ex_h, y, t)
         assert out_f.dtype == torch.float32 and torch.isfinite(out_f)
         torch.testing.assert_close(out_f, out_m)
         g_au, g_ex = torch.autograd.grad(out_f, (au_h, ex_h), allow_unused=True, materialize_grads=True)
+        assert g_au.dtype == half and g_ex.dtype == half  # gradients flow back in half precision
         assert torch.isfinite(g_au).all() and torch.isfinite(g_ex).all()
 
 
@@ -434,7 +470,7 @@ def test_ial_half_precision_exact():
     expect = F.softplus(torch.tensor([1e4 - 3e4, 0.0], dtype=torch.float32))
     torch.testing.assert_close(per, expect, rtol=1e-3, atol=1e-3)
     per.sum().backward()
-    assert torch.isfinite(z.grad).all()
+    assert z.grad.dtype == torch.float16 and torch.isfinite(z.grad).all()
 
 
 # ------------------------------------------------------------------------------------------

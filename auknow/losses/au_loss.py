@@ -342,7 +342,8 @@ def pos_weight_from_data(au_targets: Any, expr_labels: Any | None = None, *, str
     elif strategy in ("distinct", "minor"):
         if expr_labels is None:
             raise ValueError(f"strategy {strategy!r} needs expr_labels")
-        y = expr_labels.detach().cpu() if isinstance(expr_labels, Tensor) else torch.as_tensor(np.asarray(expr_labels))
+        y = (expr_labels.detach().cpu() if isinstance(expr_labels, Tensor)
+             else torch.as_tensor(np.asarray(expr_labels).tolist()))  # Python ints: see class_counts
         if y.dim() != 1 or y.is_floating_point():
             raise ValueError(f"expr_labels: expected integer [N], got {y.dtype} {tuple(y.shape)}")
         y = y.long()

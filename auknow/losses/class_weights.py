@@ -69,7 +69,8 @@ def class_counts(labels: Any, num_classes: int, *, ignore_index: int = -100) -> 
     Raises:
         ValueError: a label >= num_classes, or bad shapes.
     """
-    t = labels.detach().cpu() if isinstance(labels, Tensor) else torch.as_tensor(np.asarray(labels))
+    # via Python ints: torch < 2.3 cannot convert numpy.int64 (or any array) under numpy 2
+    t = labels.detach().cpu() if isinstance(labels, Tensor) else torch.as_tensor(np.asarray(labels).tolist())
     if t.is_floating_point() and t.dim() == 2:
         if t.shape[1] != num_classes:
             raise ValueError(f"labels: soft labels must be [N, {num_classes}], got {tuple(t.shape)}")
