@@ -47,22 +47,19 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .images import IMAGE_SUFFIXES, DatasetError, ImageAudit
+
 __all__ = [
     "DFEW_EXPRESSIONS", "FERV39K_LABELS", "IMAGE_SUFFIXES", "DatasetError", "ClipRecord", "FrameRecord",
     "list_frames", "sample_indices", "dfew_records", "ferv39k_records", "openface_clip_target",
     "attach_openface_targets", "bp4d_records", "disfa_records", "split_by_fold", "ClipDataset", "FrameDataset",
-    "load_image",
+    "load_image", "ImageAudit",
 ]
 
 #: DFEW's classes in label order (CSV label - 1), canonical auknow names.
 DFEW_EXPRESSIONS = ("happiness", "sadness", "neutral", "anger", "surprise", "disgust", "fear")
 #: FERV39K emotion strings -> DFEW index (the AU-DFER / M3DFEL mapping).
 FERV39K_LABELS = {"Happy": 0, "Sad": 1, "Neutral": 2, "Angry": 3, "Surprise": 4, "Disgust": 5, "Fear": 6}
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
-
-
-class DatasetError(ValueError):
-    """A dataset folder is missing a file or holds a malformed one; the message names it."""
 
 
 @dataclass
@@ -280,92 +277,94 @@ def attach_openface_targets(records: list[ClipRecord], openface_dir: str | Path,
     return found
 
 
-def _find_image(base: Path, patterns: Sequence[str], **fmt) -> Path | None:
-    for pat in patterns:
-        p = base / pat.format(**fmt)
-        if p.is_file():
-            return p
-    return None
-
-
-BP4D_IMAGE_PATTERNS = ("{subject}/{task}/{frame}.jpg", "{subject}/{task}/{frame:04d}.jpg",
-                       "{subject}/{task}/{frame}.png", "{subject}/{task}/{frame:04d}.png")
-DISFA_IMAGE_PATTERNS = ("{subject}/{index}.png", "{subject}/{index}.jpg", "{subject}/{frame}.png",
-                        "{subject}/{frame}.jpg")
+BP4D_IMAGE_PATTERNS = ("{subject}/{task}/{frame}.jpg",)  # also .png / zero-padded: the number in the name counts
+DISFA_IMAGE_PATTERNS = ("{subject}/{index}.png", "{subject}/{frame}.png")  # one of the two per subject
 
 
 def bp4d_records(root: str | Path, images: str | Path | None = None, aus: Sequence[str] | None = None,
-                 require_images: bool = True) -> list[FrameRecord]:
-    """BP4D frames with their AU occurrence (9 = not coded -> NaN).
+                 require_images: bool = True, audit: ImageAudit | None = None) -> list[FrameRecord]:
+    """BP4D frames with their AU occurrence (9 = not coded -> NaN), read by :func:`auknow.readers.read_bp4d`.
+
+    Columns are read by their header number, as the reader (and ME-GraphAU) read them: columns
+    that are not requested AUs (not FACS codes, such as column 3, or not in ``aus``) are left out
+    and listed in ``audit.notes``. Images: ``<images>/<Subject>/<Task>/<n>.jpg`` (or ``.png``,
+    zero-padded or not) with ``n`` the frame number of the label row; a frame without its image
+    is skipped and counted in ``audit``, never matched to another file.
 
     Args:
         root: BP4D root (holds ``AUCoding/AU_OCC``).
-        images: folder of frame images (default ``root``); see :data:`BP4D_IMAGE_PATTERNS`.
-        aus: AU names (default the descriptor's 12 benchmark AUs).
-        require_images: skip frames without an image (True) or keep them with a missing path.
+        images: folder of frame images (default ``root``).
+        aus: AU names in the target order (default the descriptor's 12 benchmark AUs).
+        require_images: skip frames without an image (True) or keep them with ``path=None``.
+        audit: filled with the image matching and the reader's provenance notes.
 
     Raises:
-        DatasetError: no label file, a malformed file, a requested AU column missing.
+        DatasetError: no label file, a malformed file (the reader's message, with file and line),
+            a requested AU never coded, two images of one frame, no image at all.
     """
-    from auknow.facs import au_number
+    from auknow.errors import DataError
+    from auknow.facs import au_name, au_number
     from auknow.library import dataset_descriptor
+    from auknow.readers import read_bp4d
+
+    from .images import match_frames
 
     root = Path(root)
-    aus = list(aus or dataset_descriptor("bp4d").aus)
-    occ = root / "AUCoding" / "AU_OCC"
-    files = sorted(occ.glob("*.csv")) if occ.is_dir() else []
-    if not files:
-        raise DatasetError(f"{occ}: no <Subject>_<Task>.csv AU occurrence file")
+    aus = [au_name(au_number(a)) for a in (aus or dataset_descriptor("bp4d").aus)]
+    try:
+        fr = read_bp4d(root, aus=aus)
+    except DataError as exc:
+        raise DatasetError(str(exc)) from None
+    audit = audit if audit is not None else ImageAudit()
+    audit.notes.update({k: v for k, v in fr.source.items() if k.startswith("columns_left_out")
+                        or k.endswith("dropped")})
+    col = [fr.aus.index(a) for a in aus]
+    y_all = fr.occurrence[:, col].astype(np.float32)
+    y_all[y_all < 0] = np.nan  # MISSING (BP4D's 9)
     base = Path(images) if images is not None else root
     out = []
-    for f in files:
-        m = re.fullmatch(r"([A-Za-z]+\d+)_(T\d+)", f.stem)
-        if not m:
-            raise DatasetError(f"{f}: file name is not <Subject>_<Task>.csv")
-        subject, task = m.groups()
-        rows = _read_rows(f)
-        try:
-            header = [int(float(h)) for h in rows[0]]
-        except ValueError:
-            raise DatasetError(f"{f}, line 1: header must be AU numbers (column 0 = frame)") from None
-        idx = []
-        for a in aus:
-            n = au_number(a)
-            if n not in header:
-                raise DatasetError(f"{f}: no column for {a}")
-            idx.append(header.index(n))
-        for i, row in enumerate(rows[1:], start=2):
-            try:
-                vals = [float(v) for v in row]
-            except ValueError:
-                raise DatasetError(f"{f}, line {i}: non-numeric value") from None
-            frame = int(vals[0])
-            y = np.array([vals[j] for j in idx], dtype=np.float32)
-            y[(y != 0) & (y != 1)] = np.nan  # 9: not coded
-            path = _find_image(base, BP4D_IMAGE_PATTERNS, subject=subject, task=task, frame=frame)
+    for seq in dict.fromkeys(fr.sequence.tolist()):
+        rows = np.flatnonzero(fr.sequence == seq)
+        subject = str(fr.subject[rows[0]])
+        task = seq[len(subject) + 1:]
+        paths = match_frames(base / subject / task, fr.frame[rows].tolist(), "frame", seq, audit, ".jpg")
+        for r, path in zip(rows, paths):
             if path is None and require_images:
                 continue
-            out.append(FrameRecord(path, y, subject, f"{subject}_{task}", frame))
+            out.append(FrameRecord(path, y_all[r], subject, seq, int(fr.frame[r])))
     if not out:
-        raise DatasetError(f"{base}: no frame image found for the BP4D labels (patterns {BP4D_IMAGE_PATTERNS})")
+        raise DatasetError(f"{base}: no frame image found for the BP4D labels (expected <Subject>/<Task>/<frame>.jpg, "
+                           f"e.g. {audit.missing_examples[:1] or audit.missing_folders[:1]})")
     return out
 
 
 def disfa_records(root: str | Path, images: str | Path | None = None, aus: Sequence[str] | None = None,
-                  threshold: float | None = None, require_images: bool = True) -> list[FrameRecord]:
+                  threshold: float | None = None, require_images: bool = True, naming: str = "auto",
+                  audit: ImageAudit | None = None) -> list[FrameRecord]:
     """DISFA frames with AU occurrence (intensity >= threshold; descriptor: 2).
+
+    Images: ``<images>/<SN>/<n>.png`` (or ``.jpg``, zero-padded or not) under **one** scheme
+    per subject (:mod:`experiments.images`): ``n`` = the 0-based line index of the label files
+    (``"index"``, ME-GraphAU) or the frame number (``"frame"``); ``"auto"`` detects it from the
+    names and raises when a folder fits both. A frame without its image is skipped and counted
+    in ``audit``, never matched to a neighbour's image.
 
     Args:
         root: DISFA root (holds ``ActionUnit_Labels``).
-        images: folder of frame images (default ``root``); see :data:`DISFA_IMAGE_PATTERNS`.
+        images: folder of frame images (default ``root``).
         aus: AU names (default the 8-AU benchmark set ``disfa8``).
         threshold: occurrence threshold (default the descriptor's, 2).
+        naming: ``"auto"``, ``"index"`` or ``"frame"`` (config ``data.image_naming``).
+        audit: filled with the scheme per subject and the frames matched / skipped.
 
     Raises:
-        DatasetError: no subject folder, a missing AU file, lines that disagree in count.
+        DatasetError: no subject folder, a missing AU file, lines that disagree in count, an
+            ambiguous or inconsistent image folder, two images of one frame, no image at all.
     """
     from auknow.facs import au_number, au_set
     from auknow.library import dataset_descriptor
+
+    from .images import match_frames
 
     root = Path(root)
     aus = list(aus or au_set("disfa8"))
@@ -376,6 +375,7 @@ def disfa_records(root: str | Path, images: str | Path | None = None, aus: Seque
     if not subjects:
         raise DatasetError(f"{lab}: no subject folder (SN001, ...)")
     base = Path(images) if images is not None else root
+    audit = audit if audit is not None else ImageAudit()
     out = []
     for s in subjects:
         cols, frames = [], None
@@ -388,17 +388,18 @@ def disfa_records(root: str | Path, images: str | Path | None = None, aus: Seque
                 raise DatasetError(f"{f}: expected 'frame,intensity' lines") from None
             if frames is None:
                 frames = arr[:, 0].astype(np.int64)
-            elif len(arr) != len(frames):
-                raise DatasetError(f"{f}: {len(arr)} lines, other AU files of {s} have {len(frames)}")
+            elif len(arr) != len(frames) or (arr[:, 0] != frames).any():
+                raise DatasetError(f"{f}: {len(arr)} lines / frame numbers that differ from the other AU files of {s}")
             cols.append((arr[:, 1] >= threshold).astype(np.float32))
         y = np.stack(cols, 1)
-        for i, fr in enumerate(frames):
-            path = _find_image(base, DISFA_IMAGE_PATTERNS, subject=s, index=i, frame=int(fr))
+        paths = match_frames(base / s, frames.tolist(), naming, s, audit)
+        for i, (fr, path) in enumerate(zip(frames, paths)):
             if path is None and require_images:
                 continue
             out.append(FrameRecord(path, y[i], s, s, int(fr)))
     if not out:
-        raise DatasetError(f"{base}: no frame image found for the DISFA labels (patterns {DISFA_IMAGE_PATTERNS})")
+        raise DatasetError(f"{base}: no frame image found for the DISFA labels (expected <SN>/<n>.png, e.g. "
+                           f"{audit.missing_examples[:1] or audit.missing_folders[:1]})")
     return out
 
 

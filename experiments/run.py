@@ -38,7 +38,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import yaml
 
-from .datasets import (DFEW_EXPRESSIONS, ClipDataset, DatasetError, FrameDataset, attach_openface_targets,
+from .datasets import (DFEW_EXPRESSIONS, ClipDataset, DatasetError, FrameDataset, ImageAudit, attach_openface_targets,
                        bp4d_records, dfew_records, disfa_records, ferv39k_records, split_by_fold)
 from .metrics import au_f1, classification_metrics, format_ci, mean_ci
 
@@ -51,7 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "dataset": "dfew",
     "folds": None,
     "data": {"num_frames": 16, "image_size": 112, "channels": 3, "openface_threshold": 0.5, "setup": "All_scenes",
-             "aus": None, "max_train": None, "max_test": None},
+             "aus": None, "max_train": None, "max_test": None, "image_naming": "auto"},
     "model": {"width": 32, "dim": 256, "au_dim": 64, "gnn": True, "graph": "knowledge", "graph_table": "fig2002",
               "k": 4, "mask": "region", "pooling": "mean", "dropout": 0.0},
     "prior": {"table": "au_dfer", "expressions": "dfew", "aus": "openface_c", "floor": 0.1, "ceil": 0.9},
@@ -209,6 +209,20 @@ def _dfer_fold(cfg: dict, root: Path, fold: int, openface: Path | None, device, 
     return out
 
 
+def au_records(cfg: dict, root: Path, images: str | Path | None) -> tuple[list, list[str], ImageAudit]:
+    """BP4D / DISFA records of a config, their AU names and the image audit (scheme, skipped frames)."""
+    from auknow.facs import au_set
+    from auknow.library import dataset_descriptor
+
+    aus = cfg["data"]["aus"]
+    audit = ImageAudit()
+    if cfg["dataset"] == "bp4d":
+        aus = list(aus or dataset_descriptor("bp4d").aus)
+        return bp4d_records(root, images, aus, audit=audit), aus, audit
+    aus = list(aus or au_set("disfa8"))
+    return disfa_records(root, images, aus, naming=cfg["data"]["image_naming"], audit=audit), aus, audit
+
+
 def _au_fold(cfg: dict, records: list, fold: int, aus: Sequence[str], device, backbone_fn, log) -> dict:
     import torch
 
@@ -276,8 +290,6 @@ def run_config(cfg: dict, root: str | Path, *, openface: str | Path | None = Non
     """
     import torch
 
-    from auknow.facs import au_set
-
     dev = _device(device)
     root = Path(root)
     folds = []
@@ -286,14 +298,8 @@ def run_config(cfg: dict, root: str | Path, *, openface: str | Path | None = Non
         for k in cfg["folds"]:
             folds.append(_dfer_fold(cfg, root, int(k), Path(openface) if openface else None, dev, backbone_fn, log))
     else:
-        aus = cfg["data"]["aus"] or (list(au_set("disfa8")) if cfg["dataset"] == "disfa" else None)
-        if cfg["dataset"] == "bp4d":
-            from auknow.library import dataset_descriptor
-
-            aus = aus or list(dataset_descriptor("bp4d").aus)
-            records = bp4d_records(root, images, aus)
-        else:
-            records = disfa_records(root, images, aus)
+        records, aus, audit = au_records(cfg, root, images)
+        log(audit.summary())
         for k in cfg["folds"]:
             folds.append(_au_fold(cfg, records, int(k), aus, dev, backbone_fn, log))
         cfg = _merge(cfg, {"data": {"aus": list(aus)}})
