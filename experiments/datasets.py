@@ -24,17 +24,14 @@ Subject-independent folds come from the knowledge library (``auknow.library.data
 BP4D and DISFA 3-fold splits of JAA-Net / ME-GraphAU); DFEW's 5 folds are its own ``set_k``
 files; FERV39K has one train / test split.
 
-**Per-video AU targets from OpenFace** (AU-DFER): one OpenFace 2.x CSV per clip (its
-``AUxx_c`` presence columns; headers may carry OpenFace's leading spaces). A clip's target is
-``y_a = 1`` iff ``AUxx_c = 1`` in at least half of the frames OpenFace tracked (``success == 1``;
-AU-DFER's majority rule ``sum_t a_ta >= n / 2``); a clip with no tracked frame gets a missing
-target (NaN), not the reference code's all-ones vector. Files are looked up as
-``<openface_dir>/<clip id>.csv`` (DFEW: ``00001.csv``; FERV39K: ``Scene/Emotion/clip.csv``, the
-clip's relative path).
+**Per-video AU targets** from OpenFace 2.x or py-feat: :mod:`experiments.targets` (AU-DFER's
+majority rule with a fixed denominator of 16 or over the tracked frames; several faces read per
+identity).
 
 Frame sampling (IAL code): the clip is cut into ``num_frames`` equal segments; training takes a
 random frame in each segment, testing the segment's centre; clips shorter than ``num_frames``
-repeat frames.
+repeat frames. IAL drops clips with fewer than 16 frames (:func:`drop_short_clips`, config
+``data.min_frames``).
 """
 
 from __future__ import annotations
@@ -48,12 +45,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from .images import IMAGE_SUFFIXES, DatasetError, ImageAudit
+from .targets import attach_clip_targets, attach_openface_targets, clip_targets, openface_clip_target  # noqa: F401
 
 __all__ = [
     "DFEW_EXPRESSIONS", "FERV39K_LABELS", "IMAGE_SUFFIXES", "DatasetError", "ClipRecord", "FrameRecord",
     "list_frames", "sample_indices", "dfew_records", "ferv39k_records", "openface_clip_target",
     "attach_openface_targets", "bp4d_records", "disfa_records", "split_by_fold", "ClipDataset", "FrameDataset",
-    "load_image", "ImageAudit",
+    "load_image", "ImageAudit", "attach_clip_targets", "clip_targets", "drop_short_clips",
 ]
 
 #: DFEW's classes in label order (CSV label - 1), canonical auknow names.
@@ -160,6 +158,8 @@ def dfew_records(root: str | Path, fold: int, split: str, clip_dir: str | None =
         rows = rows[1:]  # header video_name,label
     if clip_dir is None:
         clip_dir = "Clip/clip_224x224_16f" if (root / "Clip/clip_224x224_16f").is_dir() else "Clip/clip_224x224"
+    if not (root / clip_dir).is_dir():
+        raise DatasetError(f"{root / clip_dir}: frames folder not found (data.clip_dir)")
     out = []
     for i, row in enumerate(rows, start=2):
         try:
@@ -203,78 +203,6 @@ def ferv39k_records(root: str | Path, split: str, setup: str = "All_scenes",
     if not out:
         raise DatasetError(f"{path}: no clip listed")
     return out
-
-
-def openface_clip_target(path: str | Path, aus: Sequence[str], threshold: float = 0.5) -> np.ndarray:
-    """Per-clip AU target from one OpenFace 2.x CSV by AU-DFER's majority rule.
-
-    Args:
-        path: the clip's OpenFace output (columns ``success`` and ``AUxx_c``; leading spaces in
-            the header are allowed).
-        aus: AU names in the target order (e.g. ``auknow.facs.au_set("openface_c")``).
-        threshold: fraction of tracked frames (``success == 1``) in which ``AUxx_c`` must be 1.
-
-    Returns:
-        float32 ``[A]``: 1, 0, or NaN (no tracked frame, or the AU has no ``_c`` column).
-
-    Raises:
-        DatasetError: the file is missing or has no ``AUxx_c`` column.
-    """
-    from auknow.facs import au_number
-
-    rows = _read_rows(Path(path))
-    if not rows:
-        raise DatasetError(f"{path}: empty OpenFace file")
-    header = [h.strip() for h in rows[0]]
-    cols = {}
-    for j, h in enumerate(header):
-        m = re.fullmatch(r"AU(\d+)_c", h)
-        if m:
-            cols[int(m.group(1))] = j
-    if not cols:
-        raise DatasetError(f"{path}: no AUxx_c column (is it an OpenFace 2.x output?)")
-    succ = header.index("success") if "success" in header else None
-    data = np.array([[float(v) for v in r] for r in rows[1:]], dtype=np.float64) if len(rows) > 1 else \
-        np.zeros((0, len(header)))
-    ok = np.ones(len(data), dtype=bool) if succ is None else data[:, succ] >= 0.5
-    n = int(ok.sum())
-    out = np.full(len(aus), np.nan, dtype=np.float32)
-    if n == 0:
-        return out
-    for k, name in enumerate(aus):
-        j = cols.get(au_number(name))
-        if j is not None:
-            out[k] = float((data[ok, j] >= 0.5).sum() >= threshold * n)
-    return out
-
-
-def attach_openface_targets(records: list[ClipRecord], openface_dir: str | Path, aus: Sequence[str],
-                            threshold: float = 0.5, missing: str = "nan") -> int:
-    """Set ``au_target`` of each record from ``<openface_dir>/<clip_id>.csv``.
-
-    Args:
-        missing: a clip without a CSV gets NaN targets (``"nan"``) or raises (``"error"``).
-
-    Returns:
-        The number of clips that had a CSV.
-
-    Raises:
-        DatasetError: the folder is missing; a missing CSV with ``missing="error"``.
-    """
-    d = Path(openface_dir)
-    if not d.is_dir():
-        raise DatasetError(f"{d}: OpenFace folder not found")
-    found = 0
-    for r in records:
-        p = d / f"{r.clip_id}.csv"
-        if p.is_file():
-            r.au_target = openface_clip_target(p, aus, threshold)
-            found += 1
-        elif missing == "error":
-            raise DatasetError(f"{p}: no OpenFace output for clip {r.clip_id}")
-        else:
-            r.au_target = np.full(len(aus), np.nan, dtype=np.float32)
-    return found
 
 
 BP4D_IMAGE_PATTERNS = ("{subject}/{task}/{frame}.jpg",)  # also .png / zero-padded: the number in the name counts
@@ -401,6 +329,16 @@ def disfa_records(root: str | Path, images: str | Path | None = None, aus: Seque
         raise DatasetError(f"{base}: no frame image found for the DISFA labels (expected <SN>/<n>.png, e.g. "
                            f"{audit.missing_examples[:1] or audit.missing_folders[:1]})")
     return out
+
+
+def drop_short_clips(records: list[ClipRecord], min_frames: int | None) -> tuple[list[ClipRecord], list[str]]:
+    """IAL's rule: leave out clips with fewer than ``min_frames`` frames (IAL: 16, on DFEW's
+    ``Clip/clip_224x224``; on ``clip_224x224_16f`` every clip has 16). Returns the kept records
+    and the ids of the dropped ones (the runner logs them)."""
+    if not min_frames:
+        return records, []
+    keep = [r for r in records if len(r.frames) >= int(min_frames)]
+    return keep, [r.clip_id for r in records if len(r.frames) < int(min_frames)]
 
 
 def split_by_fold(records: list[Any], dataset: str, fold: int) -> tuple[list[Any], list[Any]]:

@@ -38,8 +38,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import yaml
 
-from .datasets import (DFEW_EXPRESSIONS, ClipDataset, DatasetError, FrameDataset, ImageAudit, attach_openface_targets,
-                       bp4d_records, dfew_records, disfa_records, ferv39k_records, split_by_fold)
+from .datasets import (DFEW_EXPRESSIONS, ClipDataset, DatasetError, FrameDataset, ImageAudit, bp4d_records,
+                       dfew_records, disfa_records, drop_short_clips, ferv39k_records, split_by_fold)
 from .metrics import au_f1, classification_metrics, format_ci, mean_ci
 
 __all__ = ["DEFAULTS", "load_config", "run_config", "main"]
@@ -51,7 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "dataset": "dfew",
     "folds": None,
     "data": {"num_frames": 16, "image_size": 112, "channels": 3, "openface_threshold": 0.5, "setup": "All_scenes",
-             "aus": None, "max_train": None, "max_test": None, "image_naming": "auto"},
+             "aus": None, "max_train": None, "max_test": None, "image_naming": "auto",
+             "clip_dir": None, "min_frames": None, "au_detector": "openface", "au_denominator": "tracked"},
     "model": {"width": 32, "dim": 256, "au_dim": 64, "gnn": True, "graph": "knowledge", "graph_table": "fig2002",
               "k": 4, "mask": "region", "pooling": "mean", "dropout": 0.0},
     "prior": {"table": "au_dfer", "expressions": "dfew", "aus": "openface_c", "floor": 0.1, "ceil": 0.9},
@@ -130,10 +131,60 @@ def _subsample(records: list, n: int | None, seed: int) -> list:
     return [records[i] for i in idx]
 
 
+def dfer_records(cfg: dict, root: Path, fold: int, openface: Path | None, log=print) -> tuple[list, list, tuple, dict]:
+    """Train / test clip records of a DFER fold with their AU targets, and what was found.
+
+    Applies ``data.clip_dir``, IAL's ``data.min_frames``, ``data.max_train`` / ``max_test`` and
+    the AU targets of ``data.au_detector`` / ``au_denominator`` / ``openface_threshold``.
+
+    Raises:
+        DatasetError: missing split files / folders / bad detector files; the AU loss without
+            ``openface``.
+    """
+    from auknow.facs import au_set
+
+    from .targets import attach_clip_targets
+
+    d, L, t = cfg["data"], cfg["loss"], cfg["train"]
+    if cfg["dataset"] == "dfew":
+        train_r = dfew_records(root, fold, "train", d.get("clip_dir"))
+        test_r = dfew_records(root, fold, "test", d.get("clip_dir"))
+    else:
+        kw = {"clip_dir": d["clip_dir"]} if d.get("clip_dir") else {}
+        train_r = ferv39k_records(root, "train", d["setup"], **kw)
+        test_r = ferv39k_records(root, "test", d["setup"], **kw)
+    info: dict = {}
+    for name, recs in (("train", train_r), ("test", test_r)):
+        kept, dropped = drop_short_clips(recs, d.get("min_frames"))
+        if dropped:
+            log(f"fold {fold}: {len(dropped)} {name} clip(s) under {d['min_frames']} frames dropped (IAL's rule), "
+                f"e.g. {', '.join(dropped[:3])}")
+            if not kept:
+                raise DatasetError(f"{root}: every {name} clip of fold {fold} has fewer than data.min_frames="
+                                   f"{d['min_frames']} frames (is data.clip_dir the all-frames folder?)")
+        info[f"dropped_short_{name}"] = dropped
+        if name == "train":
+            train_r = kept
+        else:
+            test_r = kept
+    train_r = _subsample(train_r, d.get("max_train"), t["seed"])
+    test_r = _subsample(test_r, d.get("max_test"), t["seed"])
+    aus = tuple(au_set(cfg["prior"]["aus"])) if isinstance(cfg["prior"]["aus"], str) else tuple(cfg["prior"]["aus"])
+    if L["alpha"] > 0 and openface is None:
+        raise DatasetError("the AU loss (loss.alpha > 0) needs per-video AU targets: pass --openface DIR with one "
+                           "OpenFace 2.x CSV per clip (see docs/experiments.md), or set loss.alpha=0")
+    if openface is not None:
+        kw = {"detector": d["au_detector"], "threshold": d["openface_threshold"], "denominator": d["au_denominator"]}
+        rep = attach_clip_targets(train_r, openface, aus, **kw)
+        rep_test = attach_clip_targets(test_r, openface, aus, **kw)
+        log(f"fold {fold}: train {rep.summary()}")
+        info["targets"] = {"train": rep, "test": rep_test}
+    return train_r, test_r, aus, info
+
+
 def _dfer_fold(cfg: dict, root: Path, fold: int, openface: Path | None, device, backbone_fn, log) -> dict:
     import torch
 
-    from auknow.facs import au_set
     from auknow.heads import PriorHead
     from auknow.losses import pos_weight_from_data
     from auknow.synthetic import resolve_prior
@@ -142,21 +193,8 @@ def _dfer_fold(cfg: dict, root: Path, fold: int, openface: Path | None, device, 
     from .training import fit, predict
 
     d, m, L, t = cfg["data"], cfg["model"], cfg["loss"], cfg["train"]
-    if cfg["dataset"] == "dfew":
-        train_r, test_r = dfew_records(root, fold, "train"), dfew_records(root, fold, "test")
-    else:
-        train_r, test_r = ferv39k_records(root, "train", d["setup"]), ferv39k_records(root, "test", d["setup"])
-    train_r = _subsample(train_r, d.get("max_train"), t["seed"])
-    test_r = _subsample(test_r, d.get("max_test"), t["seed"])
-    aus = tuple(au_set(cfg["prior"]["aus"])) if isinstance(cfg["prior"]["aus"], str) else tuple(cfg["prior"]["aus"])
+    train_r, test_r, aus, _ = dfer_records(cfg, root, fold, openface, log)
     needs_prior = L["alpha"] > 0 or L["consistency_weight"] > 0
-    if L["alpha"] > 0 and openface is None:
-        raise DatasetError("the AU loss (loss.alpha > 0) needs per-video AU targets: pass --openface DIR with one "
-                           "OpenFace 2.x CSV per clip (see docs/experiments.md), or set loss.alpha=0")
-    if openface is not None:
-        n_tr = attach_openface_targets(train_r, openface, aus, d["openface_threshold"])
-        attach_openface_targets(test_r, openface, aus, d["openface_threshold"])
-        log(f"fold {fold}: OpenFace targets for {n_tr}/{len(train_r)} training clips")
     prior = None
     if needs_prior:
         P = cfg["prior"]
@@ -352,7 +390,8 @@ def _parser() -> argparse.ArgumentParser:
                                             "config (experiments/configs/).")
     p.add_argument("config", help="YAML config (e.g. experiments/configs/dfew_au_loss.yaml)")
     p.add_argument("--root", required=True, help="dataset root, in the dataset's released layout")
-    p.add_argument("--openface", default=None, help="folder of per-clip OpenFace 2.x CSVs (DFER AU targets)")
+    p.add_argument("--openface", default=None, help="folder of per-clip AU detector CSVs (DFER AU targets): OpenFace "
+                   "2.x, or py-feat with --set data.au_detector=pyfeat")
     p.add_argument("--images", default=None, help="BP4D / DISFA frame images (default: --root)")
     p.add_argument("--folds", default=None, help="comma list of folds (default: all of the config)")
     p.add_argument("--epochs", type=int, default=None)

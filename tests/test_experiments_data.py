@@ -154,3 +154,73 @@ def test_bp4d_missing_image_skipped_and_padding_read_as_the_same_frame(tmp_path)
     for r in recs:
         assert round(float(D.load_image(r.path, 8, 3)[0, 0, 0]) * 255) == r.frame - 90
     assert any("102.jpg" in m for m in audit.missing_examples)
+
+
+# --------------------------------------------------------------------------- clip AU targets
+
+def _of(path: Path, c: np.ndarray, success=None, face_id=None):
+    """OpenFace 2.x CSV (RecorderCSV.cpp header with leading spaces) with AU01_c, AU12_c = c[:, 0:2]."""
+    hdr = ["frame"] + ([" face_id"] if face_id is not None else []) + [" timestamp", " confidence", " success",
+                                                                       " AU01_r", " AU12_r", " AU01_c", " AU12_c"]
+    lines = [",".join(hdr)]
+    for t, row in enumerate(c):
+        ok = 1 if success is None else success[t]
+        vals = [t + 1] + ([face_id[t]] if face_id is not None else []) + [0.04 * t, 0.9, ok, 1.0, 1.0, *row]
+        lines.append(", ".join(str(v) for v in vals))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_au_dfer_fixed_denominator_against_tracked_frames(tmp_path):
+    from experiments.targets import clip_targets
+
+    c = np.zeros((16, 2), int)
+    c[:8, 0] = 1   # AU01 in 8 of 16 frames: 8/16 >= 0.5 under both rules
+    c[:6, 1] = 1   # AU12 in 6 frames, all tracked; 4 untracked frames
+    success = [1] * 12 + [0] * 4
+    p = tmp_path / "00001.csv"
+    _of(p, c, success)
+    fixed = clip_targets(p, ["AU01", "AU12"], denominator=16)["0"]
+    tracked = clip_targets(p, ["AU01", "AU12"], denominator="tracked")["0"]
+    assert fixed.tolist() == [1.0, 0.0]    # AU12: 6 / 16 < 0.5 (AU-DFER)
+    assert tracked.tolist() == [1.0, 1.0]  # AU12: 6 / 12 >= 0.5 (tracked frames)
+    _of(p, np.zeros((20, 2), int))  # OpenFace run on all frames, not the 16
+    with pytest.raises(D.DatasetError, match=r"00001.csv: 20 frames.*clip_224x224_16f"):
+        clip_targets(p, ["AU01"], denominator=16)
+
+
+def test_pyfeat_several_faces_read_per_identity(tmp_path):
+    from experiments.targets import attach_clip_targets, clip_targets
+
+    rows = ["frame,FaceScore,AU01,AU12,Identity"]
+    for t in range(4):  # Person_0 smiles in every frame; Person_1 (2 frames) never
+        rows.append(f"{t},0.99,0.1,0.9,Person_0")
+        if t < 2:
+            rows.append(f"{t},0.95,0.8,0.1,Person_1")
+    p = tmp_path / "pf" / "00002.csv"
+    p.parent.mkdir()
+    p.write_text("\n".join(rows) + "\n")
+    t = clip_targets(p, ["AU01", "AU12"], detector="pyfeat")
+    assert t["Person_0"].tolist() == [0.0, 1.0] and t["Person_1"].tolist() == [1.0, 0.0]
+    rec = D.ClipRecord("00002", [], 0)
+    rep = attach_clip_targets([rec], tmp_path / "pf", ["AU01", "AU12"], detector="pyfeat")
+    assert rep.several_identities == 1 and rec.au_target.tolist() == [0.0, 1.0]  # the face in most frames
+
+
+def test_ial_rule_drops_short_clips_in_the_runner(tmp_path):
+    from experiments.run import dfer_records, load_config
+
+    root = tmp_path / "DFEW"
+    for split, ids in (("train", (1, 2, 3)), ("test", (4, 5))):
+        f = root / "EmoLabel_DataSplit" / f"{split}(single-labeled)" / "set_1.csv"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text("video_name,label\n" + "".join(f"{i},1\n" for i in ids))
+    for i in range(1, 6):
+        for t in range(15 if i in (2, 5) else 16):
+            (root / "Clip" / "clip_224x224" / f"{i:05d}").mkdir(parents=True, exist_ok=True)
+            (root / "Clip" / "clip_224x224" / f"{i:05d}" / f"{t}.jpg").write_bytes(b"")
+    cfg = load_config(REPO / "experiments" / "configs" / "dfew_ial.yaml")
+    logs = []
+    tr, te, _, info = dfer_records(cfg, root, 1, None, logs.append)
+    assert [r.clip_id for r in tr] == ["00001", "00003"] and [r.clip_id for r in te] == ["00004"]
+    assert info["dropped_short_train"] == ["00002"] and any("IAL" in s for s in logs)
