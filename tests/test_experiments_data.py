@@ -224,3 +224,54 @@ def test_ial_rule_drops_short_clips_in_the_runner(tmp_path):
     tr, te, _, info = dfer_records(cfg, root, 1, None, logs.append)
     assert [r.clip_id for r in tr] == ["00001", "00003"] and [r.clip_id for r in te] == ["00004"]
     assert info["dropped_short_train"] == ["00002"] and any("IAL" in s for s in logs)
+
+
+# --------------------------------------------------------------------------- --check
+
+def test_check_reads_everything_and_names_missing_files(tmp_path, capsys):
+    from experiments.run import main
+
+    subs = _disfa_subjects()
+    for k, s in enumerate(subs):
+        _disfa(tmp_path, [s], n=6, naming="index", drop=(2,) if k == 0 else ())
+    cfg = str(REPO / "experiments" / "configs" / "disfa_gnn.yaml")
+    tiny = ["data.image_size=16", "model.width=4", "model.dim=8", "model.au_dim=4", "train.batch_size=4",
+            "train.workers=0"]
+    rc = main([cfg, "--root", str(tmp_path), "--images", str(tmp_path / "images"), "--check", "--check-batches", "1",
+               "--set", *tiny])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "17 labelled frames matched, 1 skipped" in out and f"{subs[0]}/2.png" in out  # first missing path
+    assert "AU occurrence rates (train)" in out and "min per epoch" in out and "fold 3: test" in out
+    assert "check passed" in out
+    import shutil
+
+    shutil.rmtree(tmp_path / "images" / subs[1])  # a whole subject's images gone: an error naming it
+    rc = main([cfg, "--root", str(tmp_path), "--images", str(tmp_path / "images"), "--check", "--set", *tiny])
+    err = capsys.readouterr().err
+    assert rc == 2 and str(tmp_path / "images" / subs[1]) in err and err.count("\n") == 1
+
+
+def test_check_dfew_counts_classes_and_missing_openface(tmp_path, capsys):
+    from experiments.run import main
+
+    root = tmp_path / "DFEW"
+    for split, ids in (("train", range(1, 8)), ("test", range(8, 10))):
+        f = root / "EmoLabel_DataSplit" / f"{split}(single-labeled)" / "set_1.csv"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text("video_name,label\n" + "".join(f"{i},{(i % 7) + 1}\n" for i in ids))
+    for i in range(1, 10):
+        for t in range(16):
+            _img(root / "Clip" / "clip_224x224_16f" / f"{i:05d}" / f"{t}.jpg", t)
+        if i != 9:
+            c = np.zeros((16, 2), int)
+            c[:10, 1] = 1 if i % 2 else 0
+            _of(tmp_path / "of" / f"{i:05d}.csv", c)
+    cfg = str(REPO / "experiments" / "configs" / "dfew_au_loss.yaml")
+    tiny = ["folds=[1]", "data.image_size=8", "data.num_frames=2", "model.width=4", "model.dim=8",
+            "train.batch_size=2", "train.workers=0", "prior.aus=[AU01,AU12]"]
+    rc = main([cfg, "--root", str(root), "--openface", str(tmp_path / "of"), "--check", "--set", *tiny])
+    cap = capsys.readouterr()
+    assert rc == 2 and "00009.csv" in cap.err  # test clip 9 has no OpenFace file: named
+    assert "train 7 clips (happiness 1, sadness 1" in cap.out
+    assert "AU12 57%" in cap.out  # clips 1, 3, 5, 7 of 7: AU12 in 10/16 frames
