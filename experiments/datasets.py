@@ -255,7 +255,8 @@ def bp4d_records(root: str | Path, images: str | Path | None = None, aus: Sequen
         rows = np.flatnonzero(fr.sequence == seq)
         subject = str(fr.subject[rows[0]])
         task = seq[len(subject) + 1:]
-        paths = match_frames(base / subject / task, fr.frame[rows].tolist(), "frame", seq, audit, ".jpg")
+        paths = match_frames(base / subject / task, fr.frame[rows].tolist(), "frame", seq, audit, ".jpg",
+                             check_scheme=False)
         for r, path in zip(rows, paths):
             if path is None and require_images:
                 continue

@@ -151,8 +151,20 @@ class ImageAudit:
         return "\n".join(lines)
 
 
+def _check_forced(idx: dict[int, Path], frames: Sequence[int], naming: str, folder: Path) -> None:
+    """A scheme the names contradict (an image only the other scheme explains) is an error: it
+    would shift every frame by one."""
+    as_index, as_frame = set(range(len(frames))), {int(f) for f in frames}
+    other = (as_frame - as_index) if naming == "index" else (as_index - as_frame)
+    bad = sorted(set(idx) & other)
+    if bad:
+        raise DatasetError(f"{folder}: {idx[bad[0]].name} exists, which only the "
+                           f"{'frame-number' if naming == 'index' else '0-based line index'} naming explains, but "
+                           f"data.image_naming={naming}; images of this folder would go with their neighbour's labels")
+
+
 def match_frames(folder: Path, frames: Sequence[int], naming: str, key: str, audit: ImageAudit | None,
-                 suffix: str = ".png") -> list[Path | None]:
+                 suffix: str = ".png", check_scheme: bool = True) -> list[Path | None]:
     """The image of each labelled frame under one scheme (``None`` where it is missing).
 
     Args:
@@ -162,6 +174,8 @@ def match_frames(folder: Path, frames: Sequence[int], naming: str, key: str, aud
         key: the audit key.
         audit: filled when given.
         suffix: for the expected path of a missing image in the audit.
+        check_scheme: refuse a scheme the names contradict (DISFA, whose labels cover every
+            frame 1..N); off for BP4D, whose image folders also hold frames that were not coded.
 
     Raises:
         DatasetError: duplicate numbers; an ambiguous folder under ``"auto"``; an unknown scheme.
@@ -177,6 +191,8 @@ def match_frames(folder: Path, frames: Sequence[int], naming: str, key: str, aud
         naming = detect_naming(idx, frames, folder)
     if naming not in ("index", "frame"):
         raise ValueError(f"data.image_naming: expected auto, index or frame, got {naming!r}")
+    if check_scheme:
+        _check_forced(idx, frames, naming, folder)
     keys = list(range(len(frames))) if naming == "index" else [int(f) for f in frames]
     out = [idx.get(k) for k in keys]
     if audit is not None:

@@ -101,6 +101,13 @@ def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> dict:
     valid = {"dfer": ("dfew", "ferv39k"), "au": ("bp4d", "disfa")}[cfg["task"]]
     if cfg["dataset"] not in valid:
         raise ValueError(f"dataset: task {cfg['task']!r} takes {', '.join(valid)}, got {cfg['dataset']!r}")
+    from .backbones import BACKBONES
+
+    m = cfg["model"]
+    if m.get("backbone", "small") not in BACKBONES:
+        raise ValueError(f"model.backbone: expected one of {', '.join(BACKBONES)}, got {m.get('backbone')!r}")
+    if m.get("weights") and not Path(m["weights"]).is_file():
+        raise FileNotFoundError(f"{m['weights']}: model.weights file not found (weights are never downloaded)")
     if cfg["folds"] is None:
         cfg["folds"] = {"dfew": [1, 2, 3, 4, 5], "ferv39k": [1], "bp4d": [1, 2, 3], "disfa": [1, 2, 3]}[cfg["dataset"]]
     return cfg

@@ -88,6 +88,9 @@ def test_disfa_ambiguous_naming_is_an_error_naming_the_folder(tmp_path):
         D.disfa_records(tmp_path, tmp_path / "images")
     recs = D.disfa_records(tmp_path, tmp_path / "images", naming="frame")
     assert [r.frame for r in recs] == [1, 2, 3, 4, 5] and all(r.path.stem == str(r.frame) for r in recs)
+    _img(tmp_path / "images" / s[0] / "6.png", 1)  # 6 = N: only frame numbering explains it
+    with pytest.raises(D.DatasetError, match="6.png exists.*data.image_naming=index"):
+        D.disfa_records(tmp_path, tmp_path / "images", naming="index")
 
 
 def test_disfa_duplicate_image_names_are_an_error(tmp_path):
@@ -146,6 +149,7 @@ def test_bp4d_non_facs_columns_left_out_by_reader_and_runner(tmp_path):
 
 def test_bp4d_missing_image_skipped_and_padding_read_as_the_same_frame(tmp_path):
     subs = _bp4d(tmp_path, drop=(102,))
+    _img(tmp_path / "images" / subs[0] / "T1" / "3.jpg", 0)  # an uncoded frame's image: ignored, not an error
     p = tmp_path / "images" / subs[0] / "T1" / "103.jpg"
     p.rename(p.with_name("0103.jpg"))  # zero-padded name: still frame 103
     audit = D.ImageAudit()
