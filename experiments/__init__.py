@@ -10,6 +10,9 @@
 Modules: :mod:`experiments.metrics` (WAR, UAR, per-class recall, per-AU F1, confidence
 intervals; scikit-learn), :mod:`experiments.models` (small video backbones, AU-graph model),
 :mod:`experiments.training` (training loop and the arms), :mod:`experiments.datasets` (loaders
-in the datasets' released layouts), :mod:`experiments.run` and :mod:`experiments.synthetic`
-(command-line runners).
+in the datasets' released layouts), :mod:`experiments.images` (one image naming scheme per
+folder, missing images skipped and counted), :mod:`experiments.targets` (per-clip AU targets
+from OpenFace / py-feat), :mod:`experiments.backbones` (ResNet-18, R3D-18, R(2+1)D-18 from
+``model.backbone``), :mod:`experiments.check` (``--check``), :mod:`experiments.run` and
+:mod:`experiments.synthetic` (command-line runners).
 """

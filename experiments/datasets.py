@@ -24,17 +24,14 @@ Subject-independent folds come from the knowledge library (``auknow.library.data
 BP4D and DISFA 3-fold splits of JAA-Net / ME-GraphAU); DFEW's 5 folds are its own ``set_k``
 files; FERV39K has one train / test split.
 
-**Per-video AU targets from OpenFace** (AU-DFER): one OpenFace 2.x CSV per clip (its
-``AUxx_c`` presence columns; headers may carry OpenFace's leading spaces). A clip's target is
-``y_a = 1`` iff ``AUxx_c = 1`` in at least half of the frames OpenFace tracked (``success == 1``;
-AU-DFER's majority rule ``sum_t a_ta >= n / 2``); a clip with no tracked frame gets a missing
-target (NaN), not the reference code's all-ones vector. Files are looked up as
-``<openface_dir>/<clip id>.csv`` (DFEW: ``00001.csv``; FERV39K: ``Scene/Emotion/clip.csv``, the
-clip's relative path).
+**Per-video AU targets** from OpenFace 2.x or py-feat: :mod:`experiments.targets` (AU-DFER's
+majority rule with a fixed denominator of 16 or over the tracked frames; several faces read per
+identity).
 
 Frame sampling (IAL code): the clip is cut into ``num_frames`` equal segments; training takes a
 random frame in each segment, testing the segment's centre; clips shorter than ``num_frames``
-repeat frames.
+repeat frames. IAL drops clips with fewer than 16 frames (:func:`drop_short_clips`, config
+``data.min_frames``).
 """
 
 from __future__ import annotations
@@ -47,22 +44,20 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .images import IMAGE_SUFFIXES, DatasetError, ImageAudit
+from .targets import attach_clip_targets, attach_openface_targets, clip_targets, openface_clip_target  # noqa: F401
+
 __all__ = [
     "DFEW_EXPRESSIONS", "FERV39K_LABELS", "IMAGE_SUFFIXES", "DatasetError", "ClipRecord", "FrameRecord",
     "list_frames", "sample_indices", "dfew_records", "ferv39k_records", "openface_clip_target",
     "attach_openface_targets", "bp4d_records", "disfa_records", "split_by_fold", "ClipDataset", "FrameDataset",
-    "load_image",
+    "load_image", "ImageAudit", "attach_clip_targets", "clip_targets", "drop_short_clips",
 ]
 
 #: DFEW's classes in label order (CSV label - 1), canonical auknow names.
 DFEW_EXPRESSIONS = ("happiness", "sadness", "neutral", "anger", "surprise", "disgust", "fear")
 #: FERV39K emotion strings -> DFEW index (the AU-DFER / M3DFEL mapping).
 FERV39K_LABELS = {"Happy": 0, "Sad": 1, "Neutral": 2, "Angry": 3, "Surprise": 4, "Disgust": 5, "Fear": 6}
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
-
-
-class DatasetError(ValueError):
-    """A dataset folder is missing a file or holds a malformed one; the message names it."""
 
 
 @dataclass
@@ -163,6 +158,8 @@ def dfew_records(root: str | Path, fold: int, split: str, clip_dir: str | None =
         rows = rows[1:]  # header video_name,label
     if clip_dir is None:
         clip_dir = "Clip/clip_224x224_16f" if (root / "Clip/clip_224x224_16f").is_dir() else "Clip/clip_224x224"
+    if not (root / clip_dir).is_dir():
+        raise DatasetError(f"{root / clip_dir}: frames folder not found (data.clip_dir)")
     out = []
     for i, row in enumerate(rows, start=2):
         try:
@@ -208,164 +205,95 @@ def ferv39k_records(root: str | Path, split: str, setup: str = "All_scenes",
     return out
 
 
-def openface_clip_target(path: str | Path, aus: Sequence[str], threshold: float = 0.5) -> np.ndarray:
-    """Per-clip AU target from one OpenFace 2.x CSV by AU-DFER's majority rule.
-
-    Args:
-        path: the clip's OpenFace output (columns ``success`` and ``AUxx_c``; leading spaces in
-            the header are allowed).
-        aus: AU names in the target order (e.g. ``auknow.facs.au_set("openface_c")``).
-        threshold: fraction of tracked frames (``success == 1``) in which ``AUxx_c`` must be 1.
-
-    Returns:
-        float32 ``[A]``: 1, 0, or NaN (no tracked frame, or the AU has no ``_c`` column).
-
-    Raises:
-        DatasetError: the file is missing or has no ``AUxx_c`` column.
-    """
-    from auknow.facs import au_number
-
-    rows = _read_rows(Path(path))
-    if not rows:
-        raise DatasetError(f"{path}: empty OpenFace file")
-    header = [h.strip() for h in rows[0]]
-    cols = {}
-    for j, h in enumerate(header):
-        m = re.fullmatch(r"AU(\d+)_c", h)
-        if m:
-            cols[int(m.group(1))] = j
-    if not cols:
-        raise DatasetError(f"{path}: no AUxx_c column (is it an OpenFace 2.x output?)")
-    succ = header.index("success") if "success" in header else None
-    data = np.array([[float(v) for v in r] for r in rows[1:]], dtype=np.float64) if len(rows) > 1 else \
-        np.zeros((0, len(header)))
-    ok = np.ones(len(data), dtype=bool) if succ is None else data[:, succ] >= 0.5
-    n = int(ok.sum())
-    out = np.full(len(aus), np.nan, dtype=np.float32)
-    if n == 0:
-        return out
-    for k, name in enumerate(aus):
-        j = cols.get(au_number(name))
-        if j is not None:
-            out[k] = float((data[ok, j] >= 0.5).sum() >= threshold * n)
-    return out
-
-
-def attach_openface_targets(records: list[ClipRecord], openface_dir: str | Path, aus: Sequence[str],
-                            threshold: float = 0.5, missing: str = "nan") -> int:
-    """Set ``au_target`` of each record from ``<openface_dir>/<clip_id>.csv``.
-
-    Args:
-        missing: a clip without a CSV gets NaN targets (``"nan"``) or raises (``"error"``).
-
-    Returns:
-        The number of clips that had a CSV.
-
-    Raises:
-        DatasetError: the folder is missing; a missing CSV with ``missing="error"``.
-    """
-    d = Path(openface_dir)
-    if not d.is_dir():
-        raise DatasetError(f"{d}: OpenFace folder not found")
-    found = 0
-    for r in records:
-        p = d / f"{r.clip_id}.csv"
-        if p.is_file():
-            r.au_target = openface_clip_target(p, aus, threshold)
-            found += 1
-        elif missing == "error":
-            raise DatasetError(f"{p}: no OpenFace output for clip {r.clip_id}")
-        else:
-            r.au_target = np.full(len(aus), np.nan, dtype=np.float32)
-    return found
-
-
-def _find_image(base: Path, patterns: Sequence[str], **fmt) -> Path | None:
-    for pat in patterns:
-        p = base / pat.format(**fmt)
-        if p.is_file():
-            return p
-    return None
-
-
-BP4D_IMAGE_PATTERNS = ("{subject}/{task}/{frame}.jpg", "{subject}/{task}/{frame:04d}.jpg",
-                       "{subject}/{task}/{frame}.png", "{subject}/{task}/{frame:04d}.png")
-DISFA_IMAGE_PATTERNS = ("{subject}/{index}.png", "{subject}/{index}.jpg", "{subject}/{frame}.png",
-                        "{subject}/{frame}.jpg")
+BP4D_IMAGE_PATTERNS = ("{subject}/{task}/{frame}.jpg",)  # also .png / zero-padded: the number in the name counts
+DISFA_IMAGE_PATTERNS = ("{subject}/{index}.png", "{subject}/{frame}.png")  # one of the two per subject
 
 
 def bp4d_records(root: str | Path, images: str | Path | None = None, aus: Sequence[str] | None = None,
-                 require_images: bool = True) -> list[FrameRecord]:
-    """BP4D frames with their AU occurrence (9 = not coded -> NaN).
+                 require_images: bool = True, audit: ImageAudit | None = None) -> list[FrameRecord]:
+    """BP4D frames with their AU occurrence (9 = not coded -> NaN), read by :func:`auknow.readers.read_bp4d`.
+
+    Columns are read by their header number, as the reader (and ME-GraphAU) read them: columns
+    that are not requested AUs (not FACS codes, such as column 3, or not in ``aus``) are left out
+    and listed in ``audit.notes``. Images: ``<images>/<Subject>/<Task>/<n>.jpg`` (or ``.png``,
+    zero-padded or not) with ``n`` the frame number of the label row; a frame without its image
+    is skipped and counted in ``audit``, never matched to another file.
 
     Args:
         root: BP4D root (holds ``AUCoding/AU_OCC``).
-        images: folder of frame images (default ``root``); see :data:`BP4D_IMAGE_PATTERNS`.
-        aus: AU names (default the descriptor's 12 benchmark AUs).
-        require_images: skip frames without an image (True) or keep them with a missing path.
+        images: folder of frame images (default ``root``).
+        aus: AU names in the target order (default the descriptor's 12 benchmark AUs).
+        require_images: skip frames without an image (True) or keep them with ``path=None``.
+        audit: filled with the image matching and the reader's provenance notes.
 
     Raises:
-        DatasetError: no label file, a malformed file, a requested AU column missing.
+        DatasetError: no label file, a malformed file (the reader's message, with file and line),
+            a requested AU never coded, two images of one frame, no image at all.
     """
-    from auknow.facs import au_number
+    from auknow.errors import DataError
+    from auknow.facs import au_name, au_number
     from auknow.library import dataset_descriptor
+    from auknow.readers import read_bp4d
+
+    from .images import match_frames
 
     root = Path(root)
-    aus = list(aus or dataset_descriptor("bp4d").aus)
-    occ = root / "AUCoding" / "AU_OCC"
-    files = sorted(occ.glob("*.csv")) if occ.is_dir() else []
-    if not files:
-        raise DatasetError(f"{occ}: no <Subject>_<Task>.csv AU occurrence file")
+    aus = [au_name(au_number(a)) for a in (aus or dataset_descriptor("bp4d").aus)]
+    try:
+        fr = read_bp4d(root, aus=aus)
+    except DataError as exc:
+        raise DatasetError(str(exc)) from None
+    audit = audit if audit is not None else ImageAudit()
+    audit.notes.update({k: v for k, v in fr.source.items() if k.startswith("columns_left_out")
+                        or k.endswith("dropped")})
+    col = [fr.aus.index(a) for a in aus]
+    y_all = fr.occurrence[:, col].astype(np.float32)
+    y_all[y_all < 0] = np.nan  # MISSING (BP4D's 9)
     base = Path(images) if images is not None else root
     out = []
-    for f in files:
-        m = re.fullmatch(r"([A-Za-z]+\d+)_(T\d+)", f.stem)
-        if not m:
-            raise DatasetError(f"{f}: file name is not <Subject>_<Task>.csv")
-        subject, task = m.groups()
-        rows = _read_rows(f)
-        try:
-            header = [int(float(h)) for h in rows[0]]
-        except ValueError:
-            raise DatasetError(f"{f}, line 1: header must be AU numbers (column 0 = frame)") from None
-        idx = []
-        for a in aus:
-            n = au_number(a)
-            if n not in header:
-                raise DatasetError(f"{f}: no column for {a}")
-            idx.append(header.index(n))
-        for i, row in enumerate(rows[1:], start=2):
-            try:
-                vals = [float(v) for v in row]
-            except ValueError:
-                raise DatasetError(f"{f}, line {i}: non-numeric value") from None
-            frame = int(vals[0])
-            y = np.array([vals[j] for j in idx], dtype=np.float32)
-            y[(y != 0) & (y != 1)] = np.nan  # 9: not coded
-            path = _find_image(base, BP4D_IMAGE_PATTERNS, subject=subject, task=task, frame=frame)
+    for seq in dict.fromkeys(fr.sequence.tolist()):
+        rows = np.flatnonzero(fr.sequence == seq)
+        subject = str(fr.subject[rows[0]])
+        task = seq[len(subject) + 1:]
+        paths = match_frames(base / subject / task, fr.frame[rows].tolist(), "frame", seq, audit, ".jpg",
+                             check_scheme=False)
+        for r, path in zip(rows, paths):
             if path is None and require_images:
                 continue
-            out.append(FrameRecord(path, y, subject, f"{subject}_{task}", frame))
+            out.append(FrameRecord(path, y_all[r], subject, seq, int(fr.frame[r])))
     if not out:
-        raise DatasetError(f"{base}: no frame image found for the BP4D labels (patterns {BP4D_IMAGE_PATTERNS})")
+        raise DatasetError(f"{base}: no frame image found for the BP4D labels (expected <Subject>/<Task>/<frame>.jpg, "
+                           f"e.g. {audit.missing_examples[:1] or audit.missing_folders[:1]})")
     return out
 
 
 def disfa_records(root: str | Path, images: str | Path | None = None, aus: Sequence[str] | None = None,
-                  threshold: float | None = None, require_images: bool = True) -> list[FrameRecord]:
+                  threshold: float | None = None, require_images: bool = True, naming: str = "auto",
+                  audit: ImageAudit | None = None) -> list[FrameRecord]:
     """DISFA frames with AU occurrence (intensity >= threshold; descriptor: 2).
+
+    Images: ``<images>/<SN>/<n>.png`` (or ``.jpg``, zero-padded or not) under **one** scheme
+    per subject (:mod:`experiments.images`): ``n`` = the 0-based line index of the label files
+    (``"index"``, ME-GraphAU) or the frame number (``"frame"``); ``"auto"`` detects it from the
+    names and raises when a folder fits both. A frame without its image is skipped and counted
+    in ``audit``, never matched to a neighbour's image.
 
     Args:
         root: DISFA root (holds ``ActionUnit_Labels``).
-        images: folder of frame images (default ``root``); see :data:`DISFA_IMAGE_PATTERNS`.
+        images: folder of frame images (default ``root``).
         aus: AU names (default the 8-AU benchmark set ``disfa8``).
         threshold: occurrence threshold (default the descriptor's, 2).
+        naming: ``"auto"``, ``"index"`` or ``"frame"`` (config ``data.image_naming``).
+        audit: filled with the scheme per subject and the frames matched / skipped.
 
     Raises:
-        DatasetError: no subject folder, a missing AU file, lines that disagree in count.
+        DatasetError: no subject folder, a missing AU file, lines that disagree in count, an
+            ambiguous or inconsistent image folder, two images of one frame, no image at all.
     """
     from auknow.facs import au_number, au_set
     from auknow.library import dataset_descriptor
+
+    from .images import match_frames
 
     root = Path(root)
     aus = list(aus or au_set("disfa8"))
@@ -376,6 +304,7 @@ def disfa_records(root: str | Path, images: str | Path | None = None, aus: Seque
     if not subjects:
         raise DatasetError(f"{lab}: no subject folder (SN001, ...)")
     base = Path(images) if images is not None else root
+    audit = audit if audit is not None else ImageAudit()
     out = []
     for s in subjects:
         cols, frames = [], None
@@ -388,18 +317,29 @@ def disfa_records(root: str | Path, images: str | Path | None = None, aus: Seque
                 raise DatasetError(f"{f}: expected 'frame,intensity' lines") from None
             if frames is None:
                 frames = arr[:, 0].astype(np.int64)
-            elif len(arr) != len(frames):
-                raise DatasetError(f"{f}: {len(arr)} lines, other AU files of {s} have {len(frames)}")
+            elif len(arr) != len(frames) or (arr[:, 0] != frames).any():
+                raise DatasetError(f"{f}: {len(arr)} lines / frame numbers that differ from the other AU files of {s}")
             cols.append((arr[:, 1] >= threshold).astype(np.float32))
         y = np.stack(cols, 1)
-        for i, fr in enumerate(frames):
-            path = _find_image(base, DISFA_IMAGE_PATTERNS, subject=s, index=i, frame=int(fr))
+        paths = match_frames(base / s, frames.tolist(), naming, s, audit)
+        for i, (fr, path) in enumerate(zip(frames, paths)):
             if path is None and require_images:
                 continue
             out.append(FrameRecord(path, y[i], s, s, int(fr)))
     if not out:
-        raise DatasetError(f"{base}: no frame image found for the DISFA labels (patterns {DISFA_IMAGE_PATTERNS})")
+        raise DatasetError(f"{base}: no frame image found for the DISFA labels (expected <SN>/<n>.png, e.g. "
+                           f"{audit.missing_examples[:1] or audit.missing_folders[:1]})")
     return out
+
+
+def drop_short_clips(records: list[ClipRecord], min_frames: int | None) -> tuple[list[ClipRecord], list[str]]:
+    """IAL's rule: leave out clips with fewer than ``min_frames`` frames (IAL: 16, on DFEW's
+    ``Clip/clip_224x224``; on ``clip_224x224_16f`` every clip has 16). Returns the kept records
+    and the ids of the dropped ones (the runner logs them)."""
+    if not min_frames:
+        return records, []
+    keep = [r for r in records if len(r.frames) >= int(min_frames)]
+    return keep, [r.clip_id for r in records if len(r.frames) < int(min_frames)]
 
 
 def split_by_fold(records: list[Any], dataset: str, fold: int) -> tuple[list[Any], list[Any]]:

@@ -1,9 +1,10 @@
 """Small video backbones and the AU-graph model used by the experiments.
 
 These are deliberately small (they train on a 2-core CPU in seconds on the synthetic
-benchmark); on real data they are a runnable default, not the seed papers' backbones
-(Former-DFER, M3DFEL, MAE-DFER, ResNet-50 / Swin-B), which a user plugs in through
-:class:`auknow.heads.PriorHead` or the ``backbone`` hook of :func:`experiments.run.main`.
+benchmark); on real data they are a runnable default. The seeds' backbones (ResNet-18 per frame,
+R3D-18, R(2+1)D-18) are in :mod:`experiments.backbones` (config ``model.backbone``); other models
+(Former-DFER, M3DFEL, MAE-DFER) plug in through :class:`auknow.heads.PriorHead` or the
+``backbone_fn`` hook of :func:`experiments.run.run_config` (``docs/experiments.md``).
 
 * :class:`FrameEncoder`: ``[B, T, C, H, W] -> [B, T, c, h, w]`` frame feature maps (3x3 conv
   blocks with stride 2, BatchNorm, ReLU, until the map is at most ``map_size``, then adaptive

@@ -157,11 +157,13 @@ def dfew_root(tmp_path):
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text("video_name,label\n" + "".join(f"{i},{(i % 7) + 1}\n" for i in ids))
     for i in range(1, 22):
-        for t in range(1, 7):
-            _img(root / "Clip" / "clip_224x224_16f" / f"{i:05d}" / f"{t}.jpg", rng)
+        for t in range(1, 17):  # the 16-frame version of every clip
+            _img(root / "Clip" / "clip_224x224_16f" / f"{i:05d}" / f"{t}.jpg", rng, 4)
+        for t in range(1, (12 if i in (1, 15) else 17) + 1):  # all frames: clips 1 and 15 under 16 frames
+            _img(root / "Clip" / "clip_224x224" / f"{i:05d}" / f"{t}.jpg", rng, 4)
     of = tmp_path / "openface"
     for i in range(1, 22):
-        _openface_csv(of / f"{i:05d}.csv", rng, 6)
+        _openface_csv(of / f"{i:05d}.csv", rng, 16)  # OpenFace run on the 16 frames (AU-DFER)
     return root, of
 
 
@@ -169,7 +171,7 @@ def test_dfew_loader_and_openface_majority_rule(dfew_root, tmp_path):
     root, of = dfew_root
     tr = D.dfew_records(root, 1, "train")
     assert len(tr) == 14 and tr[0].clip_id == "00001" and tr[0].label == 1  # label 2 (sad) -> index 1
-    assert [p.name for p in tr[0].frames] == [f"{t}.jpg" for t in range(1, 7)]
+    assert [p.name for p in tr[0].frames] == [f"{t}.jpg" for t in range(1, 17)]
     # majority rule over tracked frames; untracked frames do not count; none tracked -> NaN
     c = np.zeros((4, 18), int)
     c[:2, 0] = 1          # AU01 in 2 of 4 tracked frames -> 1

@@ -56,6 +56,16 @@ def _occ_folder(root: Path) -> Path:
                     "its AUCoding folder or the AU_OCC folder)", file=str(root))
 
 
+def _wanted_aus(aus: Sequence[str | int], root: Path) -> list[str]:
+    out = []
+    for a in aus:
+        try:
+            out.append(au_name(au_number(a)))
+        except AuknowError as exc:
+            raise DataError(f"aus: {exc}", file=str(root)) from None
+    return out
+
+
 def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: Sequence[str | int] | None = None,
               intensity: bool = False) -> AUFrames:
     """Read BP4D-Spontaneous AU occurrence (and optionally intensity) labels.
@@ -81,7 +91,7 @@ def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: 
 
     Raises:
         DataError: missing folder, no label files, a ragged row, a non-numeric cell, a value
-            other than 0/1/9, an unknown AU column, duplicate frames, a file with no frames, a
+            other than 0/1/9 in a column that is read, duplicate frames, a file with no frames, a
             task not in ``task_map``, an intensity outside 0-5 (9 allowed); each names the file
             and, where it applies, the line.
 
@@ -98,6 +108,9 @@ def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: 
     files = sorted((p for p in occ_dir.glob("*.csv") if _OCC_NAME.match(p.name)), key=lambda p: p.name)
     ignored = sorted(p.name for p in occ_dir.iterdir() if p.is_file() and not _OCC_NAME.match(p.name))
 
+    wanted = None if aus is None else _wanted_aus(aus, root_p)
+    wanted_numbers = None if wanted is None else {au_number(a) for a in wanted}
+    left_out: dict[str, set[int]] = {"not_facs": set(), "not_requested": set()}
     per_file = []  # (subject, task, frames[int64], {au_number: column int8})
     all_numbers: set[int] = set()
     known = codes()
@@ -132,19 +145,20 @@ def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: 
             raise DataError(f"frame number {frames[k]} is negative", file=file, line=_line_of_row(text, 1, k))
         _check_duplicate_frames(frames, file, lambda k: _line_of_row(text, 1, k))
         values = block[:, 1:]
-        bad = (values != 0) & (values != 1) & (values != 9)
-        if bad.any():
-            r, c = (int(x) for x in np.argwhere(bad)[0])
-            raise DataError(f"column {numbers[c + 1]} (AU{numbers[c + 1]}): {values[r, c]} is not 0, 1 or 9 "
-                            "(not coded)", file=file, line=_line_of_row(text, 1, r))
         cols: dict[int, np.ndarray] = {}
         for c, number in enumerate(numbers[1:]):
-            col = values[:, c]
             if number not in known:
-                if (col == 9).all():
-                    continue  # a never-coded placeholder column
-                raise DataError(f"unknown AU column {number} (not a FACS 2002 code) holds codes; expected "
-                                "AU numbers such as 1, 2, 4", file=file, line=1)
+                left_out["not_facs"].add(number)  # e.g. column 3: not a FACS AU, never read as one
+                continue
+            if wanted_numbers is not None and number not in wanted_numbers:
+                left_out["not_requested"].add(number)
+                continue
+            col = values[:, c]
+            bad = (col != 0) & (col != 1) & (col != 9)
+            if bad.any():
+                r = int(np.argmax(bad))
+                raise DataError(f"column {number} (AU{number}): {col[r]} is not 0, 1 or 9 (not coded)", file=file,
+                                line=_line_of_row(text, 1, r))
             col8 = col.astype(np.int8)
             col8[col == 9] = MISSING
             cols[number] = col8
@@ -172,6 +186,9 @@ def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: 
     }
     if ignored:
         source["files_ignored"] = ignored
+    for why, nums in left_out.items():
+        if nums:  # columns read past: not FACS AUs (BP4D's column 3, ...) or not among `aus`
+            source[f"columns_left_out_{why}"] = sorted(nums)
 
     inten = None
     if intensity:
@@ -236,13 +253,7 @@ def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: 
     if dropped:
         frames_out = frames_out.drop_uncoded_aus()
         frames_out.source["uncoded_aus_dropped"] = dropped
-    if aus is not None:
-        wanted = []
-        for a in aus:
-            try:
-                wanted.append(au_name(au_number(a)))
-            except AuknowError as exc:
-                raise DataError(f"aus: {exc}", file=str(root_p)) from None
+    if wanted is not None:
         missing = [a for a in wanted if a not in frames_out.aus]
         if missing:
             raise DataError(f"aus: {', '.join(missing)} not coded in any file (coded: {', '.join(frames_out.aus)})",
