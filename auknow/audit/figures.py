@@ -22,7 +22,7 @@ def ranking_figure(result: AuditResult):
     references as vertical lines. Returns the Figure."""
     plt = _plt()
     ranked = result.ranking()
-    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(ranked) + 1.8))
+    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(ranked) + 2.6))
     y = np.arange(len(ranked))[::-1]
     for yi, s in zip(y, ranked):
         d = s.draws.macro_auc
@@ -44,7 +44,7 @@ def ranking_figure(result: AuditResult):
     ax.set_xlim(min(0.3, ax.get_xlim()[0]), 1.02)
     ax.set_title(f"Knowledge tables as expression classifiers ({result.settings['n_units']} {result.units.unit}s, "
                  f"{result.settings['n_subjects']} subjects; {result.settings['ci']:.0%} bootstrap CI)", fontsize=9)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -89,8 +89,8 @@ def disagreement_map(result: AuditResult, rows: list[Disagreement]):
     aus = result.units.aus
     ncol = 3 if len(names) > 4 else len(names)
     nrow = int(np.ceil(len(names) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 0.34 * len(exprs) * nrow + 1.2 * nrow + 0.6),
-                             squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, (0.22 * len(exprs) + 0.7) * nrow + 0.5),
+                             squeeze=False, layout="constrained")
     im = None
     for k, ax in enumerate(axes.ravel()):
         if k >= len(names):
@@ -102,7 +102,8 @@ def disagreement_map(result: AuditResult, rows: list[Disagreement]):
         for d in rows:
             if d.table == names[k] and d.expression in exprs:
                 ax.text(aus.index(d.au), exprs.index(d.expression), "v" if d.kind == "required_far_lower" else "^",
-                        ha="center", va="center", fontsize=8, fontweight="bold")
+                        ha="center", va="center", fontsize=8, fontweight="bold", color="black",
+                        bbox={"boxstyle": "circle,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.8})
         ax.set_title(names[k], fontsize=9)
         ax.set_yticks(range(len(exprs)))
         ax.set_yticklabels(exprs, fontsize=6)
@@ -111,5 +112,5 @@ def disagreement_map(result: AuditResult, rows: list[Disagreement]):
     fig.suptitle("Data P(AU | e) minus the table's claim (v: required, data far lower; ^: data show it, "
                  "table lacks it); x: AU number", fontsize=9)
     if im is not None:
-        fig.colorbar(im, ax=axes.ravel().tolist(), fraction=0.02, label="data - table")
+        fig.colorbar(im, ax=axes.ravel().tolist(), fraction=0.02, shrink=0.6, label="data - table")
     return fig
