@@ -285,3 +285,13 @@ def test_cli_refuses_to_overwrite_without_force(tmp_path, capsys):
     assert main(["audit", "fig2002", "--n-boot", "5", "--out", str(out)]) == 2
     assert "--force" in capsys.readouterr().err
     assert (out / "report.md").read_text() == "mine"
+
+
+def test_diagonal_auc_equals_the_cross_diagonal():
+    rng = np.random.default_rng(5)
+    proba = rng.dirichlet(np.ones(4), size=20).round(2)
+    c = group_counts(rng.multinomial(6, np.ones(6) / 6, size=4).astype(float), rng.integers(0, 6, 80),
+                     rng.integers(0, 20, 80), rng.integers(0, 4, 80), 20, 4)
+    full = score_draws(proba, c, cross=True)
+    diag = score_draws(proba, c, cross=False)
+    np.testing.assert_allclose(diag.auc, full.auc, atol=1e-6)

@@ -100,15 +100,13 @@ def _p_au(units: Units, weights: np.ndarray, ci: float):
 def _score_tables(units, classifiers, weights, common, P, inv):
     scores = []
     for name, clf in classifiers.items():
-        for scope, exprs in (("own", clf.expressions), ("common", common)):
-            if scope == "common" and exprs == clf.expressions and scores and scores[-1].name == name:
-                scores.append(ModelScores(name, "table", "common", exprs, scores[-1].draws))
-                continue
-            c = group_counts(weights, units.subject, inv, _label_index(units, exprs), P.shape[0], len(exprs))
-            draws = score_draws(clf.predict_proba(P, exprs), c)
-            scores.append(ModelScores(name, "table", scope, tuple(exprs), draws))
-        common_draws = scores[-1].draws
-        scores.append(ModelScores(name, "lower", "common", tuple(common), common_draws.deranged()))
+        drawn = {}
+        for scope, exprs in (("common", tuple(common)), ("own", tuple(clf.expressions))):
+            if exprs not in drawn:
+                c = group_counts(weights, units.subject, inv, _label_index(units, exprs), P.shape[0], len(exprs))
+                drawn[exprs] = score_draws(clf.predict_proba(P, exprs), c, cross=scope == "common")
+            scores.append(ModelScores(name, "table", scope, exprs, drawn[exprs]))
+        scores.append(ModelScores(name, "lower", "common", tuple(common), drawn[tuple(common)].deranged()))
     return scores
 
 
@@ -116,7 +114,7 @@ def _per_unit_draws(proba: np.ndarray, units: Units, lab: np.ndarray, weights: n
     # units with the same output form one group (same pattern in the same fold): fewer columns
     rows, inv = np.unique(proba, axis=0, return_inverse=True)
     c = group_counts(weights, units.subject, inv.reshape(-1), lab, rows.shape[0], proba.shape[1])
-    return score_draws(rows, c)
+    return score_draws(rows, c, cross=False)
 
 
 def _score_references(units, weights, common, P, inv, folds, seed):
