@@ -295,3 +295,8 @@ def test_diagonal_auc_equals_the_cross_diagonal():
     full = score_draws(proba, c, cross=True)
     diag = score_draws(proba, c, cross=False)
     np.testing.assert_allclose(diag.auc, full.auc, atol=1e-6)
+
+
+def test_cli_without_bootstrap_draws_reports_no_intervals(capsys):
+    assert main(["audit", "fig2002", "--n-boot", "0", "--cv-folds", "3"]) == 0
+    assert "[no draws]" in capsys.readouterr().out

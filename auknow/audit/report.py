@@ -85,7 +85,7 @@ def disagreements_csv(rows: list[Disagreement]) -> str:
 
 def _ci_text(result, draws) -> str:
     lo, hi = result.ci(draws)
-    return f"{draws[0]:.3f} [{lo:.3f}, {hi:.3f}]" if np.isfinite(lo) else f"{draws[0]:.3f}"
+    return f"{draws[0]:.3f} [{lo:.3f}, {hi:.3f}]" if np.isfinite(lo) else f"{draws[0]:.3f} [no draws]"
 
 
 def ranking_lines(result: AuditResult) -> list[str]:
@@ -158,7 +158,8 @@ def _auc_grid_lines(result: AuditResult) -> list[str]:
             if e in own.expressions:
                 j = own.expressions.index(e)
                 lo, hi = result.ci(own.draws.auc[:, j])
-                cells.append(f"{own.draws.auc[0, j]:.2f} [{lo:.2f}, {hi:.2f}]")
+                cells.append(f"{own.draws.auc[0, j]:.2f} [{lo:.2f}, {hi:.2f}]" if np.isfinite(lo)
+                             else f"{own.draws.auc[0, j]:.2f}")
             else:
                 cells.append("—")
         lines.append(f"| {s.name} | " + " | ".join(cells) + " |")

@@ -220,7 +220,12 @@ def ceiling_draws(counts: np.ndarray) -> Draws:
 
 
 def interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval over axis 0 ignoring NaN draws (the estimate-prior convention)."""
+    """Percentile interval over axis 0 ignoring NaN draws (the estimate-prior convention); NaN
+    when there are no draws (``n_boot = 0``)."""
     from ..estimate.statistics import percentile_interval
 
-    return percentile_interval(np.asarray(samples, dtype=np.float64), level)
+    samples = np.asarray(samples, dtype=np.float64)
+    if samples.shape[0] == 0:
+        nan = np.full(samples.shape[1:], np.nan)
+        return (nan, nan.copy()) if nan.ndim else (float("nan"), float("nan"))
+    return percentile_interval(samples, level)
