@@ -227,8 +227,9 @@ def table_classifier(table, aus: Sequence[str], expressions: Sequence[str], *, b
 
     >>> from auknow.library import load_bundled
     >>> c = table_classifier(load_bundled("fig2002"), ("AU06", "AU12"), ("happiness", "sadness"))
+    >>> # sadness has a configuration 6+15: with AU15 not coded, AU06 alone matches it (cos 0.71)
     >>> c.expressions, c.predict_proba(np.array([[1, 1]]), c.expressions).round(3).tolist()
-    (('happiness', 'sadness'), [[0.731, 0.269]])
+    (('happiness', 'sadness'), [[0.573, 0.427]])
     """
     aus = tuple(aus)
     if isinstance(table, PrototypeTable):
