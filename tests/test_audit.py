@@ -15,7 +15,7 @@ from auknow.audit import audit, table_classifier, units_from_frames
 from auknow.audit.classifiers import likelihood_logits, prototype_similarity
 from auknow.audit.data import Units
 from auknow.audit.disagreements import disagreements
-from auknow.audit.scoring import ceiling_draws, cross_auc, group_counts, score_draws
+from auknow.audit.scoring import ceiling_draws, group_counts, score_draws
 from auknow.cli import main
 from auknow.library import load_bundled
 from auknow.readers import bundled_ckplus_path, read_ckplus
