@@ -42,7 +42,8 @@ def add_audit_command(subparsers) -> None:
     data = p.add_argument_group("data (the readers and options of estimate-prior)")
     data.add_argument("--dataset", nargs="+", metavar=("KIND", "PATH"),
                       help="KIND (bp4d, disfa, ckplus, csv, openface, pyfeat) and its PATH(s) "
-                           "(default: the bundled CK+ peak-frame FACS codes)")
+                           "(default: the bundled CK+ peak-frame FACS codes); give the TABLEs before --dataset, "
+                           "whose PATH list runs to the next option")
     donor = argparse.ArgumentParser(add_help=False)
     add_estimate_arguments(donor)
     for action in donor._actions:  # reuse the definitions so both commands validate alike
