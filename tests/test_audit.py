@@ -300,3 +300,21 @@ def test_diagonal_auc_equals_the_cross_diagonal():
 def test_cli_without_bootstrap_draws_reports_no_intervals(capsys):
     assert main(["audit", "fig2002", "--n-boot", "0", "--cv-folds", "3"]) == 0
     assert "[no draws]" in capsys.readouterr().out
+
+
+def test_chunked_draws_equal_one_pass(ck_units):
+    from auknow.audit.scoring import score_weighted
+
+    clf = table_classifier(load_bundled("du2014"), ck_units.aus, ck_units.expressions)
+    P, inv = ck_units.patterns()
+    lut = np.array([clf.expressions.index(e) if e in clf.expressions else -1 for e in ck_units.expressions])
+    w = np.random.default_rng(0).multinomial(len(ck_units.subjects), np.ones(len(ck_units.subjects)) /
+                                             len(ck_units.subjects), size=7).astype(float)
+    proba = clf.predict_proba(P, clf.expressions)
+    one = score_weighted(proba, w, ck_units.subject, inv, lut[ck_units.label])
+    many = score_weighted(proba, w, ck_units.subject, inv, lut[ck_units.label], max_cells=P.shape[0] * 6 * 2)
+    np.testing.assert_allclose(many.cross_auc, one.cross_auc)
+    np.testing.assert_allclose(many.log_loss, one.log_loss)
+    ceil_one = score_weighted(None, w, ck_units.subject, inv, lut[ck_units.label], n_labels=6)
+    ceil_many = score_weighted(None, w, ck_units.subject, inv, lut[ck_units.label], n_labels=6, max_cells=1)
+    np.testing.assert_allclose(ceil_many.auc, ceil_one.auc)

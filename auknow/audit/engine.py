@@ -11,7 +11,7 @@ from ..errors import DataError
 from .classifiers import TableClassifier, table_classifier
 from .data import Units
 from .references import crossfit_proba, logistic_proba
-from .scoring import Draws, ceiling_draws, group_counts, interval, score_draws
+from .scoring import Draws, group_counts, interval, score_weighted
 
 METRICS = ("auc", "recall", "log_loss")
 
@@ -84,16 +84,22 @@ def _label_index(units: Units, expressions: Sequence[str]) -> np.ndarray:
 
 def _p_au(units: Units, weights: np.ndarray, ci: float):
     P, inv = units.patterns()
-    c = group_counts(weights, units.subject, inv, units.label, P.shape[0], len(units.expressions))
+    E = len(units.expressions)
     x1 = (P == 1).astype(float)
     k = (P >= 0).astype(float)
-    K = np.einsum("bue,ua->bea", c, x1)
-    N = np.einsum("bue,ua->bea", c, k)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = K / N
-        other = (K.sum(1, keepdims=True) - K) / (N.sum(1, keepdims=True) - N)
+    step = max(1, int(2e7 // max(1, P.shape[0] * E)))
+    ps, diffs = [], []
+    for b0 in range(0, weights.shape[0], step):
+        c = group_counts(weights[b0:b0 + step], units.subject, inv, units.label, P.shape[0], E)
+        K = np.einsum("bue,ua->bea", c, x1)
+        N = np.einsum("bue,ua->bea", c, k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = K / N
+            diffs.append(p - (K.sum(1, keepdims=True) - K) / (N.sum(1, keepdims=True) - N))
+        ps.append(p)
+    p, diff = np.concatenate(ps), np.concatenate(diffs)
     lo, hi = interval(p[1:], ci)
-    dlo, _ = interval((p - other)[1:], ci)
+    dlo, _ = interval(diff[1:], ci)
     return (p[0], lo, hi), dlo
 
 
@@ -103,8 +109,8 @@ def _score_tables(units, classifiers, weights, common, P, inv):
         drawn = {}
         for scope, exprs in (("common", tuple(common)), ("own", tuple(clf.expressions))):
             if exprs not in drawn:
-                c = group_counts(weights, units.subject, inv, _label_index(units, exprs), P.shape[0], len(exprs))
-                drawn[exprs] = score_draws(clf.predict_proba(P, exprs), c, cross=scope == "common")
+                drawn[exprs] = score_weighted(clf.predict_proba(P, exprs), weights, units.subject, inv,
+                                              _label_index(units, exprs), cross=scope == "common")
             scores.append(ModelScores(name, "table", scope, exprs, drawn[exprs]))
         scores.append(ModelScores(name, "lower", "common", tuple(common), drawn[tuple(common)].deranged()))
     return scores
@@ -113,16 +119,15 @@ def _score_tables(units, classifiers, weights, common, P, inv):
 def _per_unit_draws(proba: np.ndarray, units: Units, lab: np.ndarray, weights: np.ndarray) -> Draws:
     # units with the same output form one group (same pattern in the same fold): fewer columns
     rows, inv = np.unique(proba, axis=0, return_inverse=True)
-    c = group_counts(weights, units.subject, inv.reshape(-1), lab, rows.shape[0], proba.shape[1])
-    return score_draws(rows, c, cross=False)
+    return score_weighted(rows, weights, units.subject, inv.reshape(-1), lab, cross=False)
 
 
 def _score_references(units, weights, common, P, inv, folds, seed):
     out = []
     lab = _label_index(units, common)
     keep = lab >= 0
-    c = group_counts(weights, units.subject, inv, lab, P.shape[0], len(common))
-    out.append(ModelScores("noise ceiling", "ceiling", "common", tuple(common), ceiling_draws(c)))
+    ceiling = score_weighted(None, weights, units.subject, inv, lab, n_labels=len(common))
+    out.append(ModelScores("noise ceiling", "ceiling", "common", tuple(common), ceiling))
     x, subj = units.occurrence[keep], units.subject[keep]
     nb = np.zeros((len(units), len(common)))
     nb[keep] = crossfit_proba(x, lab[keep], subj, len(common), folds)

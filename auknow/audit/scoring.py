@@ -42,16 +42,36 @@ def group_counts(weights: np.ndarray, subject: np.ndarray, group: np.ndarray, la
     return (weights @ D).reshape(weights.shape[0], n_groups, n_labels)
 
 
-def cross_auc(proba: np.ndarray, counts: np.ndarray, chunk: int = 250) -> np.ndarray:
+def _tie_groups(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(order, starts)``: the ascending order of ``score [U]`` and where each run of equal
+    scores starts in it (ties form one group)."""
+    order = np.argsort(score, kind="stable")
+    s = score[order]
+    return order, np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+
+
+def _chunk(U: int, E: int, B: int) -> int:
+    return max(1, min(B, int(4e6 // max(1, U * E))))  # bounds the [chunk, U, E] working set
+
+
+def _auc_from_groups(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """AUC over axis 1 of per-distinct-score positive / negative weights (ascending scores)."""
+    below = np.cumsum(neg, axis=1) - 0.5 * neg  # negatives strictly below + half the tied ones
+    P, N = pos.sum(1), neg.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(P * N > 0, (pos * below).sum(1) / (P * N), np.nan)
+
+
+def cross_auc(proba: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """ROC-AUC ``[B, E (score column j), E (label e)]`` of every output column against every label.
 
     Args:
         proba: ``[U, E]`` scores of each unit group (fixed across draws).
         counts: ``[B, U, E]`` weighted label counts per draw (:func:`group_counts`).
 
-    The groups are collapsed to the distinct values of each column (ties share a value), so one
-    matrix product gives, for every column, the positive weight at each distinct score; the AUC is
-    then ``sum_g pos_g (neg below g + neg_g / 2) / (P N)``.
+    For each column the groups are sorted once and runs of equal scores summed (ties share a
+    value); the AUC is then ``sum_g pos_g (neg below g + neg_g / 2) / (P N)``. Cost
+    ``O(B U E^2)``, memory bounded by working in chunks of draws.
 
     >>> import numpy as np
     >>> c = np.array([[[1, 0], [0, 1], [1, 0]]], float)  # 3 groups, labels 0 / 1
@@ -60,30 +80,30 @@ def cross_auc(proba: np.ndarray, counts: np.ndarray, chunk: int = 250) -> np.nda
     [[1.0, 0.0], [0.0, 1.0]]
     """
     B, U, E = counts.shape
-    blocks, seg = [], []
-    for j in range(E):
-        _, inv = np.unique(proba[:, j], return_inverse=True)
-        oh = np.zeros((U, int(inv.max()) + 1))
-        oh[np.arange(U), inv.reshape(-1)] = 1.0
-        blocks.append(oh)
-        seg.append(oh.shape[1])
-    OH = np.hstack(blocks).astype(np.float32)  # counts are integers: float32 sums are exact here
-    starts = np.r_[0, np.cumsum(seg)[:-1]]
+    groups = [_tie_groups(proba[:, j]) for j in range(E)]
     out = np.empty((B, E, E))
-    for b0 in range(0, B, chunk):
-        c = counts[b0:b0 + chunk]
-        nb = c.shape[0]
-        flat = np.ascontiguousarray(c.transpose(0, 2, 1), dtype=np.float32).reshape(nb * E, U)
-        G = (flat @ OH).reshape(nb, E, -1)  # [nb, E (label), sum G]: positives at each distinct score
-        neg = G.sum(1, keepdims=True) - G
-        cum = np.cumsum(neg, axis=2)
-        base = cum[:, :, starts] - neg[:, :, starts]  # negatives before each column's segment
-        cum -= 0.5 * neg
-        P = np.add.reduceat(G, starts, axis=2)
-        N = np.add.reduceat(neg, starts, axis=2)
-        num = np.add.reduceat(G * cum, starts, axis=2) - base * P  # [nb, e, j]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[b0:b0 + nb] = np.where(P * N > 0, num / (P * N), np.nan).transpose(0, 2, 1)
+    step = _chunk(U, E, B)
+    for b0 in range(0, B, step):
+        c = counts[b0:b0 + step]
+        tot = c.sum(2)
+        for j, (order, starts) in enumerate(groups):
+            pos = np.add.reduceat(c[:, order, :], starts, axis=1)  # [nb, G, E]
+            neg = np.add.reduceat(tot[:, order], starts, axis=1)[:, :, None] - pos
+            out[b0:b0 + step, j, :] = _auc_from_groups(pos, neg)
+    return out
+
+
+def diagonal_auc(proba: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """ROC-AUC ``[B, E]`` of column e against label e only (the diagonal of :func:`cross_auc`,
+    at ``1/E`` of its cost)."""
+    B, U, E = counts.shape
+    tot = counts.sum(2)
+    out = np.empty((B, E))
+    for e in range(E):
+        order, starts = _tie_groups(proba[:, e])
+        pos = np.add.reduceat(counts[:, order, e], starts, axis=1)
+        neg = np.add.reduceat(tot[:, order], starts, axis=1) - pos
+        out[:, e] = _auc_from_groups(pos, neg)
     return out
 
 
@@ -150,25 +170,6 @@ class Draws:
                      cross_nll=self.cross_nll)
 
 
-def diagonal_auc(proba: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """ROC-AUC ``[B, E]`` of column e against label e only (what :func:`cross_auc` gives on its
-    diagonal, at a fraction of the cost)."""
-    B, U, E = counts.shape
-    tot = counts.sum(2)
-    out = np.empty((B, E))
-    for e in range(E):
-        _, inv = np.unique(proba[:, e], return_inverse=True)
-        oh = np.zeros((U, int(inv.max()) + 1))
-        oh[np.arange(U), inv.reshape(-1)] = 1.0
-        pos = counts[:, :, e] @ oh
-        neg = tot @ oh - pos
-        cum = np.cumsum(neg, axis=1) - 0.5 * neg
-        P, N = pos.sum(1), neg.sum(1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, e] = np.where(P * N > 0, (pos * cum).sum(1) / (P * N), np.nan)
-    return out
-
-
 def score_draws(proba: np.ndarray, counts: np.ndarray, cross: bool = True) -> Draws:
     """Every score of one classifier for every draw.
 
@@ -217,6 +218,27 @@ def ceiling_draws(counts: np.ndarray) -> Draws:
         log_loss = -(counts * np.log(np.clip(post, CLIP, 1.0))).sum(1) / n
     nan3 = np.full((B, E, E), np.nan)
     return Draws(auc=auc, recall=recall, log_loss=log_loss, cross_auc=nan3, confusion=nan3, cross_nll=nan3)
+
+
+def _concat(parts: list[Draws]) -> Draws:
+    return Draws(*(np.concatenate([getattr(p, f) for p in parts]) for f in
+                   ("auc", "recall", "log_loss", "cross_auc", "confusion", "cross_nll")))
+
+
+def score_weighted(proba: np.ndarray | None, weights: np.ndarray, subject: np.ndarray, group: np.ndarray,
+                   label: np.ndarray, *, n_labels: int | None = None, cross: bool = True,
+                   max_cells: float = 2e7) -> Draws:
+    """:func:`score_draws` (or :func:`ceiling_draws` when ``proba`` is None, ``group`` the AU
+    pattern) for every row of ``weights [B, S]``, in chunks of draws so that the ``[chunk, U, E]``
+    counts stay below ``max_cells`` entries (large frame-level data sets)."""
+    U = int(group.max()) + 1 if group.size else 1
+    E = proba.shape[1] if proba is not None else int(n_labels)
+    step = max(1, int(max_cells // max(1, U * E)))
+    parts = []
+    for b0 in range(0, weights.shape[0], step):
+        c = group_counts(weights[b0:b0 + step], subject, group, label, U, E)
+        parts.append(ceiling_draws(c) if proba is None else score_draws(proba, c, cross=cross))
+    return parts[0] if len(parts) == 1 else _concat(parts)
 
 
 def interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
