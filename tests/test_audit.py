@@ -318,3 +318,19 @@ def test_chunked_draws_equal_one_pass(ck_units):
     ceil_one = score_weighted(None, w, ck_units.subject, inv, lut[ck_units.label], n_labels=6)
     ceil_many = score_weighted(None, w, ck_units.subject, inv, lut[ck_units.label], n_labels=6, max_cells=1)
     np.testing.assert_allclose(ceil_many.auc, ceil_one.auc)
+
+
+def test_dense_and_sorted_cross_auc_agree():
+    from auknow.audit import scoring
+
+    rng = np.random.default_rng(8)
+    proba = rng.dirichlet(np.ones(3), size=30).round(1)
+    c = group_counts(rng.multinomial(5, np.ones(5) / 5, size=6).astype(float), rng.integers(0, 5, 90),
+                     rng.integers(0, 30, 90), rng.integers(0, 3, 90), 30, 3)
+    dense = scoring._cross_auc_dense(proba, c)
+    old, scoring.DENSE_GROUPS = scoring.DENSE_GROUPS, 0
+    try:
+        sorted_ = scoring.cross_auc(proba, c)
+    finally:
+        scoring.DENSE_GROUPS = old
+    np.testing.assert_allclose(sorted_, dense, atol=1e-6)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 CLIP = 1e-15
+#: up to this many unit groups, cross AUCs use a dense one-hot product (faster, memory ~ U^2 E)
+DENSE_GROUPS = 600
 
 
 def group_counts(weights: np.ndarray, subject: np.ndarray, group: np.ndarray, label: np.ndarray,
@@ -80,6 +82,8 @@ def cross_auc(proba: np.ndarray, counts: np.ndarray) -> np.ndarray:
     [[1.0, 0.0], [0.0, 1.0]]
     """
     B, U, E = counts.shape
+    if U <= DENSE_GROUPS:
+        return _cross_auc_dense(proba, counts)
     groups = [_tie_groups(proba[:, j]) for j in range(E)]
     out = np.empty((B, E, E))
     step = _chunk(U, E, B)
@@ -90,6 +94,38 @@ def cross_auc(proba: np.ndarray, counts: np.ndarray) -> np.ndarray:
             pos = np.add.reduceat(c[:, order, :], starts, axis=1)  # [nb, G, E]
             neg = np.add.reduceat(tot[:, order], starts, axis=1)[:, :, None] - pos
             out[b0:b0 + step, j, :] = _auc_from_groups(pos, neg)
+    return out
+
+
+def _cross_auc_dense(proba: np.ndarray, counts: np.ndarray, chunk: int = 250) -> np.ndarray:
+    """:func:`cross_auc` by one matrix product per chunk of draws with the one-hot matrix of
+    every column's distinct scores: about 3x faster for a few hundred groups, but its memory
+    grows as U^2 E."""
+    B, U, E = counts.shape
+    blocks, seg = [], []
+    for j in range(E):
+        _, inv = np.unique(proba[:, j], return_inverse=True)
+        oh = np.zeros((U, int(inv.max()) + 1))
+        oh[np.arange(U), inv.reshape(-1)] = 1.0
+        blocks.append(oh)
+        seg.append(oh.shape[1])
+    OH = np.hstack(blocks).astype(np.float32)  # counts are integers: float32 sums are exact here
+    starts = np.r_[0, np.cumsum(seg)[:-1]]
+    out = np.empty((B, E, E))
+    for b0 in range(0, B, chunk):
+        c = counts[b0:b0 + chunk]
+        nb = c.shape[0]
+        flat = np.ascontiguousarray(c.transpose(0, 2, 1), dtype=np.float32).reshape(nb * E, U)
+        G = (flat @ OH).reshape(nb, E, -1)  # [nb, E (label), sum G]: positives at each distinct score
+        neg = G.sum(1, keepdims=True) - G
+        cum = np.cumsum(neg, axis=2)
+        base = cum[:, :, starts] - neg[:, :, starts]  # negatives before each column's segment
+        cum -= 0.5 * neg
+        P = np.add.reduceat(G, starts, axis=2)
+        N = np.add.reduceat(neg, starts, axis=2)
+        num = np.add.reduceat(G * cum, starts, axis=2) - base * P  # [nb, e, j]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[b0:b0 + nb] = np.where(P * N > 0, num / (P * N), np.nan).transpose(0, 2, 1)
     return out
 
 
