@@ -249,6 +249,7 @@ def test_cli_scores_an_estimated_table_only_on_held_out_subjects(tmp_path, capsy
                  "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "of 40 subjects" in text
+    assert "is estimated from 78 of the data" in (out / "report.md").read_text()
     # an estimated table from every subject cannot be scored on this data
     full = tmp_path / "full"
     assert main(["estimate-prior", "--n-boot", "0", "--n-perm", "0", "--out", str(full), "--quiet"]) == 0

@@ -192,6 +192,10 @@ def report_md(result: AuditResult, rows: list[Disagreement], source: dict, figur
         mine = [d for d in rows if d.table == name]
         out.append(f"- **{name}**: " + ("; ".join(_dis_text(d) for d in mine) if mine else "none"))
     out += ["", "## Notes", ""]
+    for name, n in st.get("estimated_tables_not_scored_on", {}).items():
+        out.append(f"- {name} is estimated from {n} of the data's subjects; every table is scored on the others only")
+    if st.get("scored_on_folds"):
+        out.append(f"- scored on the test subjects of fold(s) {', '.join(map(str, st['scored_on_folds']))}")
     for name, clf in result.classifiers.items():
         if clf.uncoded:
             out.append(f"- {name}: AUs not coded in the data, left out: {', '.join(clf.uncoded)}")
