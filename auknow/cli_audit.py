@@ -74,6 +74,9 @@ def _frames(args: argparse.Namespace):
 
     ns = argparse.Namespace(**vars(args))
     ns.dataset, ns.paths = (None, []) if not args.dataset else (args.dataset[0].lower(), args.dataset[1:])
+    if ns.dataset is not None:  # the aliases read_dataset accepts
+        key = ns.dataset.replace("-", "")
+        ns.dataset = {"tidy": "csv", "ck+": "ckplus", "ck": "ckplus"}.get(key, key)
     kinds = ("bp4d", "disfa", "ckplus", "csv", "openface", "pyfeat")
     if ns.dataset is not None and ns.dataset not in kinds:
         raise DataError(f"--dataset {args.dataset[0]}: unknown kind (choose from {', '.join(kinds)})")

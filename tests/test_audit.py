@@ -262,6 +262,7 @@ def test_cli_scores_an_estimated_table_only_on_held_out_subjects(tmp_path, capsy
 @pytest.mark.parametrize("argv, needle", [
     (["audit", "no_such_table"], "no_such_table"),
     (["audit", "fig2002", "--dataset", "bogus", "x"], "unknown kind"),
+    (["audit", "fig2002", "--dataset", "tidy", "missing.csv"], "missing.csv"),
     (["audit", "fig2002", "--dataset", "ckplus"], "needs a PATH"),
     (["audit", "fig2002", "--n-boot", "-1"], "--n-boot"),
     (["audit", "fig2002", "--ci", "1.5"], "--ci"),
