@@ -39,15 +39,6 @@ class Units:
         P, inv = np.unique(self.occurrence, axis=0, return_inverse=True)
         return P, inv.reshape(-1)
 
-    def keep_subjects(self, keep: np.ndarray) -> "Units":
-        """Only the units of subjects where ``keep`` ([S] bool) is true; subjects re-indexed."""
-        keep = np.asarray(keep, dtype=bool)
-        rows = keep[self.subject]
-        new_index = np.cumsum(keep) - 1
-        return Units(aus=self.aus, occurrence=self.occurrence[rows], subject=new_index[self.subject[rows]],
-                     label=self.label[rows], subjects=tuple(s for s, k in zip(self.subjects, keep) if k),
-                     expressions=self.expressions, unit=self.unit)
-
 
 def units_from_frames(frames: AUFrames, unit: str = "frame", min_fraction: float = 0.5) -> Units:
     """Reduce AU-labelled frames to audit units.
