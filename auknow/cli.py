@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .cli_compile import add_compile_commands
     add_compile_commands(sub)
+
+    from .cli_audit import add_audit_command
+    add_audit_command(sub)
     return parser
 
 

@@ -1,0 +1,116 @@
+"""The audit's figures (matplotlib, non-interactive): ranking, per-expression AUC, disagreement map."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .disagreements import Disagreement, table_claims
+from .engine import AuditResult
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def ranking_figure(result: AuditResult):
+    """Macro ROC-AUC of each table with its interval, its deranged lower reference, and the upper
+    references as vertical lines. Returns the Figure."""
+    plt = _plt()
+    ranked = result.ranking()
+    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(ranked) + 2.6))
+    y = np.arange(len(ranked))[::-1]
+    for yi, s in zip(y, ranked):
+        d = s.draws.macro_auc
+        lo, hi = result.ci(d)
+        ax.errorbar(d[0], yi, xerr=[[d[0] - lo], [hi - d[0]]], fmt="o", color="C0", capsize=3,
+                    label="table" if yi == y[0] else None)
+        low = next(x.draws.macro_auc for x in result.scores if x.name == s.name and x.role == "lower")
+        llo, lhi = result.ci(low)
+        ax.errorbar(low[0], yi, xerr=[[low[0] - llo], [lhi - low[0]]], fmt="x", color="0.55", capsize=2,
+                    label="same table, rows deranged" if yi == y[0] else None)
+    styles = ["--", ":", "-."]
+    for k, s in enumerate(x for x in result.scores if x.role in ("upper", "ceiling")):
+        ax.axvline(s.draws.macro_auc[0], color="C3" if s.role == "ceiling" else "C2", ls=styles[k % 3], lw=1,
+                   label=f"{s.name} ({s.draws.macro_auc[0]:.3f})")
+    ax.axvline(0.5, color="0.8", lw=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels([s.name for s in ranked])
+    ax.set_xlabel(f"macro ROC-AUC over {', '.join(result.common)}")
+    ax.set_xlim(min(0.3, ax.get_xlim()[0]), 1.02)
+    ax.set_title(f"Knowledge tables as expression classifiers ({result.settings['n_units']} {result.units.unit}s, "
+                 f"{result.settings['n_subjects']} subjects; {result.settings['ci']:.0%} bootstrap CI)", fontsize=9)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def auc_heatmap(result: AuditResult):
+    """Tables (ranked) x expressions ROC-AUC, each table over the expressions it shares with the data."""
+    plt = _plt()
+    ranked = result.ranking()
+    exprs = [e for e in result.units.expressions if any(e in c.expressions for c in result.classifiers.values())]
+    M = np.full((len(ranked), len(exprs)), np.nan)
+    for i, s in enumerate(ranked):
+        own = result.get(s.name, "own")
+        for j, e in enumerate(exprs):
+            if e in own.expressions:
+                M[i, j] = own.draws.auc[0, own.expressions.index(e)]
+    fig, ax = plt.subplots(figsize=(0.95 * len(exprs) + 2.6, 0.4 * len(ranked) + 1.4))
+    im = ax.imshow(M, cmap="viridis", vmin=0.5, vmax=1.0, aspect="auto")
+    for i in range(M.shape[0]):
+        for j in range(M.shape[1]):
+            text = "n/a" if np.isnan(M[i, j]) else f"{M[i, j]:.2f}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="0.4" if np.isnan(M[i, j]) else ("black" if M[i, j] > 0.8 else "white"))
+    ax.set_xticks(range(len(exprs)))
+    ax.set_xticklabels(exprs, rotation=30, ha="right")
+    ax.set_yticks(range(len(ranked)))
+    ax.set_yticklabels([s.name for s in ranked])
+    fig.colorbar(im, ax=ax, label="ROC-AUC (one vs rest)", fraction=0.04)
+    ax.set_title("ROC-AUC per expression (n/a: the table does not have it)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def disagreement_map(result: AuditResult, rows: list[Disagreement]):
+    """Per table, data P(AU | e) minus the table's claim w (red: the data show it more, blue: less);
+    ``v`` marks a required AU the data put far lower, ``^`` an AU the data show strongly that the
+    table lacks."""
+    plt = _plt()
+    names = [s.name for s in result.ranking()]
+    p = result.p_au[0]
+    exprs = [e for e in result.units.expressions if any(e in c.expressions for c in result.classifiers.values())]
+    rows_idx = [result.units.expressions.index(e) for e in exprs]
+    aus = result.units.aus
+    ncol = 3 if len(names) > 4 else len(names)
+    nrow = int(np.ceil(len(names) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, (0.22 * len(exprs) + 0.7) * nrow + 0.5),
+                             squeeze=False, layout="constrained")
+    im = None
+    for k, ax in enumerate(axes.ravel()):
+        if k >= len(names):
+            ax.axis("off")
+            continue
+        w, _ = table_claims(result, names[k])
+        D = (p - w)[rows_idx]
+        im = ax.imshow(D, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+        for d in rows:
+            if d.table == names[k] and d.expression in exprs:
+                ax.text(aus.index(d.au), exprs.index(d.expression), "v" if d.kind == "required_far_lower" else "^",
+                        ha="center", va="center", fontsize=8, fontweight="bold", color="black",
+                        bbox={"boxstyle": "circle,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.8})
+        ax.set_title(names[k], fontsize=9)
+        ax.set_yticks(range(len(exprs)))
+        ax.set_yticklabels(exprs, fontsize=6)
+        ax.set_xticks(range(len(aus)))
+        ax.set_xticklabels([a[2:].lstrip("0") for a in aus], fontsize=5.5)
+    fig.suptitle("Data P(AU | e) minus the table's claim (v: required, data far lower; ^: data show it, "
+                 "table lacks it); x: AU number", fontsize=9)
+    if im is not None:
+        fig.colorbar(im, ax=axes.ravel().tolist(), fraction=0.02, shrink=0.6, label="data - table")
+    return fig
