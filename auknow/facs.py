@@ -131,6 +131,18 @@ _AU_COLUMN = re.compile(
 )
 
 
+def _au_hint(text: str) -> str:
+    """``"; did you mean AU01?"`` for a misspelt AU whose digits name a FACS code, else ``""``."""
+    digits = re.findall(r"\d+", text)
+    names = []
+    for d in digits:
+        try:
+            names.append(code(int(d)).name)
+        except FacsCodeError:
+            continue
+    return f"; did you mean {', '.join(dict.fromkeys(names))}?" if names else ""
+
+
 def parse_au_column(text: str) -> tuple[int, str | None, str | None]:
     """Parse an AU column name as tools write it.
 
@@ -143,8 +155,8 @@ def parse_au_column(text: str) -> tuple[int, str | None, str | None]:
     m = _AU_COLUMN.match(str(text))
     if not m:
         raise FacsCodeError(
-            f"'{str(text).strip()}' is not an AU name (expected e.g. AU12, AU01, au_1, 12, AU12_c, AU12_r)",
-            token=str(text))
+            f"'{str(text).strip()}' is not an AU name{_au_hint(str(text))} (expected e.g. AU12, AU01, au_1, 12, "
+            "AU12_c, AU12_r)", token=str(text))
     number = int(m["num"])
     code(number)  # raises for unknown numbers
     side = m["side"].upper() if m["side"] else None

@@ -133,7 +133,7 @@ def test_never_overwrites_without_force(tmp_path, capsys):
     (["--exclude-subjects", "NOSUCH1"], "NOSUCH1"),
     (["--fold", "1"], "folds"),
     (["--plot"], "--out"),
-    (["--ci", "1.5"], "confidence level"),
+    (["--ci", "1.5"], "--ci"),
 ])
 def test_bad_input_exits_2_with_one_clear_line(tmp_path, capsys, args, fragment):
     out = tmp_path / "out"
