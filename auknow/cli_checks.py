@@ -281,6 +281,37 @@ def debug() -> bool:
     return os.environ.get("AUKNOW_DEBUG", "") not in ("", "0")
 
 
+#: Python keyword spellings in library messages -> the flags a command-line user types.
+_KEYWORDS = ("subject_col", "expression_col", "sequence_col", "frame_col", "facs_col", "task_map",
+             "emotion_threshold", "expressions_file", "rescale", "base", "mode", "use", "missing", "fill",
+             "threshold", "combine", "weights", "scale", "temperature", "alpha", "tolerance")
+_FLAG_RULES = (
+    # missing={'fig2002': 'zero'} -> --missing fig2002=zero
+    (re.compile(r"\b(\w+)=\{'([^']+)': '([^']+)'\}"), lambda m: f"--{m[1].replace('_', '-')} {m[2]}={m[3]}"),
+    # rescale='max' / use='r' -> --rescale max / --use r
+    (re.compile(r"\b(" + "|".join(_KEYWORDS) + r")='([^']*)'"),
+     lambda m: f"--{'expressions' if m[1] == 'expressions_file' else m[1].replace('_', '-')} {m[2]}"),
+    # "set subject_col", "give task_map" -> "set --subject-col", "give --task-map"
+    (re.compile(r"\b(set|give|pass|try|use) (" + "|".join(k for k in _KEYWORDS if "_" in k) + r")\b"),
+     lambda m: f"{m[1]} --{'expressions' if m[2] == 'expressions_file' else m[2].replace('_', '-')}"),
+)
+
+
+def flagify(message: str) -> str:
+    """Name command-line flags where a library message names Python keywords.
+
+    >>> flagify("no column 'subj' (the subject column; set subject_col)")
+    "no column 'subj' (the subject column; set --subject-col)"
+    >>> flagify("no AUxx_c columns; try use='r'")
+    'no AUxx_c columns; try --use r'
+    """
+    for rx, rep in _FLAG_RULES:
+        message = rx.sub(rep, message)
+    return re.sub(r"(--[\w-]+ \w+) / '(\w+)'", r"\1 / \2", message)
+
+
 def print_error(prog: str, message: str) -> None:
+    """Print ``message`` as ``PROG: error: LINE`` lines on stderr, flags named as typed."""
+    message = flagify(str(message))
     for line in str(message).splitlines() or ["error"]:
         print(f"{prog}: error: {line}", file=sys.stderr)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 
 from ..cli_checks import float_range, int_range, table_name
-from .statistics import STATISTICS
+
+#: the choices of --statistic: :data:`auknow.estimate.statistics.STATISTICS`, written out so that
+#: building the parser does not import numpy (``auknow --help`` and bad options answer at once;
+#: tests/test_bad_inputs.py checks the two agree).
+STATISTICS = ("p_au_given_expression", "p_au", "lift", "log_odds_ratio", "phi", "p_expression_given_au")
 
 DEFAULT_STATISTIC = "p_au_given_expression"
 

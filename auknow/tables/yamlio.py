@@ -93,6 +93,47 @@ class _Budget:
                             "refused as too large for a knowledge table", line)
 
 
+def _flow_depth(text: str) -> int:
+    """Deepest run of unclosed ``[`` / ``{`` (a cheap bound on flow nesting: PyYAML's scanner
+    takes quadratic time on thousands of them, before any node exists)."""
+    depth = deepest = 0
+    for m in re.finditer(r"[\[\]{}]", text):
+        depth = depth + 1 if m.group() in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _check_size(root: yaml.Node) -> None:
+    """Refuse a recursive, too deep or too large node graph in time linear in its *distinct*
+    nodes (sizes of shared alias targets are memoised), before anything is expanded."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+
+    def size(node: yaml.Node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        line = node.start_mark.line + 1
+        if key in on_path:
+            raise _TooLarge("recursive YAML alias (an anchor used inside itself); write the value out", line)
+        if depth > MAX_DEPTH:
+            raise _TooLarge(f"nested deeper than {MAX_DEPTH} levels; a knowledge table needs fewer than 10", line)
+        total = 1
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            on_path.add(key)
+            children = [c for kv in node.value for c in kv] if isinstance(node, yaml.MappingNode) else node.value
+            for child in children:
+                total += size(child, depth + 1)
+                if total > MAX_NODES:
+                    raise _TooLarge(f"expands to more than {MAX_NODES:,} YAML nodes (aliases counted at every "
+                                    "use); refused as too large for a knowledge table", line)
+            on_path.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root, 0)
+
+
 def _walk(node: yaml.Node, path: PathKey, lines: LineMap, problems: list[Problem], file: str,
           budget: _Budget | None = None) -> None:
     budget = budget or _Budget()
@@ -143,6 +184,9 @@ def load_with_lines(text: str, file: str) -> tuple[object, LineMap, list[Problem
     """
     lines = LineMap()
     problems: list[Problem] = []
+    if ("[" in text or "{" in text) and _flow_depth(text) > MAX_DEPTH:
+        return None, lines, [Problem(f"nested deeper than {MAX_DEPTH} levels of [ ] / {{ }}; a knowledge table "
+                                     "needs fewer than 10", file=file)]
     try:
         loader = TableLoader(text)
         try:
@@ -150,6 +194,7 @@ def load_with_lines(text: str, file: str) -> tuple[object, LineMap, list[Problem
             if node is None:
                 return None, lines, problems
             try:
+                _check_size(node)
                 _walk(node, (), lines, problems, file)
             except _TooLarge as exc:
                 return None, LineMap(), [Problem(str(exc), file=file, line=exc.line)]
