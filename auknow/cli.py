@@ -1,4 +1,4 @@
-"""The ``auknow`` command line: validate, show, list, estimate-prior.
+"""The ``auknow`` command line: validate, show, list, estimate-prior, export, plot, diff, schema, new.
 
 Bad input never shows a traceback: every :class:`auknow.errors.AuknowError`, usage error and
 operating-system error (permission, read-only file system, a file where a folder should be, a
@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .cli_compile import add_compile_commands
     add_compile_commands(sub)
+    from .cli_tables import add_table_commands
+    add_table_commands(sub)
     return parser
 
 
