@@ -18,6 +18,8 @@ MODES = ("binary", "quantified", "row_normalised", "column_normalised", "softmax
 MATRIX_SUFFIXES = (".pt", ".npy", ".csv", ".json")
 GRAPH_SUFFIXES = (".graphml", ".json", ".pt")
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+#: ``auknow plot`` of a graph keeps each AU's 3 strongest co-occurrence edges unless told otherwise
+DEFAULT_PLOT_TOP_K = 3
 EDGE_KIND_NAMES = ("co-occurrence", "exclusive", "hierarchy")
 
 
@@ -289,8 +291,15 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         m = compile_matrix(tables, **_matrix_options(args))
         fig = plot_prior(m, title=args.title, size=size)
     else:
-        g = au_graph(tables, **_graph_build_options(args))
-        fig = plot_graph(g, layout=args.layout, seed=args.seed, title=args.title, size=size or (7.0, 7.0))
+        opts = _graph_build_options(args)
+        note = None
+        if not args.all_edges and opts["top_k"] is None and opts["threshold"] is None:
+            opts["top_k"] = DEFAULT_PLOT_TOP_K
+            note = (f"co-occurrence edges: each AU's {DEFAULT_PLOT_TOP_K} strongest (--top-k K, --edge-threshold X; "
+                    "--all-edges draws every edge)")
+        g = au_graph(tables, **opts)
+        fig = plot_graph(g, layout=args.layout, seed=args.seed, title=args.title, size=size or (7.0, 7.0),
+                         footnote=note)
     path = save_figure(fig, args.out, overwrite=args.force, dpi=args.dpi)
     w, h = fig.get_size_inches()
     _note(f"wrote {path}: {kind}, {int(round(w * args.dpi))}x{int(round(h * args.dpi))} px")
@@ -352,6 +361,9 @@ def add_compile_commands(subparsers) -> None:
     p.add_argument("--seed", type=int_range(0, 2**32 - 1, "a seed"), default=0, help="seed of the spring layout (default 0)")
     p.add_argument("--dpi", type=float_range(10, 2400), default=150, help="resolution (default 150)")
     p.add_argument("--size", metavar="W,H", help="figure size in inches (default: fitted to the matrix; graph 7,7)")
+    p.add_argument("--all-edges", action="store_true",
+                   help=f"graph: draw every edge (default: each AU's {DEFAULT_PLOT_TOP_K} strongest co-occurrence "
+                        "edges, unless --top-k or --edge-threshold is given)")
     _add_matrix_args(p)
     _add_graph_args(p)
     _add_output_args(p)

@@ -210,13 +210,20 @@ def run_estimate(args: argparse.Namespace) -> int:
 
 
 def _heatmap(est, args, path: Path, name: str) -> None:
-    from ..plots import prior_heatmap
-    import matplotlib.pyplot as plt
+    """heatmap.png and intervals.png (dot-and-whisker P(AU | e) with CIs), in the auknow style."""
+    from ..plots import interval_panel, prior_heatmap
+    from .statistics import RANGES
 
     sig = (est.q_value < args.alpha) & (est.expression["log_odds_ratio"] > 0)
-    fig = prior_heatmap(est.expression[args.statistic], est.expressions, est.aus, significant=sig,
-                        ci=est.expression_ci[args.statistic], title=f"{name}: {args.statistic}",
+    M = est.expression[args.statistic]
+    fig = prior_heatmap(M, est.expressions, est.aus, significant=sig, alpha=args.alpha,
+                        declared=RANGES.get(args.statistic), title=f"{name}: {args.statistic}",
                         value_label=args.statistic)
     # Fixed metadata keeps the PNG byte-identical for the same seed.
-    fig.savefig(path, dpi=120, metadata={"Software": None})
-    plt.close(fig)
+    fig.savefig(path, dpi=200, metadata={"Software": None})
+    low, high = est.expression_ci[args.statistic]
+    rng = RANGES.get(args.statistic, (0.0, 1.0))
+    xlim = rng if all(np.isfinite(rng)) else None
+    fig = interval_panel(M, low, high, est.expressions, est.aus, significant=sig, alpha=args.alpha,
+                         level=args.ci, value_label=args.statistic, xlim=xlim, title=f"{name}: {args.statistic}")
+    fig.savefig(path.with_name("intervals.png"), dpi=200, metadata={"Software": None})
