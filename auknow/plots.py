@@ -189,7 +189,7 @@ def interval_panel(values: np.ndarray, low: np.ndarray, high: np.ndarray, expres
         The matplotlib Figure (one panel per expression, ``ncols`` per row).
 
     >>> v = np.array([[0.9, 0.2]]); fig = interval_panel(v, v - .1, v + .1, ["happiness"], ["AU06", "AU12"])
-    >>> fig.axes[0].get_title()
+    >>> fig.axes[0].get_title(loc="left")
     'happiness'
     """
     import matplotlib

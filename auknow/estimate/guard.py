@@ -28,8 +28,8 @@ def resampling_bytes(n_subjects: int, n_sequences: int, n_expressions: int, n_au
                      n_boot: int, n_perm: int) -> int:
     """Bytes that the bootstrap and the permutation test need (see the module docstring).
 
-    >>> resampling_bytes(100, 300, 7, 17, 1000, 1000) // 2**20  # MiB
-    28
+    >>> resampling_bytes(100, 300, 7, 17, 1000, 1000) // 2**20  # MiB: 16*1000*100 + 24*1000*1462 + 16*1000*300 + 800*300*8 bytes
+    41
     """
     S, Q, E, A, B, P = (int(x) for x in (n_subjects, n_sequences, n_expressions, n_aus, n_boot, n_perm))
     boot = 16 * B * S + 24 * B * (5 * E * A + 3 * A * A) if B else 0
@@ -79,7 +79,7 @@ def check_resampling_memory(n_subjects: int, n_sequences: int, n_expressions: in
             both figures and the largest ``--n-boot`` / ``--n-perm`` that would fit.
 
     >>> check_resampling_memory(100, 300, 7, 17, 1000, 1000, available=2**30) // 2**20
-    28
+    41
     """
     need = resampling_bytes(n_subjects, n_sequences, n_expressions, n_aus, n_boot, n_perm)
     have = available_bytes() if available is None else available

@@ -176,10 +176,10 @@ def load_with_lines(text: str, file: str) -> tuple[object, LineMap, list[Problem
     repeated keys come back as problems beside the data. A recursive alias, nesting deeper than
     :data:`MAX_DEPTH` or more than :data:`MAX_NODES` expanded nodes is one problem (data ``None``).
 
-    >>> data, lines, problems = load_with_lines("a: &x [1, 2]\nb: *x\n", "t.yaml")
+    >>> data, lines, problems = load_with_lines("a: &x [1, 2]\\nb: *x\\n", "t.yaml")
     >>> data, lines.line(("b",)), problems
     ({'a': [1, 2], 'b': [1, 2]}, 2, [])
-    >>> load_with_lines("a: &a [*a]\n", "t.yaml")[2]
+    >>> load_with_lines("a: &a [*a]\\n", "t.yaml")[2]
     [Problem('t.yaml:1: recursive YAML alias (an anchor used inside itself); write the value out')]
     """
     lines = LineMap()
