@@ -83,6 +83,13 @@ def _nice(x: float) -> float:
     return float(10 ** (k + 1))  # pragma: no cover
 
 
+def _reserve_bottom(fig, share: float) -> None:
+    """Keep the lowest ``share`` of a constrained-layout figure free for its footnote."""
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "set"):
+        engine.set(rect=(0, share, 1, 1 - share))
+
+
 def _cell_text(v: float, lo: float, hi: float) -> str:
     if max(abs(lo), abs(hi)) <= 1:
         s = f"{v:.2f}"
@@ -132,7 +139,8 @@ def prior_heatmap(matrix: np.ndarray, expressions: Sequence[str], aus: Sequence[
     lo, hi = (lo if vmin is None else vmin), (hi if vmax is None else vmax)
     cmap = matplotlib.colormaps[DIVERGING if div else SEQUENTIAL]
     with matplotlib.rc_context(FONT):
-        if ax is None:
+        own = ax is None
+        if own:
             fig = new_figure(size or heatmap_size(*M.shape))
             ax = fig.add_subplot(1, 1, 1)
         else:
@@ -167,9 +175,12 @@ def prior_heatmap(matrix: np.ndarray, expressions: Sequence[str], aus: Sequence[
             notes.append(f"{', '.join(parts)} ({at}, Benjamini-Hochberg)")
         if footnote:
             notes.append(footnote)
-        if notes:
+        if notes and own:
             fig.text(0.01, 0.0, "; ".join(notes), fontsize=6.5, ha="left", va="bottom", wrap=True)
-            fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
+            _reserve_bottom(fig, 0.04)
+        elif notes:  # drawing into someone else's figure: the note goes under this axes
+            ax.annotate("; ".join(notes), (0, 0), xycoords="axes fraction", xytext=(0, -58),
+                        textcoords="offset points", fontsize=6.5, ha="left", va="top")
     return fig
 
 
@@ -235,7 +246,7 @@ def interval_panel(values: np.ndarray, low: np.ndarray, high: np.ndarray, expres
             at = f"q < {alpha:g}" if alpha is not None else "q < alpha"
             notes.append(f"filled: significantly associated ({at}, Benjamini-Hochberg)")
         fig.text(0.01, 0.0, "; ".join(notes), fontsize=6.5, ha="left", va="bottom")
-        fig.get_layout_engine().set(rect=(0, 0.03, 1, 0.97))
+        _reserve_bottom(fig, 0.03)
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontsize=9)
     return fig
