@@ -34,8 +34,11 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None], overwri
     target = Path(path)
     if target.exists() and not overwrite:
         raise OutputExistsError(f"{target}: exists; not overwritten (ask for it with --force / overwrite=True)")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:  # name the file asked for, not the temporary one
+        raise type(exc)(exc.errno, exc.strerror, str(target)) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -1,8 +1,11 @@
-"""The ``auknow`` command line: validate, show, list, estimate-prior.
+"""The ``auknow`` command line: validate, show, list, estimate-prior, export, plot, diff, schema, new.
 
-Bad input never shows a traceback: every :class:`auknow.errors.AuknowError` is printed as one
-``auknow: error: ...`` line on stderr with exit status 2. ``validate`` prints one line per
-problem on stdout and exits 1 when it finds any.
+Bad input never shows a traceback: every :class:`auknow.errors.AuknowError`, usage error and
+operating-system error (permission, read-only file system, a file where a folder should be, a
+full disk) is printed as one ``auknow: error: ...`` line on stderr with exit status 2, and no
+output file is left behind. ``validate`` prints one line per problem on stdout and exits 1 when
+it finds any. An unexpected internal error is one line too (exit 70); ``AUKNOW_DEBUG=1`` shows
+its traceback for a bug report.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .cli_checks import OneLineParser, debug, os_error_message, print_error
 from .errors import AuknowError
 
 READERS = ("bp4d", "disfa", "ckplus", "csv", "openface", "pyfeat")
@@ -68,14 +72,16 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
+    from .cli_checks import check_estimate_options
     from .estimate.run import run_estimate
 
+    check_estimate_options(args)
     return run_estimate(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``auknow`` command (subcommands with their own ``--help``)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="auknow", description="Facial Action Unit knowledge: validate, show and estimate AU priors.")
     parser.add_argument("--version", action="version", version=f"auknow {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -110,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .cli_audit import add_audit_command
     add_audit_command(sub)
+    from .cli_tables import add_table_commands
+    add_table_commands(sub)
     return parser
 
 
@@ -129,8 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except AuknowError as exc:
-        for line in str(exc).splitlines() or [type(exc).__name__]:
-            print(f"auknow: error: {line}", file=sys.stderr)
+        print_error("auknow", str(exc) or type(exc).__name__)
         return 2
     except KeyboardInterrupt:
         print("auknow: interrupted", file=sys.stderr)
@@ -140,6 +147,22 @@ def main(argv: list[str] | None = None) -> int:
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # permission, read-only, not a folder, disk full: the path and why
+        if debug():
+            raise
+        print_error("auknow", os_error_message(exc))
+        return 2
+    except MemoryError:
+        if debug():
+            raise
+        print_error("auknow", "out of memory (nothing written); lower --n-boot / --n-perm or use less data")
+        return 2
+    except Exception as exc:  # a bug, not bad input: still one line, and a way to see more
+        if debug():
+            raise
+        print_error("auknow", f"internal error {type(exc).__name__}: {exc} (a bug; please report it with the "
+                              "traceback shown by AUKNOW_DEBUG=1)")
+        return 70
 
 
 if __name__ == "__main__":  # pragma: no cover

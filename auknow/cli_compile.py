@@ -12,16 +12,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import AuknowError
+from .cli_checks import CliOptionError, check_output_file, float_range, int_range
 
 MODES = ("binary", "quantified", "row_normalised", "column_normalised", "softmax", "signed")
 MATRIX_SUFFIXES = (".pt", ".npy", ".csv", ".json")
 GRAPH_SUFFIXES = (".graphml", ".json", ".pt")
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+#: ``auknow plot`` of a graph keeps each AU's 3 strongest co-occurrence edges unless told otherwise
+DEFAULT_PLOT_TOP_K = 3
 EDGE_KIND_NAMES = ("co-occurrence", "exclusive", "hierarchy")
-
-
-class CliOptionError(AuknowError, ValueError):
-    """A command-line option value is malformed (names the option and what was expected)."""
 
 
 # --- option parsing -------------------------------------------------------------------------------
@@ -123,16 +122,16 @@ def _add_matrix_args(p: argparse.ArgumentParser, default_mode: str = "quantified
     g.add_argument("--weights", metavar="W,...", help="table weights: one per table in order, or TABLE=W,...")
     g.add_argument("--base", choices=("quantified", "binary"), default="quantified",
                    help="values the normalised modes and softmax start from (default quantified)")
-    g.add_argument("--optional-value", type=float, metavar="X", default=0.5, help="value of optional AUs (default 0.5)")
-    g.add_argument("--alternative-value", type=float, metavar="X", default=None,
+    g.add_argument("--optional-value", type=float_range(), metavar="X", default=0.5, help="value of optional AUs (default 0.5)")
+    g.add_argument("--alternative-value", type=float_range(), metavar="X", default=None,
                    help="value of each of k alternative AUs (default: the chance it joins under --alternatives; "
                         "1/k when exactly one joins)")
     _add_alternatives_arg(p, g)
     g.add_argument("--configurations", choices=("max", "mean", "first"), default="max",
                    help="several configurations of one expression: max (default), mean, or the first only")
-    g.add_argument("--negative-value", type=float, metavar="X", default=1.0,
+    g.add_argument("--negative-value", type=float_range(0), metavar="X", default=1.0,
                    help="signed mode: magnitude for AUs FACS forbids with a required AU (default 1)")
-    g.add_argument("--threshold", type=float, metavar="X", default=None,
+    g.add_argument("--threshold", type=float_range(), metavar="X", default=None,
                    help="binary mode of a quantified table: value >= THRESHOLD -> 1")
     g.add_argument("--scale", metavar="S", default=None,
                    help="quantified tables: multiply by S: a number, 'table' (the table's own scale, e.g. 5 "
@@ -140,10 +139,10 @@ def _add_matrix_args(p: argparse.ArgumentParser, default_mode: str = "quantified
     g.add_argument("--rescale", choices=("range", "max"), default=None,
                    help="quantified tables, before --scale: range maps the statistic's range to [0,1]; max "
                         "divides by the largest |value|")
-    g.add_argument("--temperature", type=float, metavar="X", default=1.0, help="softmax temperature (default 1)")
-    g.add_argument("--alpha", type=float, metavar="X", default=0.05,
+    g.add_argument("--temperature", type=float_range(0, low_open=True), metavar="X", default=1.0, help="softmax temperature (default 1)")
+    g.add_argument("--alpha", type=float_range(0, 1, True, True), metavar="X", default=0.05,
                    help="q-value below which an estimated cell is significant (default 0.05)")
-    g.add_argument("--vote-threshold", type=float, metavar="X", default=0.0,
+    g.add_argument("--vote-threshold", type=float_range(), metavar="X", default=0.0,
                    help="--combine vote: a value above this counts as present (default 0)")
 
 
@@ -170,9 +169,9 @@ def _add_graph_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--edge-combine", choices=("mean", "max", "min", "sum"), default="mean",
                    help="merging several records of one edge, and arcs when symmetrising (default mean)")
     g.add_argument("--symmetrise", action="store_true", help="make every edge undirected")
-    g.add_argument("--edge-threshold", type=float, metavar="X", default=None,
+    g.add_argument("--edge-threshold", type=float_range(0), metavar="X", default=None,
                    help="drop co-occurrence edges with |weight| below this")
-    g.add_argument("--top-k", type=int, metavar="K", default=None, help="keep each AU's k strongest co-occurrence edges")
+    g.add_argument("--top-k", type=int_range(1), metavar="K", default=None, help="keep each AU's k strongest co-occurrence edges")
     g.add_argument("--self-loops", action="store_true", default=None,
                    help="torch-geometric / dense form: add self loops of weight 1 (default: with --normalise gcn)")
     g.add_argument("--normalise", choices=("gcn", "row"), default=None,
@@ -234,7 +233,7 @@ def _note(msg: str) -> None:
 def _cmd_export(args: argparse.Namespace) -> int:
     from .compile import au_graph, bipartite_graph, compile_matrix, save_graph
 
-    out = Path(args.to)
+    out = check_output_file(args.to, "--to", args.force, tuple(dict.fromkeys(MATRIX_SUFFIXES + GRAPH_SUFFIXES)))
     suffix = out.suffix.lower()
     tables = _tables(args.tables)
     kind = args.kind
@@ -293,6 +292,7 @@ def _save_bipartite_pt(m, out: Path, force: bool) -> None:
 def _cmd_plot(args: argparse.Namespace) -> int:
     from .compile import au_graph, compile_matrix, plot_graph, plot_prior, save_figure
 
+    check_output_file(args.out, "--out", args.force, FIGURE_SUFFIXES, "figure")
     tables = _tables(args.tables)
     kind = args.kind
     if kind == "auto":
@@ -302,8 +302,15 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         m = compile_matrix(tables, **_matrix_options(args))
         fig = plot_prior(m, title=args.title, size=size)
     else:
-        g = au_graph(tables, **_graph_build_options(args))
-        fig = plot_graph(g, layout=args.layout, seed=args.seed, title=args.title, size=size or (7.0, 7.0))
+        opts = _graph_build_options(args)
+        note = None
+        if not args.all_edges and opts["top_k"] is None and opts["threshold"] is None:
+            opts["top_k"] = DEFAULT_PLOT_TOP_K
+            note = (f"co-occurrence edges: each AU's {DEFAULT_PLOT_TOP_K} strongest (--top-k K, --edge-threshold X; "
+                    "--all-edges draws every edge)")
+        g = au_graph(tables, **opts)
+        fig = plot_graph(g, layout=args.layout, seed=args.seed, title=args.title, size=size or (7.0, 7.0),
+                         footnote=note)
     path = save_figure(fig, args.out, overwrite=args.force, dpi=args.dpi)
     w, h = fig.get_size_inches()
     _note(f"wrote {path}: {kind}, {int(round(w * args.dpi))}x{int(round(h * args.dpi))} px")
@@ -313,6 +320,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 def _cmd_diff(args: argparse.Namespace) -> int:
     from .compile import diff_tables, save_figure
 
+    if args.plot:
+        check_output_file(args.plot, "--plot", args.force, FIGURE_SUFFIXES, "figure")
     opts = _matrix_options(args)
     if args.fill is None:
         opts["fill"] = "nan"  # cells a table lacks show as one-sided differences
@@ -360,9 +369,12 @@ def add_compile_commands(subparsers) -> None:
     p.add_argument("--title", help="figure title")
     p.add_argument("--layout", choices=("circular", "spring", "kamada_kawai", "shell"), default="circular",
                    help="graph layout (default circular, FACS order)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the spring layout (default 0)")
-    p.add_argument("--dpi", type=float, default=150, help="resolution (default 150)")
+    p.add_argument("--seed", type=int_range(0, 2**32 - 1, "a seed"), default=0, help="seed of the spring layout (default 0)")
+    p.add_argument("--dpi", type=float_range(10, 2400), default=150, help="resolution (default 150)")
     p.add_argument("--size", metavar="W,H", help="figure size in inches (default: fitted to the matrix; graph 7,7)")
+    p.add_argument("--all-edges", action="store_true",
+                   help=f"graph: draw every edge (default: each AU's {DEFAULT_PLOT_TOP_K} strongest co-occurrence "
+                        "edges, unless --top-k or --edge-threshold is given)")
     _add_matrix_args(p)
     _add_graph_args(p)
     _add_output_args(p)
@@ -375,11 +387,11 @@ def add_compile_commands(subparsers) -> None:
                     "differ. Cells only one table gives count as differences (default --fill nan).")
     p.add_argument("a", metavar="A", help="table path, bundled table name, or exported matrix file")
     p.add_argument("b", metavar="B", help="table path, bundled table name, or exported matrix file")
-    p.add_argument("--tolerance", type=float, default=1e-9, help="|B - A| above which a cell differs (default 1e-9)")
-    p.add_argument("--top", type=int, default=5, help="cells listed per expression (default 5)")
+    p.add_argument("--tolerance", type=float_range(0), default=1e-9, help="|B - A| above which a cell differs (default 1e-9)")
+    p.add_argument("--top", type=int_range(0), default=5, help="cells listed per expression (default 5)")
     p.add_argument("--plot", metavar="FILE", help="also draw the B - A heatmap (.png .pdf .svg)")
     p.add_argument("--title", help="plot title")
-    p.add_argument("--dpi", type=float, default=150, help="plot resolution (default 150)")
+    p.add_argument("--dpi", type=float_range(10, 2400), default=150, help="plot resolution (default 150)")
     p.add_argument("--exit-code", action="store_true", help="exit with status 1 when the tables differ")
     _add_matrix_args(p)
     _add_output_args(p)

@@ -159,6 +159,18 @@ def _non_ascii_digit(text: str) -> str | None:
     return next((ch for ch in text if ch.isdigit() and not ch.isascii()), None)
 
 
+def _au_hint(text: str) -> str:
+    """``"; did you mean AU01?"`` for a misspelt AU whose digits name a FACS code, else ``""``."""
+    digits = re.findall(r"\d+", text)
+    names = []
+    for d in digits:
+        try:
+            names.append(code(int(d)).name)
+        except FacsCodeError:
+            continue
+    return f"; did you mean {', '.join(dict.fromkeys(names))}?" if names else ""
+
+
 def parse_au_column(text: str) -> tuple[int, str | None, str | None]:
     """Parse an AU column name as tools write it.
 
@@ -180,8 +192,8 @@ def parse_au_column(text: str) -> tuple[int, str | None, str | None]:
         digit = _non_ascii_digit(text)
         why = f" (non-ASCII digit '{digit}'; AU numbers use 0-9)" if digit else ""
         raise FacsCodeError(
-            f"'{text.strip()}' is not an AU name{why} (expected e.g. AU12, AU01, au_1, 12, AU12_c, AU12_r, "
-            "AU12 Evidence)", token=text)
+            f"'{text.strip()}' is not an AU name{why}{_au_hint(text)} (expected e.g. AU12, AU01, au_1, 12, "
+            "AU12_c, AU12_r, AU12 Evidence)", token=text)
     number = int(m["num"])
     if number == 0 and m["type"] is None and m["side"] is None and m["suffix"] is None:
         raise FacsCodeError(f"'{text.strip()}' is not an AU name: a bare 0 is the frame-number column of "

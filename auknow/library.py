@@ -117,7 +117,11 @@ def load_bundled(name: str) -> Table:
     paths = _paths_by_name()
     key = str(name).strip().lower()
     if key not in paths:
-        raise KeyError(f"no bundled table named '{name}' (available: {', '.join(sorted(paths))})")
+        import difflib
+
+        close = difflib.get_close_matches(key, sorted(paths), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"no bundled table named '{name}'{hint} (available: {', '.join(sorted(paths))})")
     return _load(paths[key])
 
 

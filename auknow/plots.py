@@ -1,75 +1,286 @@
-"""Plots of AU-expression matrices (matplotlib, non-interactive backend)."""
+"""The one drawing style of auknow: expression x AU heatmaps, interval panels and their colours.
+
+Every figure of ``estimate-prior --plot``, ``auknow plot`` and ``auknow diff --plot`` comes from
+here (graphs from :mod:`auknow.compile.plot_graph`, in the same style), sized for a paper:
+
+* colour scales are fixed to the statistic's range, never fitted to the data: probabilities and
+  other [0, 1] values on [0, 1]; signed values (differences, log odds, signed priors)
+  symmetric about 0; a declared range of a quantified table when it is finite;
+* colour-blind-safe colour maps: ``viridis`` (sequential) and ``PuOr_r`` (diverging,
+  ColorBrewer's colour-blind-safe purple-orange);
+* cell text of at least 6.5 pt at the printed size (about 0.3 in per AU column: 23 AUs fit a
+  7 in double-column width), its colour picked from the cell's luminance;
+* axis titles ("Action Unit", "Expression"), and a footnote that states the marks with the
+  alpha used (``* q < 0.05``).
+
+Functions draw into a given matplotlib ``ax`` or a new ``matplotlib.figure.Figure`` (no pyplot,
+no global backend switch) and return the Figure.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
 
+SEQUENTIAL = "viridis"
+DIVERGING = "PuOr_r"
+FONT = {"font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8, "xtick.labelsize": 7, "ytick.labelsize": 7,
+        "legend.fontsize": 7, "svg.fonttype": "none", "pdf.fonttype": 42}
+CELL_FONT = 6.5
+CELL_IN = 0.3  # inches per heatmap cell (width); rows 0.26 in
+
+
+def new_figure(size: tuple[float, float]):
+    """A matplotlib Figure of ``size`` inches (no pyplot state)."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size, layout="constrained")
+
+
+def heatmap_size(n_rows: int, n_cols: int) -> tuple[float, float]:
+    """Figure size (inches) of an ``n_rows x n_cols`` heatmap: 0.3 in per AU plus labels and
+    colour bar; 23 AUs give 7.0 in (a double column), 10 AUs 3.5 in (one column)."""
+    return (max(3.5, CELL_IN * n_cols + 1.9), max(2.0, 0.26 * n_rows + 1.4))
+
+
+def colour_limits(values: np.ndarray, signed: bool | None = None,
+                  declared: tuple[float, float] | None = None) -> tuple[float, float, bool]:
+    """``(low, high, diverging)`` of the colour scale of a statistic.
+
+    Signed statistics (``signed=True``, or any value < 0): symmetric about 0 at the largest
+    ``|value|`` rounded up to a nice number. Otherwise a finite ``declared`` range; else [0, 1]
+    when every value lies in it (probabilities); else [0, max] rounded up.
+
+    >>> colour_limits(np.array([0.04, 0.2]))
+    (0.0, 1.0, False)
+    >>> colour_limits(np.array([-0.3, 0.1]))
+    (-0.5, 0.5, True)
+    """
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if signed is None:
+        signed = bool(finite.size and finite.min() < 0)
+    if signed:
+        lim = _nice(float(np.max(np.abs(finite)))) if finite.size else 1.0
+        return (-lim, lim, True)
+    if declared is not None and all(math.isfinite(x) for x in declared) and declared[0] < declared[1]:
+        return (float(declared[0]), float(declared[1]), declared[0] < 0)
+    if not finite.size or (finite.min() >= 0 and finite.max() <= 1):
+        return (0.0, 1.0, False)
+    return (min(0.0, float(finite.min())), _nice(float(finite.max())), False)
+
+
+def _nice(x: float) -> float:
+    """Smallest of 1, 2, 2.5, 5 x 10^k that is >= x (>0)."""
+    if not x > 0:
+        return 1.0
+    k = math.floor(math.log10(x))
+    for m in (1, 2, 2.5, 5, 10):
+        if m * 10 ** k >= x - 1e-12:
+            return float(m * 10 ** k)
+    return float(10 ** (k + 1))  # pragma: no cover
+
+
+def _reserve_bottom(fig, share: float) -> None:
+    """Keep the lowest ``share`` of a constrained-layout figure free for its footnote."""
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "set"):
+        engine.set(rect=(0, share, 1, 1 - share))
+
+
+def _cell_text(v: float, lo: float, hi: float) -> str:
+    if max(abs(lo), abs(hi)) <= 1:
+        s = f"{v:.2f}"
+        return s.replace("0.", ".", 1) if abs(v) < 1 else s  # .97, -.35, 1.00
+    if max(abs(lo), abs(hi)) <= 100:
+        return f"{v:.1f}"
+    return f"{v:.3g}"
+
 
 def prior_heatmap(matrix: np.ndarray, expressions: Sequence[str], aus: Sequence[str], *,
-                  significant: np.ndarray | None = None, ci: tuple[np.ndarray, np.ndarray] | None = None,
-                  title: str | None = None, value_label: str = "", diverging: bool | None = None,
-                  vmin: float | None = None, vmax: float | None = None, ax=None):
-    """Annotated expression x AU heatmap.
+                  significant: np.ndarray | None = None, below: np.ndarray | None = None,
+                  ci: tuple[np.ndarray, np.ndarray] | None = None, title: str | None = None,
+                  value_label: str = "", diverging: bool | None = None, vmin: float | None = None,
+                  vmax: float | None = None, declared: tuple[float, float] | None = None,
+                  alpha: float | None = None, footnote: str | None = None, ax=None,
+                  size: tuple[float, float] | None = None):
+    """Annotated expression x AU heatmap in the auknow style.
 
     Args:
-        matrix: ``[E, A]`` values (NaN cells are left blank).
+        matrix: ``[E, A]`` values (NaN cells are blank, hatched grey).
         expressions, aus: row and column labels, lengths E and A.
-        significant: optional ``[E, A]`` bool; marked with ``*`` after the value.
-        ci: optional ``([E, A] low, [E, A] high)``; shown under the value when the figure is large enough.
-        diverging: colour map centred at 0 (``RdBu_r``) for signed matrices; default: any value < 0.
-        ax: a matplotlib Axes to draw into (a new figure otherwise).
+        significant: optional ``[E, A]`` bool, marked ``*`` after the value (above).
+        below: optional ``[E, A]`` bool, marked ``v`` (significantly below).
+        ci: accepted for compatibility; intervals are drawn by :func:`interval_panel`.
+        diverging, vmin, vmax, declared: colour scale (default :func:`colour_limits`).
+        alpha: the q-value threshold of the marks, stated in the footnote.
+        footnote: extra text under the axes (e.g. the sources).
+        ax: a matplotlib Axes to draw into (a new Figure otherwise).
 
     Returns:
         The matplotlib Figure.
 
     Raises:
         ValueError: label lengths do not match the matrix shape.
+
+    >>> fig = prior_heatmap(np.array([[0.9, 0.1]]), ["happiness"], ["AU06", "AU12"])
+    >>> fig.axes[0].get_xlabel()
+    'Action Unit'
     """
     import matplotlib
-
-    if ax is None:
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.colors import Normalize
 
     M = np.asarray(matrix, dtype=float)
     if M.shape != (len(expressions), len(aus)):
         raise ValueError(f"matrix is {M.shape} but labels give {(len(expressions), len(aus))}")
-    finite = M[np.isfinite(M)]
-    if diverging is None:
-        diverging = bool(finite.size and finite.min() < 0)
-    if diverging:
-        lim = float(np.max(np.abs(finite))) if finite.size else 1.0
-        cmap, lo, hi = "RdBu_r", -lim if vmin is None else vmin, lim if vmax is None else vmax
-    else:
-        cmap = "viridis"
-        lo = (float(finite.min()) if finite.size else 0.0) if vmin is None else vmin
-        hi = (float(finite.max()) if finite.size else 1.0) if vmax is None else vmax
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(max(6.0, 0.62 * len(aus) + 2.5), max(3.0, 0.55 * len(expressions) + 1.6)))
-    else:
-        fig = ax.figure
-    shown = np.ma.masked_invalid(M)
-    image = ax.imshow(shown, cmap=cmap, vmin=lo, vmax=hi, aspect="auto")
-    ax.set_xticks(range(len(aus)), labels=list(aus), rotation=90, fontsize=8)
-    ax.set_yticks(range(len(expressions)), labels=list(expressions), fontsize=9)
-    mid = (lo + hi) / 2
-    for e in range(M.shape[0]):
-        for a in range(M.shape[1]):
-            if not np.isfinite(M[e, a]):
-                continue
-            star = "*" if significant is not None and significant[e, a] else ""
-            text = f"{M[e, a]:.2f}{star}"
-            if ci is not None and np.isfinite(ci[0][e, a]) and len(aus) <= 14:
-                text += f"\n[{ci[0][e, a]:.2f},{ci[1][e, a]:.2f}]"
-            dark = (M[e, a] < mid) if not diverging else abs(M[e, a]) > 0.6 * max(abs(lo), abs(hi))
-            ax.text(a, e, text, ha="center", va="center", fontsize=6,
-                    color="white" if dark else "black")
-    fig.colorbar(image, ax=ax, label=value_label, fraction=0.04, pad=0.02)
-    if title:
-        ax.set_title(title, fontsize=10)
-    if significant is not None:
-        ax.set_xlabel("* significant (q < alpha, positive association)", fontsize=8)
-    fig.tight_layout()
+    lo, hi, div = colour_limits(M, diverging, declared)
+    lo, hi = (lo if vmin is None else vmin), (hi if vmax is None else vmax)
+    cmap = matplotlib.colormaps[DIVERGING if div else SEQUENTIAL]
+    with matplotlib.rc_context(FONT):
+        own = ax is None
+        if own:
+            fig = new_figure(size or heatmap_size(*M.shape))
+            ax = fig.add_subplot(1, 1, 1)
+        else:
+            fig = ax.figure
+        norm = Normalize(lo, hi)
+        ax.set_facecolor("#e6e6e6")
+        image = ax.imshow(np.ma.masked_invalid(M), cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
+        ax.set_xticks(range(len(aus)), labels=list(aus), rotation=90)
+        ax.set_yticks(range(len(expressions)), labels=list(expressions))
+        ax.set_xlabel("Action Unit")
+        ax.set_ylabel("Expression")
+        ax.tick_params(length=0)
+        for e in range(M.shape[0]):
+            for a in range(M.shape[1]):
+                v = M[e, a]
+                if not np.isfinite(v):
+                    continue
+                mark = ("*" if significant is not None and significant[e, a] else
+                        "v" if below is not None and below[e, a] else "")
+                r, g, b, _ = cmap(norm(v))
+                dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
+                ax.text(a, e, _cell_text(v, lo, hi) + mark, ha="center", va="center", fontsize=CELL_FONT,
+                        color="white" if dark else "black")
+        bar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02, aspect=25)
+        bar.set_label(value_label)
+        if title:
+            ax.set_title(title, loc="left")
+        notes = []
+        if significant is not None or below is not None:
+            at = f"q < {alpha:g}" if alpha is not None else "q < alpha"
+            parts = ["* significantly above"] + (["v significantly below"] if below is not None and below.any() else [])
+            notes.append(f"{', '.join(parts)} ({at}, Benjamini-Hochberg)")
+        if footnote:
+            notes.append(footnote)
+        if notes and own:
+            fig.text(0.01, 0.0, "; ".join(notes), fontsize=6.5, ha="left", va="bottom", wrap=True)
+            _reserve_bottom(fig, 0.04)
+        elif notes:  # drawing into someone else's figure: the note goes under this axes
+            ax.annotate("; ".join(notes), (0, 0), xycoords="axes fraction", xytext=(0, -58),
+                        textcoords="offset points", fontsize=6.5, ha="left", va="top")
     return fig
+
+
+def interval_panel(values: np.ndarray, low: np.ndarray, high: np.ndarray, expressions: Sequence[str],
+                   aus: Sequence[str], *, significant: np.ndarray | None = None, alpha: float | None = None,
+                   value_label: str = "P(AU | expression)", level: float | None = None,
+                   xlim: tuple[float, float] | None = (0.0, 1.0), ncols: int = 4, title: str | None = None):
+    """Dot-and-whisker panels: per expression, each AU's value with its confidence interval.
+
+    Args:
+        values, low, high: ``[E, A]`` estimate and interval bounds (NaN: not drawn).
+        significant: ``[E, A]`` bool, drawn as filled dots (others hollow).
+        level: the confidence level, stated in the footnote (e.g. 0.95).
+        xlim: value axis (default [0, 1], for probabilities).
+
+    Returns:
+        The matplotlib Figure (one panel per expression, ``ncols`` per row).
+
+    >>> v = np.array([[0.9, 0.2]]); fig = interval_panel(v, v - .1, v + .1, ["happiness"], ["AU06", "AU12"])
+    >>> fig.axes[0].get_title(loc="left")
+    'happiness'
+    """
+    import matplotlib
+
+    V, L, H = (np.asarray(x, dtype=float) for x in (values, low, high))
+    E, A = V.shape
+    ncols = max(1, min(ncols, E))
+    nrows = math.ceil(E / ncols)
+    colour = matplotlib.colormaps[SEQUENTIAL](0.35)
+    with matplotlib.rc_context(FONT):
+        fig = new_figure((1.75 * ncols + 0.4, 0.13 * A * nrows + 0.7 * nrows + 0.5))
+        axes = fig.subplots(nrows, ncols, sharey=True, sharex=True, squeeze=False)
+        y = np.arange(A)
+        for k, ax in enumerate(axes.flat):
+            if k >= E:
+                ax.set_visible(False)
+                continue
+            ok = np.isfinite(V[k])
+            has = ok & np.isfinite(L[k]) & np.isfinite(H[k])
+            ax.hlines(y[has], L[k][has], H[k][has], color=colour, lw=1.2)
+            sig = np.zeros(A, bool) if significant is None else np.asarray(significant[k], bool)
+            ax.plot(V[k][ok & sig], y[ok & sig], "o", ms=3.5, color=colour, zorder=3)
+            ax.plot(V[k][ok & ~sig], y[ok & ~sig], "o", ms=3.5, mfc="white", mec=colour, zorder=3)
+            ax.set_title(expressions[k], loc="left")
+            ax.set_yticks(y, labels=list(aus))
+            ax.invert_yaxis() if k == 0 else None
+            if xlim is not None:
+                pad = 0.03 * (xlim[1] - xlim[0])
+                ax.set_xlim(xlim[0] - pad, xlim[1] + pad)
+            ax.grid(axis="x", color="#dddddd", lw=0.5)
+            ax.set_axisbelow(True)
+            ax.tick_params(axis="y", length=0)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+        for k, ax in enumerate(axes.flat):
+            if k < E and k + ncols >= E:  # the lowest visible panel of its column
+                ax.xaxis.set_tick_params(labelbottom=True)
+                ax.set_xlabel(value_label)
+        for ax in axes[:, 0]:
+            ax.set_ylabel("Action Unit")
+        notes = [f"lines: {level:.0%} bootstrap CI" if level else "lines: confidence interval"]
+        if significant is not None:
+            at = f"q < {alpha:g}" if alpha is not None else "q < alpha"
+            notes.append(f"filled: significantly associated ({at}, Benjamini-Hochberg)")
+        fig.text(0.01, 0.0, "; ".join(notes), fontsize=6.5, ha="left", va="bottom")
+        _reserve_bottom(fig, 0.03)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontsize=9)
+    return fig
+
+
+def plot_prior(matrix, ax=None, title: str | None = None, value_label: str | None = None,
+               size: tuple[float, float] | None = None, marks: bool = True):
+    """Annotated heatmap of a :class:`~auknow.compile.matrix.PriorMatrix` ``[E, A]``.
+
+    Colours: :func:`colour_limits` (signed matrices symmetric about 0; [0, 1] for binary,
+    normalised, softmax and probability matrices). For a matrix from one estimated table
+    (``significance`` set) cells significantly above the AU's level in the other expressions are
+    marked ``*``, below ``v``, with the alpha in the footnote. NaN cells are blank.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    sig = matrix.significance if marks else None
+    names = ", ".join(s.get("table", "?") for s in matrix.sources)
+    stats = {s.get("statistic") for s in matrix.sources if s.get("statistic")}
+    if value_label is None:
+        value_label = matrix.mode + (f" ({', '.join(sorted(stats))})" if stats and matrix.mode in
+                                     ("quantified", "signed") else "")
+    signed = matrix.mode == "signed" or bool(np.nanmin(matrix.values, initial=0.0) < 0)
+    alpha = next((s["alpha"] for s in matrix.sources if "alpha" in s), None)
+    return prior_heatmap(matrix.values, matrix.expressions, matrix.aus,
+                         significant=None if sig is None else sig == 1, below=None if sig is None else sig == -1,
+                         diverging=signed, alpha=alpha, title=title or f"{matrix.mode} prior: {names}",
+                         value_label=value_label, ax=ax, size=size)
+
+
+def diff_heatmap(diff, ax=None, title: str | None = None, size: tuple[float, float] | None = None):
+    """Heatmap of ``B - A`` of a :class:`~auknow.compile.diff.MatrixDiff` on the common labels:
+    diverging colours symmetric about 0, blank where a side is NaN. Returns the Figure."""
+    return prior_heatmap(diff.delta, diff.expressions, diff.aus, diverging=True, ax=ax, size=size,
+                         value_label="B - A", footnote=f"B = {diff.name_b}, A = {diff.name_a} ({diff.a.mode})",
+                         title=title or f"B - A: {diff.name_b} - {diff.name_a}")

@@ -144,7 +144,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path, capsys):
         (["export", "au_dfer", "--to", out, "--mode", "binary"], "--threshold"),
         (["export", "fig2002", "jackschyns_all", "--to", out], "--missing"),
         (["export", "fig2002", "--to", out, "--missing", "maybe"], "--missing"),
-        (["export", "fig2002", "--to", str(tmp_path / "m.xlsx")], "unknown format"),
+        (["export", "fig2002", "--to", str(tmp_path / "m.xlsx")], "unknown output format"),
         (["plot", "fig2002", "--out", str(tmp_path / "x.gif")], "figure format"),
         (["export", str(tmp_path / "missing.yaml"), "--to", out], "no such file"),
     ]

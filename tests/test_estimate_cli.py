@@ -43,7 +43,7 @@ def ckplus_out(tmp_path_factory):
 
 def test_default_run_writes_every_output(ckplus_out):
     names = sorted(p.name for p in ckplus_out.iterdir())
-    assert names == ["heatmap.png", "prior.yaml", "relations.csv", "relations.yaml", "statistics.csv"]
+    assert names == ["heatmap.png", "intervals.png", "prior.yaml", "relations.csv", "relations.yaml", "statistics.csv"]
     assert (ckplus_out / "heatmap.png").stat().st_size > 20_000
     header = read_csv(ckplus_out / "statistics.csv")[0].keys()
     for col in ("expression", "au", "p_au_given_expression", "p_au", "lift", "log_odds_ratio", "phi",
@@ -133,7 +133,7 @@ def test_never_overwrites_without_force(tmp_path, capsys):
     (["--exclude-subjects", "NOSUCH1"], "NOSUCH1"),
     (["--fold", "1"], "folds"),
     (["--plot"], "--out"),
-    (["--ci", "1.5"], "confidence level"),
+    (["--ci", "1.5"], "--ci"),
 ])
 def test_bad_input_exits_2_with_one_clear_line(tmp_path, capsys, args, fragment):
     out = tmp_path / "out"

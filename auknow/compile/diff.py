@@ -132,18 +132,11 @@ class MatrixDiff:
         return "\n".join(lines)
 
     def plot(self, ax=None, title: str | None = None):
-        """Heatmap of ``B - A`` on the common labels (diverging colours centred at 0; blank where
-        a side is NaN), drawn by :func:`auknow.plots.prior_heatmap`. Returns the Figure."""
-        from .plot_graph import heatmap_axes
-        from ..plots import prior_heatmap
+        """Heatmap of ``B - A`` on the common labels (diverging colours symmetric about 0; blank
+        where a side is NaN), drawn by :func:`auknow.plots.diff_heatmap`. Returns the Figure."""
+        from ..plots import diff_heatmap
 
-        fig, ax = heatmap_axes(len(self.expressions), len(self.aus), ax)
-        lim = float(np.nanmax(np.abs(self.delta))) if np.isfinite(self.delta).any() else 1.0
-        lim = lim if lim > 0 else 1.0
-        prior_heatmap(self.delta, self.expressions, self.aus, diverging=True, vmin=-lim, vmax=lim, ax=ax,
-                      value_label="B - A",
-                      title=title or f"B - A: B = {self.name_b}, A = {self.name_a} ({self.a.mode})")
-        return fig
+        return diff_heatmap(self, ax=ax, title=title)
 
 
 def _name(m: PriorMatrix, fallback: str) -> str:

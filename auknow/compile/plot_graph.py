@@ -2,7 +2,8 @@
 
 Every function takes an optional matplotlib ``ax``; without one it makes its own
 ``matplotlib.figure.Figure`` (no pyplot, no global backend switch) and returns it. Heatmaps are
-drawn by :func:`auknow.plots.prior_heatmap`; graphs by networkx's drawing functions.
+drawn by :mod:`auknow.plots` (the one style of every auknow figure); graphs by networkx's
+drawing functions in the same style (fonts, colour-blind-safe edge colours).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from ._common import CompileError
 
 FIGURE_FORMATS = ("png", "pdf", "svg")
 LAYOUTS = ("circular", "spring", "kamada_kawai", "shell")
-#: Edge styles per kind: colour, line style, arrows for directed arcs.
+#: Edge styles per kind: colour (Okabe-Ito, colour-blind safe), line style, arrows for directed arcs.
 EDGE_STYLE = {
-    "co-occurrence": {"color": "#1f5fa8", "style": "solid"},
-    "exclusive": {"color": "#d62728", "style": "dashed"},
-    "hierarchy": {"color": "#2a9d3f", "style": "solid"},
+    "co-occurrence": {"color": "#0072B2", "style": "solid"},
+    "exclusive": {"color": "#D55E00", "style": "dashed"},
+    "hierarchy": {"color": "#009E73", "style": "dotted"},
 }
 
 #: Node colour per FACS face region (the same in every drawing).
@@ -41,68 +42,28 @@ REGION_COLOURS = {
 
 
 def _new_figure(size: tuple[float, float]):
-    from matplotlib.figure import Figure
+    from ..plots import new_figure
 
-    return Figure(figsize=size)
+    return new_figure(size)
 
 
 def heatmap_axes(n_rows: int, n_cols: int, ax=None, size: tuple[float, float] | None = None):
     """``(figure, ax)`` for an expression x AU heatmap: the given ``ax``, or a new Figure sized
-    as :func:`auknow.plots.prior_heatmap` sizes its own (about 0.62 in per AU, 0.55 in per row)."""
+    by :func:`auknow.plots.heatmap_size`."""
+    from ..plots import heatmap_size
+
     if ax is not None:
         return ax.figure, ax
-    size = size or (max(6.0, 0.62 * n_cols + 2.5), max(3.0, 0.55 * n_rows + 1.6))
-    fig = _new_figure(size)
+    fig = _new_figure(size or heatmap_size(n_rows, n_cols))
     return fig, fig.add_subplot(1, 1, 1)
 
 
 def plot_prior(matrix, ax=None, title: str | None = None, value_label: str | None = None,
                size: tuple[float, float] | None = None, marks: bool = True):
-    """Annotated heatmap of a :class:`~auknow.compile.matrix.PriorMatrix` ``[E, A]``.
+    """Heatmap of a prior matrix; see :func:`auknow.plots.plot_prior` (the one drawing style)."""
+    from ..plots import plot_prior as _plot_prior
 
-    Diverging colours centred at 0 (``RdBu_r``) for signed matrices (any negative value),
-    ``viridis`` otherwise. For a matrix from one estimated table (``significance`` set), cells
-    significantly above the AU's level in the other expressions (q < alpha) are marked ``*`` and
-    cells significantly below ``v``; quantified matrices with CIs show them under the value when
-    there are at most 14 AUs. NaN cells are blank.
-
-    Args:
-        matrix: the prior matrix.
-        ax: a matplotlib Axes to draw into (default: a new Figure).
-        title: default ``"<mode> prior: <tables>"``.
-        value_label: colour-bar label (default: the mode, or the statistic of a quantified table).
-        size: figure size in inches when no ``ax`` is given.
-        marks: draw the significance marks.
-
-    Returns:
-        The matplotlib Figure.
-    """
-    from ..plots import prior_heatmap
-
-    fig, ax = heatmap_axes(len(matrix.expressions), len(matrix.aus), ax, size)
-    sig = matrix.significance if marks else None
-    names = ", ".join(s.get("table", "?") for s in matrix.sources)
-    stats = {s.get("statistic") for s in matrix.sources if s.get("statistic")}
-    if value_label is None:
-        value_label = matrix.mode + (f" ({', '.join(sorted(stats))})" if stats and matrix.mode in
-                                     ("quantified", "signed") else "")
-    signed = matrix.mode == "signed" or bool(np.nanmin(matrix.values, initial=0.0) < 0)
-    prior_heatmap(matrix.values, matrix.expressions, matrix.aus,
-                  significant=None if sig is None else sig == 1, ci=matrix.ci, diverging=signed,
-                  title=title or f"{matrix.mode} prior: {names}", value_label=value_label, ax=ax)
-    if sig is not None:
-        below = sig == -1
-        for t in ax.texts:
-            x, y = t.get_position()
-            i, j = int(round(y)), int(round(x))
-            if 0 <= i < below.shape[0] and 0 <= j < below.shape[1] and below[i, j]:
-                first, _, rest = t.get_text().partition("\n")
-                t.set_text(first + "v" + ("\n" + rest if rest else ""))
-        alpha = next((s["alpha"] for s in matrix.sources if "alpha" in s), None)
-        at = f"q < {alpha:g}" if alpha is not None else "q < alpha"
-        ax.set_xlabel(f"* significantly above, v significantly below the AU's mean over expressions ({at})",
-                      fontsize=8)
-    return fig
+    return _plot_prior(matrix, ax=ax, title=title, value_label=value_label, size=size, marks=marks)
 
 
 def _layout(graph, layout: str, seed: int):
@@ -144,13 +105,17 @@ def _layout(graph, layout: str, seed: int):
 
 
 def plot_graph(graph, ax=None, layout: str = "circular", seed: int = 0, title: str | None = None,
-               kinds=None, width_scale: float = 4.0, size: tuple[float, float] = (7.0, 7.0)):
+               kinds=None, width_scale: float = 4.0, size: tuple[float, float] = (7.0, 7.0),
+               footnote: str | None = None):
     """Drawing of an AU-relation graph (:func:`~auknow.compile.graph.au_graph`).
 
     Nodes are coloured by face region and labelled with the AU name. Edge width grows with
     ``|weight|`` (0.6 + ``width_scale`` x ``|w| / max |w|`` within each kind); co-occurrence edges
-    are blue, exclusive edges red and dashed, hierarchy edges green; directed arcs carry arrows
-    and bend slightly so ``i->j`` and ``j->i`` stay apart.
+    are blue, exclusive edges orange and dashed, hierarchy edges green and dotted (Okabe-Ito
+    colours, colour-blind safe); directed arcs carry arrows and bend slightly so ``i->j`` and
+    ``j->i`` stay apart; nodes are drawn above the edges. The legend gives the edge kinds, the
+    widths of three co-occurrence strengths, and the face regions. Prune dense graphs before
+    drawing (``au_graph(..., top_k=3)``; ``auknow plot`` does so by default).
 
     Args:
         graph: a networkx (Multi)(Di)Graph with ``kind`` / ``weight`` edge attributes.
@@ -180,9 +145,12 @@ def plot_graph(graph, ax=None, layout: str = "circular", seed: int = 0, title: s
     regions = sorted({d.get("region", "?") for _, d in graph.nodes(data=True)})
     colour = {r: REGION_COLOURS.get(r, "#d9d9d9") for r in regions}
     nodes = list(graph.nodes)
-    nx.draw_networkx_nodes(graph, pos, nodelist=nodes, ax=ax, node_size=620, edgecolors="#333333",
-                           node_color=[colour[graph.nodes[n].get("region", "?")] for n in nodes])
-    nx.draw_networkx_labels(graph, pos, labels={n: n for n in nodes}, font_size=7, ax=ax)
+    drawn = nx.draw_networkx_nodes(graph, pos, nodelist=nodes, ax=ax, node_size=620, edgecolors="#333333",
+                                   node_color=[colour[graph.nodes[n].get("region", "?")] for n in nodes])
+    if drawn is not None:
+        drawn.set_zorder(3)
+    for t in nx.draw_networkx_labels(graph, pos, labels={n: n for n in nodes}, font_size=7, ax=ax).values():
+        t.set_zorder(4)
     kinds = tuple(EDGE_STYLE) if kinds is None else tuple(kinds)
     handles = []
     for kind in kinds:
@@ -216,18 +184,26 @@ def plot_graph(graph, ax=None, layout: str = "circular", seed: int = 0, title: s
                                    style=style["style"], width=[0.6 + width_scale * abs(w) / top for *_, w in arcs],
                                    arrows=True, arrowsize=10, node_size=620, connectionstyle="arc3,rad=0.12",
                                    alpha=0.8)
-        handles.append(Line2D([0], [0], color=style["color"], linestyle="--" if style["style"] == "dashed" else "-",
-                              lw=2, label=kind))
+        dash = {"dashed": "--", "dotted": ":"}.get(style["style"], "-")
+        handles.append(Line2D([0], [0], color=style["color"], linestyle=dash, lw=2, label=kind))
+        if kind == "co-occurrence":
+            for frac in (1.0, 0.5, 0.1):
+                handles.append(Line2D([0], [0], color=style["color"], lw=0.6 + width_scale * frac, alpha=0.8,
+                                      label=f"  |w| = {top * frac:.2g}"))
     handles += [Patch(facecolor=colour[r], edgecolor="#333333", label=r) for r in regions]
     if handles:
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(4, len(handles)),
                   fontsize=7, frameon=False)
+    if footnote:
+        fig.text(0.01, 0.0, footnote, fontsize=6.5, ha="left", va="bottom")
+        engine = fig.get_layout_engine()
+        if engine is not None and hasattr(engine, "set"):
+            engine.set(rect=(0, 0.03, 1, 0.97))
     tables = (graph.graph.get("tables", "") or "").replace(";", ", ")
     ax.set_title(textwrap.fill(title or f"AU relations: {tables or 'graph'}", 60), fontsize=10)
     ax.set_axis_off()
     ax.set_aspect("equal")
     ax.margins(0.08)
-    fig.tight_layout()
     return fig
 
 

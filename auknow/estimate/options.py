@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from .statistics import STATISTICS
+from ..cli_checks import float_range, int_range, table_name
+
+#: the choices of --statistic: :data:`auknow.estimate.statistics.STATISTICS`, written out so that
+#: building the parser does not import numpy (``auknow --help`` and bad options answer at once;
+#: tests/test_bad_inputs.py checks the two agree).
+STATISTICS = ("p_au_given_expression", "p_au", "lift", "log_odds_ratio", "phi", "p_expression_given_au")
 
 DEFAULT_STATISTIC = "p_au_given_expression"
 
@@ -18,7 +23,7 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
                       help="dataset folder or file (several CSV files for openface / pyfeat)")
     data.add_argument("--task-map", metavar="T=EXPR,...",
                       help="BP4D: override task -> expression, e.g. T4=embarrassment,T6=pain")
-    data.add_argument("--threshold", type=float, default=None,
+    data.add_argument("--threshold", type=float_range(0), default=None,
                       help="occurrence threshold: DISFA intensity (default 2), OpenFace AUxx_r (default 1), "
                            "py-feat probability (default 0.5), tidy CSV intensities (default: cells are 0/1)")
     data.add_argument("--expressions", metavar="FILE",
@@ -33,17 +38,17 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
     data.add_argument("--facs-col", help="tidy CSV: one FACS code string column (1+2+5B+26) instead of AU columns")
     data.add_argument("--use", choices=("c", "r"), default="c",
                       help="OpenFace: presence AUxx_c (default) or intensity AUxx_r >= --threshold")
-    data.add_argument("--emotion-threshold", type=float, default=None,
+    data.add_argument("--emotion-threshold", type=float_range(0, 1), default=None,
                       help="py-feat: label frames by the detector's own emotion (argmax) when its "
                            "probability reaches this value")
 
     sel = p.add_argument_group("subjects and units")
     sel.add_argument("--unit", choices=("frame", "sequence"), default="frame",
                      help="unit of analysis (default frame)")
-    sel.add_argument("--min-fraction", type=float, default=0.5,
+    sel.add_argument("--min-fraction", type=float_range(0, 1, low_open=True), default=0.5,
                      help="with --unit sequence: a sequence shows an AU when at least this fraction of its "
                           "coded frames do (default 0.5, the majority rule of AU-DFER)")
-    sel.add_argument("--fold", type=int, action="append",
+    sel.add_argument("--fold", type=int_range(0, what="a fold number"), action="append",
                      help="leave out the test subjects of this fold (dataset descriptor's subject-independent "
                           "split) so the prior comes from training subjects only; repeatable")
     sel.add_argument("--exclude-subjects", metavar="S1,S2,...", help="leave these subjects out")
@@ -51,17 +56,17 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
     st = p.add_argument_group("statistics")
     st.add_argument("--statistic", choices=STATISTICS, default=DEFAULT_STATISTIC,
                     help=f"contribution written to the quantified table (default {DEFAULT_STATISTIC})")
-    st.add_argument("--n-boot", type=int, default=1000, help="subject-level bootstrap resamples (default 1000)")
-    st.add_argument("--n-perm", type=int, default=1000, help="within-subject permutations (default 1000)")
-    st.add_argument("--ci", type=float, default=0.95, help="confidence level (default 0.95)")
-    st.add_argument("--alpha", type=float, default=0.05, help="q-value at which an AU is marked significant")
-    st.add_argument("--seed", type=int, default=0, help="random seed (same seed, same output)")
+    st.add_argument("--n-boot", type=int_range(0), default=1000, help="subject-level bootstrap resamples (default 1000)")
+    st.add_argument("--n-perm", type=int_range(0), default=1000, help="within-subject permutations (default 1000)")
+    st.add_argument("--ci", type=float_range(0, 1, True, True), default=0.95, help="confidence level (default 0.95)")
+    st.add_argument("--alpha", type=float_range(0, 1, True, True), default=0.05, help="q-value below which an AU is marked significant, in (0, 1) (default 0.05)")
+    st.add_argument("--seed", type=int_range(0, 2**32 - 1, "a seed"), default=0, help="random seed (same seed, same output)")
 
     out = p.add_argument_group("output")
     out.add_argument("--out", metavar="DIR",
-                     help="write statistics.csv, relations.csv, prior.yaml, relations.yaml (and heatmap.png) here")
+                     help="write statistics.csv, relations.csv, prior.yaml, relations.yaml (and the --plot figures) here")
     out.add_argument("--force", action="store_true", help="replace existing files in --out")
-    out.add_argument("--plot", action="store_true", help="also write heatmap.png (needs --out)")
-    out.add_argument("--name", help="name of the written tables (default: estimated_<dataset>)")
-    out.add_argument("--top", type=int, default=5, help="AUs per expression in the terminal summary (default 5)")
+    out.add_argument("--plot", action="store_true", help="also write heatmap.png and intervals.png (P(AU | expression) with CIs) (needs --out)")
+    out.add_argument("--name", type=table_name, help="name of the written tables: lower-case letters, digits, _ or - (default: estimated_<dataset>)")
+    out.add_argument("--top", type=int_range(1), default=5, help="AUs per expression in the terminal summary (default 5)")
     out.add_argument("--quiet", action="store_true", help="no summary and no progress bar")

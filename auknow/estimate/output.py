@@ -188,27 +188,58 @@ def relation_table(est: PriorEstimate, name: str, title: str, prov: Provenance) 
     return RelationTable(name=name, title=title, provenance=prov, relations=rels, statistic=stat)
 
 
+def _q_text(q: float) -> str:
+    if not np.isfinite(q):
+        return "-"
+    return "<0.001" if q < 0.001 else f"{q:.3f}"
+
+
+def _value_text(x: float) -> str:
+    if np.isposinf(x):
+        return "inf"
+    if not np.isfinite(x):
+        return "-"
+    return f"{x:.3f}" if abs(x) < 1000 else f"{x:.3g}"
+
+
 def summary(est: PriorEstimate, statistic: str, top: int, alpha: float) -> str:
-    """Terminal summary: per expression, the top AUs by the written statistic with their CI;
-    ``*`` marks AUs significantly associated with the expression (q < alpha, positive log odds ratio)."""
-    lines = []
+    """Terminal summary as an aligned table (at most 100 columns): per expression, its units and
+    its ``top`` AUs by the written statistic, each with the value, CI and BH q-value; ``*`` marks
+    AUs significantly associated with the expression (q < alpha and a positive log odds ratio),
+    explained in the footer.
+
+    Columns: expression, n (its sequences), AU, value, ``[low, high]`` CI, q, mark.
+    """
     c = est.counts
-    lines.append(f"{len(c.subjects)} subjects, {len(c.sequences)} sequences, unit {est.settings['unit']}; "
-                 f"{statistic} [{est.settings['ci']:.0%} CI], * q < {alpha:g} (positive association)")
+    level = est.settings["ci"]
+    unit = est.settings["unit"]
+    lines = [f"{len(c.subjects)} subjects, {len(c.sequences)} sequences, unit {unit}; "
+             f"{statistic} with {level:.0%} subject-bootstrap CI"]
     M = est.expression[statistic]
     low, high = est.expression_ci[statistic]
+    width = max([len("expression")] + [len(e) for e in est.expressions])
+    width = min(width, 24)
+    value_head = "value"
+    header = (f"{'expression':<{width}}  {'n':>5}  {'AU':<5}  {value_head:>8}  {f'{level:.0%} CI':^19}  "
+              f"{'q':>7}")
+    lines += [header, "-" * len(header)]
     for e, expr in enumerate(est.expressions):
         vals = np.where(np.isnan(M[e]), -np.inf, M[e])
-        order = np.argsort(-vals, kind="stable")[:top]
+        order = [a for a in np.argsort(-vals, kind="stable")[:top] if np.isfinite(M[e, a]) or np.isposinf(M[e, a])]
         n_seq = int((c.seq_expression == e).sum())
-        parts = []
-        for a in order:
-            if not np.isfinite(M[e, a]) and not np.isposinf(M[e, a]):
-                continue
-            sig = "*" if (est.q_value[e, a] < alpha and est.expression["log_odds_ratio"][e, a] > 0) else " "
-            ci = f"[{fmt(_r3(low[e, a]))}, {fmt(_r3(high[e, a]))}]" if np.isfinite(low[e, a]) else ""
-            parts.append(f"{est.aus[a]} {fmt(_r3(M[e, a]))} {ci}{sig}")
-        lines.append(f"  {expr:<14} (n={n_seq:>3}) " + "  ".join(parts))
+        name = expr if len(expr) <= width else expr[:width - 1] + "~"
+        if not order:
+            lines.append(f"{name:<{width}}  {n_seq:>5}  (no AU coded)")
+        for k, a in enumerate(order):
+            sig = "*" if (est.q_value[e, a] < alpha and est.expression["log_odds_ratio"][e, a] > 0) else ""
+            ci = (f"[{_value_text(low[e, a]):>7}, {_value_text(high[e, a]):>7}]" if np.isfinite(low[e, a])
+                  else f"{'-':^19}")
+            lead = f"{name:<{width}}  {n_seq:>5}" if k == 0 else " " * (width + 7)
+            lines.append(f"{lead}  {est.aus[a]:<5}  {_value_text(M[e, a]):>8}  {ci}  "
+                         f"{_q_text(est.q_value[e, a]):>7} {sig}".rstrip())
+    lines.append("n: sequences of the expression; q: Benjamini-Hochberg q-value of the within-subject "
+                 "permutation test")
+    lines.append(f"* significant: q < {alpha:g} and positively associated (log odds ratio > 0)")
     return "\n".join(lines)
 
 

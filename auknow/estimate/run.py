@@ -148,6 +148,14 @@ def _date() -> str:
     return when.date().isoformat()
 
 
+def _check_memory(frames: AUFrames, n_boot: int, n_perm: int) -> None:
+    from .guard import check_resampling_memory
+
+    n_expr = 0 if frames.expression is None else len(np.unique(frames.expression))
+    check_resampling_memory(len(frames.subjects), len(np.unique(frames.sequence)), n_expr, len(frames.aus),
+                            n_boot, n_perm)
+
+
 def run_estimate(args: argparse.Namespace) -> int:
     """Run ``auknow estimate-prior`` from parsed options; returns the exit status."""
     if args.plot and not args.out:
@@ -157,6 +165,7 @@ def run_estimate(args: argparse.Namespace) -> int:
         raise AuknowError(f"{out_dir}: exists and is not a folder")
     frames = load_frames(args)
     frames, selection = select_subjects(frames, args)
+    _check_memory(frames, args.n_boot, args.n_perm)
     if frames.expression is None and args.statistic != "p_au_given_expression":
         raise DataError("--statistic needs expression labels; this data has none (see --expressions)")
     est = estimate_prior(frames, unit=args.unit, min_fraction=args.min_fraction, n_boot=args.n_boot,
@@ -180,8 +189,11 @@ def run_estimate(args: argparse.Namespace) -> int:
         files["prior.yaml"] = dumps_table(output.quantified_table(
             est, args.statistic, name, f"AU contributions estimated from {dataset} ({args.statistic})", prov))
     parent = out_dir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staged = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staged = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    except OSError as exc:  # name --out, not the staging folder
+        raise type(exc)(exc.errno, exc.strerror, str(out_dir)) from None
     try:
         for fname, text in files.items():
             (staged / fname).write_text(text, encoding="utf-8")
@@ -198,13 +210,20 @@ def run_estimate(args: argparse.Namespace) -> int:
 
 
 def _heatmap(est, args, path: Path, name: str) -> None:
-    from ..plots import prior_heatmap
-    import matplotlib.pyplot as plt
+    """heatmap.png and intervals.png (dot-and-whisker P(AU | e) with CIs), in the auknow style."""
+    from ..plots import interval_panel, prior_heatmap
+    from .statistics import RANGES
 
     sig = (est.q_value < args.alpha) & (est.expression["log_odds_ratio"] > 0)
-    fig = prior_heatmap(est.expression[args.statistic], est.expressions, est.aus, significant=sig,
-                        ci=est.expression_ci[args.statistic], title=f"{name}: {args.statistic}",
+    M = est.expression[args.statistic]
+    fig = prior_heatmap(M, est.expressions, est.aus, significant=sig, alpha=args.alpha,
+                        declared=RANGES.get(args.statistic), title=f"{name}: {args.statistic}",
                         value_label=args.statistic)
     # Fixed metadata keeps the PNG byte-identical for the same seed.
-    fig.savefig(path, dpi=120, metadata={"Software": None})
-    plt.close(fig)
+    fig.savefig(path, dpi=200, metadata={"Software": None})
+    low, high = est.expression_ci[args.statistic]
+    rng = RANGES.get(args.statistic, (0.0, 1.0))
+    xlim = rng if all(np.isfinite(rng)) else None
+    fig = interval_panel(M, low, high, est.expressions, est.aus, significant=sig, alpha=args.alpha,
+                         level=args.ci, value_label=args.statistic, xlim=xlim, title=f"{name}: {args.statistic}")
+    fig.savefig(path.with_name("intervals.png"), dpi=200, metadata={"Software": None})

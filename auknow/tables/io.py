@@ -32,6 +32,8 @@ def read_table(path: str | os.PathLike) -> tuple[Table | None, list[Problem]]:
         return None, [Problem("is a folder, expected a .yaml table", file=file)]
     except UnicodeDecodeError as exc:
         return None, [Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=file)]
+    except OSError as exc:  # permission denied, a device that cannot be read, ...
+        return None, [Problem(f"cannot read the file ({(exc.strerror or str(exc)).lower()})", file=file)]
     data, lines, problems = load_with_lines(text, file)
     if data is None and not problems:
         return None, [Problem("empty file, expected a knowledge table", file=file)]
@@ -68,12 +70,13 @@ def iter_table_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 def validate_paths(paths: Iterable[str | os.PathLike]) -> tuple[int, list[Problem]]:
     """Validate files and folders. Returns ``(number of files read, problems)``."""
+    paths = list(paths)
     files = iter_table_files(paths)
     problems: list[Problem] = []
     for f in files:
         problems.extend(read_table(f)[1])
     for p in paths:
-        if Path(p).is_dir() and not any(str(f).startswith(str(p)) for f in files):
+        if Path(p).is_dir() and not iter_table_files([p]):
             problems.append(Problem("no .yaml tables in this folder", file=str(p)))
     return len(files), problems
 
