@@ -87,7 +87,46 @@ def test_studentized_difference_by_hand():
     N = np.full((2, 2, 1), 10.0)
     K = np.array([[[8.0], [2.0]], [[6.0], [4.0]]])
     # p_e = 0.7, p_not = 0.3; u_0 = (8 - 7)/20 - (2 - 3)/20 = 0.1, u_1 = (6 - 7)/20 - (4 - 3)/20 = -0.1
-    assert studentized_difference(N, K)[0, 0] == pytest.approx(0.4 / np.sqrt(0.1 ** 2 + 0.1 ** 2), rel=1e-12)
-    # every unit of e shows the AU and none of the others: zero standard error, +inf
+    # sum u_s^2 = 0.02 is below the independent-units floor 0.5 * 0.5 * (1/20 + 1/20) = 0.025
+    assert studentized_difference(N, K)[0, 0] == pytest.approx(0.4 / np.sqrt(0.025), rel=1e-12)
+    K = np.array([[[9.0], [1.0]], [[3.0], [7.0]]])  # subjects disagree: the sandwich is the larger
+    pe, pn = 12 / 20, 8 / 20
+    u = [(9 - pe * 10) / 20 - (1 - pn * 10) / 20, (3 - pe * 10) / 20 - (7 - pn * 10) / 20]
+    assert studentized_difference(N, K)[0, 0] == pytest.approx((pe - pn) / np.hypot(*u), rel=1e-12)
+    # every unit of e shows the AU and none of the others: zero sandwich, finite T from the floor
     K2 = np.array([[[10.0], [0.0]], [[10.0], [0.0]]])
-    assert studentized_difference(N, K2)[0, 0] == np.inf and studentized_difference(N, K2)[1, 0] == -np.inf
+    assert studentized_difference(N, K2)[0, 0] == pytest.approx(1 / np.sqrt(0.025), rel=1e-12)
+    assert studentized_difference(N, np.zeros_like(N))[0, 0] == 0  # AU never present: no evidence
+
+
+def _one_perfect_au(rng, n_subjects: int = 8) -> AUFrames:
+    """AU01-AU03 independent of the expression; AU04 present exactly in surprise sequences."""
+    frames = short_long_null(rng, n_subjects=n_subjects, n_aus=4)
+    occ = frames.occurrence.copy()
+    occ[:, 3] = frames.expression == "surprise"
+    return AUFrames(aus=frames.aus, occurrence=occ, subject=frames.subject, sequence=frames.sequence,
+                    frame=frames.frame, expression=frames.expression)
+
+
+def test_permutations_are_extended_while_the_floor_could_decide():
+    est = estimate_prior(_one_perfect_au(np.random.default_rng(1)), n_boot=0, n_perm=20, seed=0)
+    s = est.settings
+    e, a = est.expressions.index("surprise"), est.aus.index("AU04")
+    # 16 cells; after 20 permutations the planted cell sits at p = 1/21, q >= 16/21 / (cells at floor)
+    assert s["n_perm"] == 20 and s["n_perm_used"] > 20
+    assert est.p_value[e, a] == s["p_floor"] == 1 / (s["n_perm_used"] + 1)
+    assert s["n_at_p_floor"] == int((est.p_value == s["p_floor"]).sum()) >= 1
+    if s["p_floor_may_decide"]:  # stopped at the cap: 16 x --n-perm
+        assert s["n_perm_used"] == 320 and s["p_floor_q"] > 0.01
+    else:
+        assert s["p_floor_q"] <= 0.01
+
+
+def test_cli_warns_when_the_floor_could_decide(capsys):
+    from auknow.cli import main
+
+    assert main(["estimate-prior", "--n-boot", "0", "--n-perm", "20", "--alpha", "0.001", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "p-value floor" in err and "--n-perm" in err
+    assert main(["estimate-prior", "--n-boot", "0", "--n-perm", "20", "--quiet"]) == 0
+    assert "p-value floor" not in capsys.readouterr().err  # CK+: the floor cells are discoveries at 0.05

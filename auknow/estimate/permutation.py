@@ -19,7 +19,10 @@ The statistic, per expression e and AU a, over units where a is coded:
 
 the risk difference over its subject-clustered (sandwich / linearisation) standard error:
 ``u_s`` is subject s's influence on the difference, so frames and sequences of one subject are
-treated as one correlated cluster. The two-sided p-value uses ``|T|``:
+treated as one correlated cluster. The variance is floored at the variance of independent units
+under H0, pbar (1 - pbar) (1/N_e + 1/N_not) (pbar the pooled rate, the same in every permutation):
+with few subjects the sandwich can be 0 by coincidence (perfect separation, identical subjects),
+which would give infinite statistics; with clustered frames the sandwich is the larger term. The two-sided p-value uses ``|T|``:
 p = (1 + #{|T*| >= |T|}) / (1 + n_perm) (Phipson & Smyth 2010), NaN where the difference is
 undefined (the AU never coded in e or in the other expressions).
 """
@@ -57,15 +60,14 @@ def subject_expression_sums(labels: np.ndarray, seq_subject: np.ndarray, values:
 def studentized_difference(Nse: np.ndarray, Kse: np.ndarray) -> np.ndarray:
     """Studentized risk difference ``T`` [..., E, A] from per-subject counts [..., S, E, A].
 
-    ``T = (K_e/N_e - K_not/N_not) / sqrt(sum_s u_s^2)`` (see the module docstring): NaN where
-    ``N_e`` or ``N_not`` is 0; where the standard error is 0 (every subject's units agree with
-    their group's rate, e.g. the AU in every unit of e and in none of the others), ``+-inf`` by the
-    sign of the difference, or 0 when the difference is 0 too.
+    ``T = (K_e/N_e - K_not/N_not) / SE`` with ``SE^2 = max(sum_s u_s^2, pbar (1 - pbar) (1/N_e +
+    1/N_not))`` (see the module docstring; pbar = the pooled rate): NaN where ``N_e`` or ``N_not``
+    is 0; 0 where the AU is in no unit or in all of them.
 
     >>> N = np.array([[[10., 10.]], [[10., 10.]]]).transpose(0, 2, 1)   # S=2, E=2, A=1
     >>> K = np.array([[[8., 2.]], [[6., 4.]]]).transpose(0, 2, 1)
-    >>> float(np.round(studentized_difference(N, K)[0, 0], 4))  # d = 0.7 - 0.3, u_s = +-0.1
-    2.8284
+    >>> float(np.round(studentized_difference(N, K)[0, 0], 4))  # d = 0.4; sum u_s^2 = 0.02 < 0.025
+    2.5298
     """
     Nse = np.asarray(Nse, dtype=np.float64)
     Kse = np.asarray(Kse, dtype=np.float64)
@@ -77,10 +79,12 @@ def studentized_difference(Nse: np.ndarray, Kse: np.ndarray) -> np.ndarray:
         d = pe - pn
         u = ((Kse - pe[..., None, :, :] * Nse) / Ne[..., None, :, :]
              - ((Ks - Kse) - pn[..., None, :, :] * (Ns - Nse)) / Nn[..., None, :, :])
-        se = np.sqrt((u * u).sum(-3))
-        # Relative guard: a standard error at rounding level of the rates is a zero standard error.
-        zero_se = se <= 1e-12
-        t = np.where(zero_se, np.where(np.abs(d) <= 1e-12, 0.0, np.sign(d) * np.inf), d / se)
+        pbar = (Ke.sum(-2) / Ne.sum(-2))[..., None, :]  # pooled rate: the same in every permutation
+        v0 = pbar * (1 - pbar) * (1 / Ne + 1 / Nn)  # independent units' variance of d under H0
+        var = np.maximum((u * u).sum(-3), v0)
+        # Relative guard: a variance at rounding level is a zero variance (the AU in no unit, or in all).
+        zero_se = var <= 1e-10 * (1 / Ne + 1 / Nn) ** 2
+        t = np.where(zero_se, np.where(np.abs(d) <= 1e-12, 0.0, np.sign(d) * np.inf), d / np.sqrt(var))
     return np.where(np.isnan(d), np.nan, t)
 
 
@@ -142,10 +146,10 @@ class _CellLayout:
             gamma = (self.Ks[self.cell_subj] - pn[:, at] * self.Ns[self.cell_subj]) / Nn[:, at]
             V[:, self.expressions] += np.add.reduceat(x * (x - 2 * gamma), self.expr_start, axis=1)
             d = pe - pn
-            scale = nn / Nn ** 2 + nn / Ne ** 2
-            zero_se = V <= 1e-10 * scale
-            t = np.where(zero_se, np.where(np.abs(d) <= 1e-12, 0.0, np.sign(d) * np.inf),
-                         d / np.sqrt(np.maximum(V, 0)))
+            pbar = Ke.sum(1, keepdims=True) / Ne.sum(1, keepdims=True)
+            V = np.maximum(V, pbar * (1 - pbar) * (1 / Ne + 1 / Nn))
+            zero_se = V <= 1e-10 * (1 / Ne + 1 / Nn) ** 2
+            t = np.where(zero_se, np.where(np.abs(d) <= 1e-12, 0.0, np.sign(d) * np.inf), d / np.sqrt(V))
         return np.where(np.isnan(d), np.nan, t)
 
 
