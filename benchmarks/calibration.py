@@ -18,7 +18,7 @@ design it prints, with Monte-Carlo standard errors: type-I error at p < 0.05 per
 of BH at q < 0.05 with the default number of permutations, and the coverage of 95% percentile
 and BCa cluster-bootstrap intervals of P(AU | expression).
 
-    python benchmarks/calibration.py --quick     # a few minutes on 2 loaded cores
+    python benchmarks/calibration.py --quick     # ~4 CPU-minutes (11 wall-minutes on 2 shared cores)
     python benchmarks/calibration.py             # fuller: more replicates
 """
 

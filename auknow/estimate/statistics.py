@@ -11,11 +11,12 @@ resampling only re-weights those counts:
 Frames within a subject are not independent, so uncertainty comes from resampling subjects:
 
 * **confidence intervals**: subject-level cluster bootstrap (subjects drawn with replacement,
-  Field & Welsh 2007), percentile intervals;
+  Field & Welsh 2007), BCa intervals with the subject jackknife (Efron 1987);
 * **p-values**: permutation of the expression labels of whole sequences *within* each subject
   (a restricted permutation: the null keeps each subject's AU behaviour and label mix, and
   breaks only the AU-expression link inside the subject), two-sided, +1-corrected
-  (Phipson & Smyth 2010); the test statistic is the log odds ratio whatever statistic is written;
+  (Phipson & Smyth 2010); the test statistic is the studentized risk difference of
+  :mod:`auknow.estimate.permutation` whatever statistic is written;
 * **q-values**: Benjamini-Hochberg (1995) over the expression x AU grid.
 
 Statistic definitions (rows with the AU coded; e = the expression, not-e = every other one):
@@ -397,6 +398,10 @@ def within_subject_permutations(rng: np.random.Generator, seq_subject: np.ndarra
 def permutation_pvalues(counts: Counts, permutations: np.ndarray,
                         progress: Callable[[int], None] | None = None, chunk: int = 100) -> np.ndarray:
     """Two-sided permutation p-values ``[E, A]`` of the log odds ratio of each expression x AU.
+
+    The unstudentized test used before :func:`auknow.estimate.permutation.permutation_test`: its
+    type-I error exceeds the level when sequence length depends on the expression (``--unit
+    frame``, BP4D); kept as the reference that ``benchmarks/calibration.py`` compares against.
 
     ``p = min(1, 2 * min(p_upper, p_lower))`` with ``p_upper = (1 + #{null >= observed}) / (1 + P)``
     (Phipson & Smyth 2010: never 0); NaN where the log odds ratio is undefined.
