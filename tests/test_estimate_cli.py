@@ -51,8 +51,9 @@ def test_default_run_writes_every_output(ckplus_out):
                 "n_sequences", "n_subjects"):
         assert col in header
     rel_header = read_csv(ckplus_out / "relations.csv")[0].keys()
-    for col in ("au_i", "au_j", "p_j_given_i", "phi", "lift", "n_frames"):
+    for col in ("au_i", "au_j", "p_j_given_i", "phi", "lift", "n_units"):
         assert col in rel_header
+    assert "n_frames" not in rel_header  # it counted units (sequences with --unit sequence), not frames
 
 
 def test_textbook_aus_come_out_on_top_and_significant(ckplus_out):

@@ -57,7 +57,9 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
     st.add_argument("--statistic", choices=STATISTICS, default=DEFAULT_STATISTIC,
                     help=f"contribution written to the quantified table (default {DEFAULT_STATISTIC})")
     st.add_argument("--n-boot", type=int_range(0), default=1000, help="subject-level bootstrap resamples (default 1000)")
-    st.add_argument("--n-perm", type=int_range(0), default=1000, help="within-subject permutations (default 1000)")
+    st.add_argument("--n-perm", type=int_range(0), default=1000,
+                    help="within-subject permutations (default 1000; doubled, up to 16x, while the p-value "
+                         "floor 1/(n+1) could decide a Benjamini-Hochberg discovery)")
     st.add_argument("--ci", type=float_range(0, 1, True, True), default=0.95, help="confidence level (default 0.95)")
     st.add_argument("--alpha", type=float_range(0, 1, True, True), default=0.05, help="q-value below which an AU is marked significant, in (0, 1) (default 0.05)")
     st.add_argument("--seed", type=int_range(0, 2**32 - 1, "a seed"), default=0, help="random seed (same seed, same output)")

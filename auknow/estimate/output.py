@@ -24,7 +24,7 @@ STATISTICS_COLUMNS = (
     *(f"{s}_ci_{side}" for s in st.STATISTICS for side in ("low", "high")),
 )
 RELATION_COLUMNS = (
-    "au_i", "au_j", "au_i_name", "au_j_name", "p_j_given_i", "phi", "lift", "n_frames", "n_units",
+    "au_i", "au_j", "au_i_name", "au_j_name", "p_j_given_i", "phi", "lift", "n_units",
     "n_subjects", "never_co_occur",
     *(f"{s}_ci_{side}" for s in st.RELATION_STATISTICS for side in ("low", "high")),
 )
@@ -85,9 +85,8 @@ def statistics_csv(est: PriorEstimate, statistic: str) -> str:
 def relations_csv(est: PriorEstimate) -> str:
     """``relations.csv``: one row per ordered AU pair (i != j) with P(j | i), phi, lift, CIs, counts.
 
-    ``n_frames`` counts units where both AUs are coded (frames, or sequences with ``--unit
-    sequence``, also given as ``n_units``); ``never_co_occur`` flags pairs coded together but
-    never present together.
+    ``n_units`` counts units where both AUs are coded (frames, or sequences with ``--unit
+    sequence``); ``never_co_occur`` flags pairs coded together but never present together.
     """
     rows = []
     both = est.counts.pair_counts.sum(0)[3]
@@ -98,7 +97,7 @@ def relations_csv(est: PriorEstimate) -> str:
             n = est.relation_n[i, j]
             rows.append([
                 au_number(ai), au_number(aj), ai, aj, *(fmt(est.relation[s][i, j]) for s in st.RELATION_STATISTICS),
-                fmt(n), fmt(n), fmt(est.relation_subjects[i, j]), fmt(bool(n > 0 and both[i, j] == 0)),
+                fmt(n), fmt(est.relation_subjects[i, j]), fmt(bool(n > 0 and both[i, j] == 0)),
                 *(fmt(est.relation_ci[s][k][i, j]) for s in st.RELATION_STATISTICS for k in (0, 1)),
             ])
     return _csv(RELATION_COLUMNS, rows)
@@ -136,6 +135,8 @@ def provenance(est: PriorEstimate, source: dict, statistic: str, extra: dict) ->
         "n_boot": est.settings["n_boot"],
         "null": est.settings["null"],
         "n_perm": est.settings["n_perm"],
+        **{k: est.settings.get(k) for k in ("n_perm_used", "p_floor", "n_at_p_floor", "p_floor_q",
+                                            "p_floor_may_decide")},
         "multiple_comparisons": "Benjamini-Hochberg q-values over the expression x AU grid",
         "seed": est.settings["seed"],
         "auknow_version": __version__,

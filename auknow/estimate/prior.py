@@ -13,12 +13,16 @@ import numpy as np
 
 from ..errors import DataError
 from ..readers.frames import AUFrames
+from . import permutation as pm
 from . import statistics as st
 
 NULL_DESCRIPTION = ("permutation of expression labels between whole sequences within each subject "
                     "(restricted permutation respecting subject clustering); two-sided test of the "
-                    "log odds ratio; p = (1 + #extreme) / (1 + n_perm)")
-BOOTSTRAP_DESCRIPTION = "subject-level cluster bootstrap (subjects resampled with replacement), percentile intervals"
+                    "studentized risk difference P(AU|e) - P(AU|not e) over its subject-clustered "
+                    "standard error (Chung & Romano 2013); p = (1 + #extreme) / (1 + n_perm_used), "
+                    "permutations doubled while the p-value floor could decide a BH discovery")
+BOOTSTRAP_DESCRIPTION = ("subject-level cluster bootstrap (subjects resampled with replacement), BCa intervals "
+                         "(bias-corrected and accelerated, acceleration from the subject jackknife)")
 
 
 @dataclass
@@ -202,16 +206,19 @@ def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boo
     E, A = len(counts.expressions), len(counts.aus)
     expression, expression_ci = {}, {}
     p_value = q_value = n_frames = n_sequences = n_subjects = None
+    perm_info = {}
     if E:
         N, K = counts.subject_expression_counts()
         expression = st.expression_statistics(N.sum(0), K.sum(0))
         nan = np.full((E, A), np.nan)
         expression_ci = boot["expression"] if boot else {k: (nan, nan) for k in st.STATISTICS}
         if n_perm:
-            perms = st.within_subject_permutations(perm_rng, counts.seq_subject, n_perm)
             tick = progress("permutation", n_perm) if progress else None
-            p_value = st.permutation_pvalues(counts, perms, progress=tick)
-            q_value = st.bh_qvalues(p_value)
+            test = pm.adaptive_permutation_test(counts, perm_rng, n_perm, progress=tick)
+            p_value, q_value = test["p"], st.bh_qvalues(test["p"])
+            perm_info = {"n_perm_used": test["n_perm"], "p_floor": test["floor"], "n_at_p_floor": test["n_floor"],
+                         "p_floor_q": test["floor_q"],
+                         "p_floor_may_decide": test["floor_q"] is not None and test["floor_q"] > pm.FLOOR_Q}
         else:
             p_value = q_value = nan
         labelled = counts.seq_expression >= 0
@@ -224,7 +231,7 @@ def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boo
     relation_ci = boot["relation"] if boot else {k: (nan_aa, nan_aa) for k in st.RELATION_STATISTICS}
     settings = {"unit": unit, "min_fraction": min_fraction if unit == "sequence" else None, "n_boot": n_boot,
                 "n_perm": n_perm, "ci": ci, "seed": seed, "bootstrap": BOOTSTRAP_DESCRIPTION,
-                "null": NULL_DESCRIPTION, "source": dict(frames.source)}
+                "null": NULL_DESCRIPTION, "source": dict(frames.source), **perm_info}
     return PriorEstimate(counts=counts, expression=expression, expression_ci=expression_ci, p_value=p_value,
                          q_value=q_value, n_frames=n_frames, n_sequences=n_sequences, n_subjects=n_subjects,
                          relation=relation, relation_ci=relation_ci, relation_n=pair_sum[0],

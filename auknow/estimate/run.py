@@ -174,6 +174,7 @@ def run_estimate(args: argparse.Namespace) -> int:
     name = args.name or f"estimated_{dataset}".lower().replace("+", "plus")
     prov = output.provenance(est, frames.source, args.statistic, {**selection, "date": _date()})
     has_labels = bool(est.expressions)
+    _warn_p_floor(est, args.alpha)
     if not args.quiet:
         print(output.summary(est, args.statistic, args.top, args.alpha) if has_labels
               else output.relations_summary(est))
@@ -207,6 +208,15 @@ def run_estimate(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"wrote {', '.join(p.name for p in written)} to {out_dir}", file=sys.stderr)
     return 0
+
+
+def _warn_p_floor(est, alpha: float) -> None:
+    """Say so on the terminal when the permutation p-value floor could decide a discovery at --alpha."""
+    fq = est.settings.get("p_floor_q")
+    if fq is not None and fq > alpha:
+        print(f"warning: {est.settings['n_at_p_floor']} cell(s) sit at the permutation p-value floor "
+              f"1/({est.settings['n_perm_used']}+1) with q = {fq:.3g} > --alpha {alpha:g}: more permutations "
+              f"could make them significant; raise --n-perm", file=sys.stderr)
 
 
 def _heatmap(est, args, path: Path, name: str) -> None:

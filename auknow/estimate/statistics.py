@@ -11,11 +11,12 @@ resampling only re-weights those counts:
 Frames within a subject are not independent, so uncertainty comes from resampling subjects:
 
 * **confidence intervals**: subject-level cluster bootstrap (subjects drawn with replacement,
-  Field & Welsh 2007), percentile intervals;
+  Field & Welsh 2007), BCa intervals with the subject jackknife (Efron 1987);
 * **p-values**: permutation of the expression labels of whole sequences *within* each subject
   (a restricted permutation: the null keeps each subject's AU behaviour and label mix, and
   breaks only the AU-expression link inside the subject), two-sided, +1-corrected
-  (Phipson & Smyth 2010); the test statistic is the log odds ratio whatever statistic is written;
+  (Phipson & Smyth 2010); the test statistic is the studentized risk difference of
+  :mod:`auknow.estimate.permutation` whatever statistic is written;
 * **q-values**: Benjamini-Hochberg (1995) over the expression x AU grid.
 
 Statistic definitions (rows with the AU coded; e = the expression, not-e = every other one):
@@ -33,7 +34,9 @@ Statistic definitions (rows with the AU coded; e = the expression, not-e = every
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Callable, Iterable
 
 import numpy as np
@@ -268,20 +271,82 @@ def percentile_interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, 
     return nan_quantile(samples, alpha), nan_quantile(samples, 1.0 - alpha)
 
 
+_NORMAL = NormalDist()
+_norm_cdf = np.vectorize(_NORMAL.cdf, otypes=[np.float64])
+_norm_ppf = np.vectorize(_NORMAL.inv_cdf, otypes=[np.float64])
+
+
+def jackknife(counts: Counts) -> dict[str, dict[str, np.ndarray]]:
+    """Leave-one-subject-out values of every statistic: ``{"expression": {stat: [S, E, A]},
+    "relation": {stat: [S, A, A]}}`` (the expression part is empty without labels)."""
+    out: dict[str, dict[str, np.ndarray]] = {"expression": {}, "relation": {}}
+    if counts.expressions:
+        N, K = counts.subject_expression_counts()
+        out["expression"] = expression_statistics(N.sum(0) - N, K.sum(0) - K)
+    out["relation"] = relation_statistics(counts.pair_counts.sum(0) - counts.pair_counts)
+    return out
+
+
+def bca_interval(samples: np.ndarray, estimate: np.ndarray, jack: np.ndarray,
+                 level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Bias-corrected and accelerated (BCa) bootstrap interval over axis 0 (Efron 1987, JASA 82(397);
+    Efron & Tibshirani 1993, ch. 14), ignoring NaN resamples.
+
+    Args:
+        samples: [B, ...] bootstrap replicates. estimate: [...] the statistic on the data.
+        jack: [S, ...] leave-one-cluster-out values (the acceleration, from their skewness).
+        level: in (0, 1).
+
+    The bias correction z0 = Phi^-1(share of replicates below the estimate, ties counted half),
+    clipped to the resolution of B; where z0 or the acceleration is not finite (an infinite lift,
+    a constant statistic), it is 0, i.e. the percentile interval.
+
+    >>> rng = np.random.default_rng(0)
+    >>> lo, hi = bca_interval(rng.normal(size=(4000, 1)), np.zeros(1), rng.normal(size=(30, 1)), 0.9)
+    >>> bool(-1.8 < lo[0] < -1.5 and 1.5 < hi[0] < 1.8)
+    True
+    """
+    finite = ~np.isnan(samples)
+    B = finite.sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a cell without any finite jackknife value
+        below = ((samples < estimate) & finite).sum(0) + 0.5 * ((samples == estimate) & finite).sum(0)
+        share = np.clip(below / np.maximum(B, 1), 0.5 / np.maximum(B, 1), 1 - 0.5 / np.maximum(B, 1))
+        z0 = _norm_ppf(share)
+        dev = np.nanmean(jack, axis=0) - jack
+        num = np.nansum(dev ** 3, axis=0)
+        den = 6.0 * np.nansum(dev ** 2, axis=0) ** 1.5
+        acc = np.where(den > 0, num / den, 0.0)
+    z0 = np.where(np.isfinite(z0) & np.isfinite(estimate), z0, 0.0)
+    acc = np.where(np.isfinite(acc), acc, 0.0)
+    alpha = (1.0 - level) / 2.0
+    out = []
+    for z in (_NORMAL.inv_cdf(alpha), _NORMAL.inv_cdf(1.0 - alpha)):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            q = _norm_cdf(z0 + (z0 + z) / (1.0 - acc * (z0 + z)))
+        out.append(nan_quantile(samples, np.nan_to_num(q, nan=0.5)))
+    return out[0], out[1]
+
+
 def bootstrap(counts: Counts, weights: np.ndarray, level: float,
-              progress: Callable[[int], None] | None = None, chunk: int = 250) -> dict[str, tuple]:
-    """Cluster-bootstrap percentile intervals of every expression and relation statistic.
+              progress: Callable[[int], None] | None = None, chunk: int = 250,
+              method: str = "bca") -> dict[str, tuple]:
+    """Cluster-bootstrap intervals of every expression and relation statistic.
 
     Args:
         counts: from :func:`count_units`.
         weights: ``[B, S]`` from :func:`bootstrap_weights`.
         level: confidence level in (0, 1), e.g. 0.95.
         progress: called with the number of resamples done after each chunk.
+        method: ``"bca"`` (default; :func:`bca_interval` with the subject jackknife) or
+            ``"percentile"``.
 
     Returns:
         ``{"expression": {stat: (low, high)}, "relation": {stat: (low, high)}}``, arrays [E, A] / [A, A]
         (the expression part is empty without labels).
     """
+    if method not in ("bca", "percentile"):
+        raise ValueError(f"unknown interval method '{method}' (expected bca or percentile)")
     N, K = counts.subject_expression_counts()
     S = len(counts.subjects)
     expr_samples: dict[str, list[np.ndarray]] = {s: [] for s in STATISTICS}
@@ -301,10 +366,20 @@ def bootstrap(counts: Counts, weights: np.ndarray, level: float,
             rel_samples[name].append(rel[name])
         if progress:
             progress(size)
+    if method == "bca":
+        jack = jackknife(counts)
+        point = {"expression": expression_statistics(N.sum(0), K.sum(0)) if counts.expressions else {},
+                 "relation": relation_statistics(counts.pair_counts.sum(0))}
+
+        def interval(part, name, samples):
+            return bca_interval(samples, point[part][name], jack[part][name], level)
+    else:
+        def interval(part, name, samples):
+            return percentile_interval(samples, level)
     out = {"expression": {}, "relation": {}}
     if counts.expressions:
-        out["expression"] = {k: percentile_interval(np.concatenate(v), level) for k, v in expr_samples.items()}
-    out["relation"] = {k: percentile_interval(np.concatenate(v), level) for k, v in rel_samples.items()}
+        out["expression"] = {k: interval("expression", k, np.concatenate(v)) for k, v in expr_samples.items()}
+    out["relation"] = {k: interval("relation", k, np.concatenate(v)) for k, v in rel_samples.items()}
     return out
 
 
@@ -323,6 +398,10 @@ def within_subject_permutations(rng: np.random.Generator, seq_subject: np.ndarra
 def permutation_pvalues(counts: Counts, permutations: np.ndarray,
                         progress: Callable[[int], None] | None = None, chunk: int = 100) -> np.ndarray:
     """Two-sided permutation p-values ``[E, A]`` of the log odds ratio of each expression x AU.
+
+    The unstudentized test used before :func:`auknow.estimate.permutation.permutation_test`: its
+    type-I error exceeds the level when sequence length depends on the expression (``--unit
+    frame``, BP4D); kept as the reference that ``benchmarks/calibration.py`` compares against.
 
     ``p = min(1, 2 * min(p_upper, p_lower))`` with ``p_upper = (1 + #{null >= observed}) / (1 + P)``
     (Phipson & Smyth 2010: never 0); NaN where the log odds ratio is undefined.
