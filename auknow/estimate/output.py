@@ -131,6 +131,8 @@ def provenance(est: PriorEstimate, source: dict, statistic: str, extra: dict) ->
         "null": est.settings["null"],
         "n_perm": est.settings["n_perm"],
         "multiple_comparisons": "Benjamini-Hochberg q-values over the expression x AU grid",
+        **({"independent_clips": True} if est.settings.get("independent_clips") else {}),
+        **({"resampling_warnings": list(est.settings["warnings"])} if est.settings.get("warnings") else {}),
         "seed": est.settings["seed"],
         "auknow_version": __version__,
     }

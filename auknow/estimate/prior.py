@@ -6,6 +6,7 @@ the resampling schemes are defined in :mod:`auknow.estimate.statistics`.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..readers.frames import AUFrames
+from . import design as dz
 from . import statistics as st
 
 NULL_DESCRIPTION = ("permutation of expression labels between whole sequences within each subject "
@@ -62,7 +64,8 @@ class PriorEstimate:
 
 def estimate_prior(frames: AUFrames, unit: str = "frame", min_fraction: float = 0.5, n_boot: int = 1000,
                    n_perm: int = 1000, ci: float = 0.95, seed: int = 0,
-                   progress: Callable[[str, int], Callable[[int], None]] | None = None) -> PriorEstimate:
+                   progress: Callable[[str, int], Callable[[int], None]] | None = None,
+                   independent_clips: bool = False) -> PriorEstimate:
     """Estimate P(AU | expression) and the other statistics, with CIs, p- and q-values.
 
     Args:
@@ -76,9 +79,18 @@ def estimate_prior(frames: AUFrames, unit: str = "frame", min_fraction: float = 
         seed: the bootstrap and the permutations draw from independent streams of this seed, so
             the same seed gives the same output, and changing ``n_boot`` leaves the p-values alone.
         progress: ``progress(label, total)`` returns a callback taking the number of resamples done.
+        independent_clips: treat every sequence (clip) as an independent unit: the bootstrap
+            resamples sequences and the permutation is unrestricted (see
+            :mod:`auknow.estimate.design`); ``n_subjects`` still counts the real subjects.
+
+    Warns:
+        ResamplingWarning: when no subject has sequences of two expressions, so the
+            within-subject permutation cannot vary; the p- and q-values are then NaN (not 1),
+            and ``settings["warnings"]`` holds the message.
 
     Raises:
-        DataError: no frames, fewer than 2 subjects, a bad option value.
+        DataError: no frames, fewer than 2 subjects (fewer than 2 sequences with
+            ``independent_clips``), a bad option value.
     """
     if n_boot < 0 or n_perm < 0:
         raise DataError("--n-boot and --n-perm must be >= 0")
@@ -87,10 +99,19 @@ def estimate_prior(frames: AUFrames, unit: str = "frame", min_fraction: float = 
     frames = frames.drop_uncoded_aus()
     if not frames.aus:
         raise DataError("no AU is coded in any frame", file=frames.source.get("path"))
+    real_subject = None
+    if independent_clips:
+        frames, real_subject = dz.as_independent_clips(frames)
     counts = st.count_units(frames, unit=unit, min_fraction=min_fraction)
-    if len(counts.subjects) < 2:
-        raise DataError(f"only {len(counts.subjects)} subject(s): subject-level resampling needs at least 2",
+    design = dz.check_design(counts.seq_subject, counts.seq_expression, len(counts.subjects))
+    if not design["bootstrap_varies"]:
+        what = "sequence(s)" if independent_clips else "subject(s)"
+        hint = "" if independent_clips else "; " + dz.HOW_TO_GIVE_SUBJECTS
+        raise DataError(f"only {len(counts.subjects)} {what}: resampling needs at least 2{hint}",
                         file=frames.source.get("path"))
+    messages = [] if independent_clips else dz.design_warnings(design, bool(counts.expressions))
+    for m in messages:
+        warnings.warn(m, dz.ResamplingWarning, stacklevel=2)
     boot_rng, perm_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     weights = st.bootstrap_weights(boot_rng, len(counts.subjects), n_boot)
     tick = progress("bootstrap", n_boot) if (progress and n_boot) else None
@@ -104,8 +125,10 @@ def estimate_prior(frames: AUFrames, unit: str = "frame", min_fraction: float = 
         expression = st.expression_statistics(N.sum(0), K.sum(0))
         nan = np.full((E, A), np.nan)
         expression_ci = boot["expression"] if boot else {k: (nan, nan) for k in st.STATISTICS}
-        if n_perm:
-            perms = st.within_subject_permutations(perm_rng, counts.seq_subject, n_perm)
+        testable = independent_clips or design["permutation_varies"]
+        if n_perm and testable:
+            blocks = dz.unrestricted_block(len(counts.sequences)) if independent_clips else counts.seq_subject
+            perms = st.within_subject_permutations(perm_rng, blocks, n_perm)
             tick = progress("permutation", n_perm) if progress else None
             p_value = st.permutation_pvalues(counts, perms, progress=tick)
             q_value = st.bh_qvalues(p_value)
@@ -115,13 +138,17 @@ def estimate_prior(frames: AUFrames, unit: str = "frame", min_fraction: float = 
         n_frames = st.scatter_rows(counts.seq_expression[labelled], counts.seq_frames[labelled], E)
         n_sequences = st.scatter_rows(counts.seq_expression[labelled], counts.seq_n[labelled] > 0, E)
         n_subjects = ((N > 0).sum(0)).astype(float)
+        if real_subject is not None:
+            n_subjects = dz.real_subject_counts(counts, frames.sequence, real_subject)
     pair_sum = counts.pair_counts.sum(0)
     relation = st.relation_statistics(pair_sum)
     nan_aa = np.full((A, A), np.nan)
     relation_ci = boot["relation"] if boot else {k: (nan_aa, nan_aa) for k in st.RELATION_STATISTICS}
     settings = {"unit": unit, "min_fraction": min_fraction if unit == "sequence" else None, "n_boot": n_boot,
-                "n_perm": n_perm, "ci": ci, "seed": seed, "bootstrap": BOOTSTRAP_DESCRIPTION,
-                "null": NULL_DESCRIPTION}
+                "n_perm": n_perm, "ci": ci, "seed": seed,
+                "bootstrap": dz.CLIP_BOOTSTRAP if independent_clips else BOOTSTRAP_DESCRIPTION,
+                "null": dz.CLIP_NULL if independent_clips else NULL_DESCRIPTION,
+                "independent_clips": independent_clips, "design": design, "warnings": messages}
     return PriorEstimate(counts=counts, expression=expression, expression_ci=expression_ci, p_value=p_value,
                          q_value=q_value, n_frames=n_frames, n_sequences=n_sequences, n_subjects=n_subjects,
                          relation=relation, relation_ci=relation_ci, relation_n=pair_sum[0],

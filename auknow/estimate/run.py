@@ -7,6 +7,7 @@ import datetime as _dt
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ from ..expressions import canonical_expression
 from ..readers.frames import AUFrames
 from ..tables.io import dumps_table
 from . import output
+from .design import ResamplingWarning
+from .order import reorder_expressions
 from .prior import estimate_prior
 
 
@@ -52,7 +55,12 @@ def load_frames(args: argparse.Namespace) -> AUFrames:
         return frames
     if not paths:
         raise DataError(f"--dataset {kind} needs a PATH (the dataset folder or file)")
-    if kind not in ("openface", "pyfeat") and len(paths) > 1:
+    detectors = ("openface", "pyfeat", "imotions", "dfew")
+    if kind not in detectors:
+        for flag, value in (("--labels", args.labels), ("--name-pattern", args.name_pattern)):
+            if value is not None:
+                raise DataError(f"{flag} is for detector outputs ({', '.join(detectors)}), not --dataset {kind}")
+    if kind not in detectors and len(paths) > 1:
         raise DataError(f"--dataset {kind} takes one PATH, got {len(paths)}")
     if kind == "bp4d":
         from ..readers.bp4d import read_bp4d
@@ -75,16 +83,33 @@ def load_frames(args: argparse.Namespace) -> AUFrames:
         return read_tidy_csv(paths[0], subject_col=args.subject_col, expression_col=args.expression_col,
                                 sequence_col=args.sequence_col, frame_col=args.frame_col, facs_col=args.facs_col,
                                 threshold=args.threshold)
+    labels = {"labels": args.labels, "name_pattern": args.name_pattern}
+    if kind == "dfew":
+        from ..readers.dfew import read_dfew_openface
+
+        if args.labels is None:
+            raise DataError("--dataset dfew needs --labels EmoLabel_DataSplit/train(single-labeled)/set_k.csv")
+        for flag, value in (("--name-pattern", args.name_pattern), ("--expression", args.expression),
+                            ("--expressions", args.expressions), ("--threshold", args.threshold)):
+            if value is not None:
+                raise DataError(f"{flag} does not apply to --dataset dfew (labels come from the DFEW split file, "
+                                "AUs from OpenFace's AUxx_c presence)")
+        return read_dfew_openface(paths, args.labels)
     if kind == "openface":
         from ..readers.detectors import read_openface
 
         return read_openface(paths, use=args.use, threshold=1.0 if args.threshold is None else args.threshold,
-                                expression=args.expression, expressions_file=args.expressions)
+                                expression=args.expression, expressions_file=args.expressions, **labels)
+    if kind == "imotions":
+        from ..readers.imotions import read_imotions
+
+        return read_imotions(paths, threshold=0.0 if args.threshold is None else args.threshold,
+                             expression=args.expression, expressions_file=args.expressions, **labels)
     from ..readers.detectors import read_pyfeat
 
     return read_pyfeat(paths, threshold=0.5 if args.threshold is None else args.threshold,
                           expression=args.expression, expressions_file=args.expressions,
-                          emotion_threshold=args.emotion_threshold)
+                          emotion_threshold=args.emotion_threshold, **labels)
 
 
 def select_subjects(frames: AUFrames, args: argparse.Namespace) -> tuple[AUFrames, dict]:
@@ -159,8 +184,21 @@ def run_estimate(args: argparse.Namespace) -> int:
     frames, selection = select_subjects(frames, args)
     if frames.expression is None and args.statistic != "p_au_given_expression":
         raise DataError("--statistic needs expression labels; this data has none (see --expressions)")
-    est = estimate_prior(frames, unit=args.unit, min_fraction=args.min_fraction, n_boot=args.n_boot,
-                         n_perm=args.n_perm, ci=args.ci, seed=args.seed, progress=_progress_factory(args.quiet))
+    dfew = args.dataset == "dfew"
+    unit = args.unit or ("sequence" if dfew else "frame")
+    independent = args.independent_clips or dfew
+    if dfew and not args.independent_clips:
+        print("auknow: note: DFEW has no subject ids: clips are the resampling units (--independent-clips implied; "
+              "see docs/estimate-prior.md)", file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResamplingWarning)  # printed below, once, as one line each
+        est = estimate_prior(frames, unit=unit, min_fraction=args.min_fraction, n_boot=args.n_boot,
+                             n_perm=args.n_perm, ci=args.ci, seed=args.seed, progress=_progress_factory(args.quiet),
+                             independent_clips=independent)
+    for message in est.settings.get("warnings", ()):
+        print(f"auknow: WARNING: {message}", file=sys.stderr)
+    if frames.source.get("expression_order"):
+        est = reorder_expressions(est, frames.source["expression_order"])
     dataset = (frames.source.get("dataset") or args.dataset or "data").split()[0]
     name = args.name or f"estimated_{dataset}".lower().replace("+", "plus")
     prov = output.provenance(est, frames.source, args.statistic, {**selection, "date": _date()})
