@@ -3,7 +3,6 @@ delimiters, duplicated AU columns, designs where the resampling cannot vary, and
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from auknow.cli import main
 from auknow.errors import DataError
 from auknow.estimate.design import ResamplingWarning, check_design
 from auknow.estimate.prior import estimate_prior
-from auknow.readers import MISSING, FileLabels, read_imotions, read_openface, read_pyfeat
+from auknow.readers import MISSING, FileLabels, read_imotions, read_openface
 from auknow.readers.csvio import read_delimited
 from auknow.readers.filelabels import DFEW_CLASSES
 
@@ -58,8 +57,8 @@ def test_labels_file_gives_subject_and_expression(tmp_path):
     # subjects only: expressions from a constant
     subj = tmp_path / "subj.csv"
     subj.write_text("sequence,subject\nS1_a,P1\nS1_b,P1\nS2_a,P2\n")
-    got = read_pyfeat_like = read_openface(folder, labels=subj, expression="fear")
-    assert set(read_pyfeat_like.expression) == {"fear"} and got.subjects == ["P1", "P2"]
+    got = read_openface(folder, labels=subj, expression="fear")
+    assert set(got.expression) == {"fear"} and got.subjects == ["P1", "P2"]
 
 
 def test_name_pattern(tmp_path):
@@ -349,3 +348,30 @@ def test_dfew_errors(tmp_path, capsys):
     other.write_text("sequence,expression\n00001,happy\n")
     assert main(["estimate-prior", "--dataset", "dfew", str(openface), "--labels", str(other)]) == 2
     assert "expected DFEW's split file" in capsys.readouterr().err
+
+
+def test_pyfeat_and_imotions_take_labels(tmp_path, capsys):
+    from auknow.readers import read_pyfeat
+
+    pf = tmp_path / "pf"
+    pf.mkdir()
+    for stem in ("S1_happy", "S2_sad"):
+        (pf / f"{stem}.csv").write_text("AU01,AU12,frame\n0.9,0.1,0\n0.2,0.8,1\n")
+    got = read_pyfeat(pf, name_pattern=r"(?P<subject>[^_]+)_(?P<expression>\w+)")
+    assert got.subject.tolist() == ["S1", "S1", "S2", "S2"] and set(got.expression) == {"happiness", "sadness"}
+    # two respondents of the real export: subjects from the Name column, expressions from a labels file
+    text = IMOTIONS.read_text()
+    im = tmp_path / "im"
+    im.mkdir()
+    (im / "r1.txt").write_text(text)
+    (im / "r2.txt").write_text(text.replace("separate_rotation", "second_person"))
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,expression\nr1,happy\nr2,sad\n")
+    got = read_imotions(im, labels=labels)
+    assert got.subjects == ["second_person", "separate_rotation"]
+    assert got.expression[got.sequence == "r2"].tolist() == ["sadness"] * 12
+    out = tmp_path / "out"
+    assert main(["estimate-prior", "--dataset", "imotions", str(im), "--labels", str(labels), "--n-boot", "10",
+                 "--n-perm", "10", "--out", str(out), "--quiet"]) == 0
+    assert "the within-subject permutation cannot change any label" in capsys.readouterr().err
+    assert "dataset: imotions" in (out / "prior.yaml").read_text()

@@ -121,8 +121,9 @@ def provenance(est: PriorEstimate, source: dict, statistic: str, extra: dict) ->
         **({"min_fraction": est.settings["min_fraction"]} if est.settings["min_fraction"] is not None else {}),
         "n_frames": n_frames,
         "n_sequences": len(counts.sequences),
-        "n_subjects": len(counts.subjects),
-        "subjects": list(counts.subjects),
+        # with independent clips every sequence is its own resampling unit: no subject list
+        "n_subjects": None if est.settings.get("independent_clips") else len(counts.subjects),
+        "subjects": None if est.settings.get("independent_clips") else list(counts.subjects),
         **extra,
         "statistic": statistic,
         "ci_level": est.settings["ci"],
@@ -189,7 +190,9 @@ def summary(est: PriorEstimate, statistic: str, top: int, alpha: float) -> str:
     ``*`` marks AUs significantly associated with the expression (q < alpha, positive log odds ratio)."""
     lines = []
     c = est.counts
-    lines.append(f"{len(c.subjects)} subjects, {len(c.sequences)} sequences, unit {est.settings['unit']}; "
+    who = (f"{len(c.sequences)} sequences as independent units" if est.settings.get("independent_clips")
+           else f"{len(c.subjects)} subjects, {len(c.sequences)} sequences")
+    lines.append(f"{who}, unit {est.settings['unit']}; "
                  f"{statistic} [{est.settings['ci']:.0%} CI], * q < {alpha:g} (positive association)")
     M = est.expression[statistic]
     low, high = est.expression_ci[statistic]
