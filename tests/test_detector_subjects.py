@@ -375,3 +375,26 @@ def test_pyfeat_and_imotions_take_labels(tmp_path, capsys):
                  "--n-perm", "10", "--out", str(out), "--quiet"]) == 0
     assert "the within-subject permutation cannot change any label" in capsys.readouterr().err
     assert "dataset: imotions" in (out / "prior.yaml").read_text()
+
+
+def test_dfew_refuses_several_faces_and_cli_bad_imotions_row(tmp_path, capsys):
+    labels, openface, _ = _dfew_release(tmp_path)
+    clip = openface / "00002.csv"
+    lines = clip.read_text().split("\n")
+    lines[0] = lines[0].replace("frame, success", "frame, face_id, success")
+    lines[1:] = [ln.replace(", ", f", {k % 2}, ", 1) if ln else ln for k, ln in enumerate(lines[1:])]
+    clip.write_text("\n".join(lines))
+    out = tmp_path / "p"
+    assert main(["estimate-prior", "--dataset", "dfew", str(openface), "--labels", str(labels),
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "clip 00002 has several faces" in err and err.count("\n") == 0 and not out.exists()
+    bad = tmp_path / "bad.txt"
+    text = IMOTIONS.read_text().split("\n")
+    text[8] = text[8] + "\textra"
+    bad.write_text("\n".join(text))
+    assert main(["estimate-prior", "--dataset", "imotions", str(bad), "--expression", "happy",
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"auknow: error: {bad}:9: 91 cells, expected 90 as in the header (tab-separated)", err
+    assert not out.exists()

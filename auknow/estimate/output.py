@@ -133,6 +133,8 @@ def provenance(est: PriorEstimate, source: dict, statistic: str, extra: dict) ->
         "n_perm": est.settings["n_perm"],
         "multiple_comparisons": "Benjamini-Hochberg q-values over the expression x AU grid",
         **({"independent_clips": True} if est.settings.get("independent_clips") else {}),
+        **({"permutable_sequences": est.settings["design"]["permutable_sequences"]}
+           if est.settings.get("design") and not est.settings.get("independent_clips") else {}),
         **({"resampling_warnings": list(est.settings["warnings"])} if est.settings.get("warnings") else {}),
         "seed": est.settings["seed"],
         "auknow_version": __version__,

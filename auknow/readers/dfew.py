@@ -36,13 +36,17 @@ def read_dfew_openface(openface: str | Path | Iterable[str | Path], labels: str 
 
     Raises:
         DataError: a labels file that is not in DFEW's layout, a listed clip without an OpenFace
-            file, and every error of :func:`read_openface`.
+            file, a file with several faces (``face_id``), and every error of :func:`read_openface`.
     """
     table = FileLabels.from_csv(labels)
     if table.kind != "dfew":
         raise DataError("expected DFEW's split file with a 'video_name,label' header "
                         "(EmoLabel_DataSplit/train(single-labeled)/set_k.csv)", file=str(labels), line=1)
     frames = read_openface(openface, use="c", labels=table)
+    split = sorted(q for q in set(frames.sequence.tolist()) if "_face" in q)
+    if split:
+        raise DataError(f"clip {split[0].split('_face')[0]} has several faces ({', '.join(split[:3])}); the clip unit "
+                        "of AU-DFER needs one face per clip: keep one face_id in that file", file=str(openface))
     frames.source.update({"dataset": "dfew", "reader": "openface", "dfew_reference": DFEW_REFERENCE,
                           "expression_order": list(DFEW_CLASSES)})
     return frames
