@@ -62,14 +62,16 @@ class PriorEstimate:
         return self.counts.expressions
 
 
-def estimate_prior(frames: AUFrames, unit: str = "frame", min_fraction: float = 0.5, n_boot: int = 1000,
+def estimate_prior(frames: AUFrames | st.Counts, unit: str = "frame", min_fraction: float = 0.5, n_boot: int = 1000,
                    n_perm: int = 1000, ci: float = 0.95, seed: int = 0,
                    progress: Callable[[str, int], Callable[[int], None]] | None = None,
                    independent_clips: bool = False) -> PriorEstimate:
     """Estimate P(AU | expression) and the other statistics, with CIs, p- and q-values.
 
     Args:
-        frames: AU-labelled frames; AUs never coded anywhere are dropped first. Without
+        frames: AU-labelled frames; AUs never coded anywhere are dropped first. Or the counts
+            they reduce to (:class:`~auknow.estimate.statistics.Counts` at ``unit``, e.g. from
+            :func:`auknow.estimate.stream.count_bp4d`: memory independent of the frames). Without
             expression labels only AU-AU relations are estimated.
         unit: ``"frame"`` or ``"sequence"`` (see :func:`auknow.estimate.statistics.count_units`).
         min_fraction: with ``unit="sequence"``, in (0, 1].
@@ -96,19 +98,24 @@ def estimate_prior(frames: AUFrames, unit: str = "frame", min_fraction: float = 
         raise DataError("--n-boot and --n-perm must be >= 0")
     if not 0 < ci < 1:
         raise DataError(f"confidence level {ci} is outside (0, 1)")
-    frames = frames.drop_uncoded_aus()
-    if not frames.aus:
-        raise DataError("no AU is coded in any frame", file=frames.source.get("path"))
     real_subject = None
-    if independent_clips:
-        frames, real_subject = dz.as_independent_clips(frames)
-    counts = st.count_units(frames, unit=unit, min_fraction=min_fraction)
+    if isinstance(frames, st.Counts):  # already reduced (auknow.estimate.stream)
+        if independent_clips or frames.unit != unit:
+            raise DataError("counts are given: give them at the unit asked for, and frames for independent_clips")
+        counts, path = frames, None
+    else:
+        frames = frames.drop_uncoded_aus()
+        path = frames.source.get("path")
+        if not frames.aus:
+            raise DataError("no AU is coded in any frame", file=path)
+        if independent_clips:
+            frames, real_subject = dz.as_independent_clips(frames)
+        counts = st.count_units(frames, unit=unit, min_fraction=min_fraction)
     design = dz.check_design(counts.seq_subject, counts.seq_expression, len(counts.subjects))
     if not design["bootstrap_varies"]:
         what = "sequence(s)" if independent_clips else "subject(s)"
         hint = "" if independent_clips else "; " + dz.HOW_TO_GIVE_SUBJECTS
-        raise DataError(f"only {len(counts.subjects)} {what}: resampling needs at least 2{hint}",
-                        file=frames.source.get("path"))
+        raise DataError(f"only {len(counts.subjects)} {what}: resampling needs at least 2{hint}", file=path)
     messages = [] if independent_clips else dz.design_warnings(design, bool(counts.expressions))
     for m in messages:
         warnings.warn(m, dz.ResamplingWarning, stacklevel=2)

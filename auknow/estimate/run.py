@@ -117,6 +117,16 @@ def select_subjects(frames: AUFrames, args: argparse.Namespace) -> tuple[AUFrame
 
     Returns the kept frames and provenance entries (folds, excluded subjects).
     """
+    excluded, info = excluded_subjects(args, frames.subjects)
+    if excluded:
+        frames = frames.select(~np.isin(frames.subject, sorted(excluded)))
+        if len(frames) == 0:
+            raise DataError("every subject was left out (check --fold / --exclude-subjects)")
+    return frames, info
+
+
+def excluded_subjects(args: argparse.Namespace, subjects) -> tuple[set[str], dict]:
+    """The subjects ``--fold`` / ``--exclude-subjects`` leave out of ``subjects``, and provenance."""
     excluded: set[str] = set()
     info: dict = {}
     if args.fold:
@@ -138,16 +148,29 @@ def select_subjects(frames: AUFrames, args: argparse.Namespace) -> tuple[AUFrame
         info["trained_on_folds"] = sorted(k for k in folds if k not in args.fold)
     if args.exclude_subjects:
         wanted = {s.strip() for s in args.exclude_subjects.split(",") if s.strip()}
-        unknown = sorted(wanted - set(frames.subjects))
+        unknown = sorted(wanted - set(subjects))
         if unknown:
             raise DataError(f"--exclude-subjects: no such subject(s) in the data: {', '.join(unknown)}")
         excluded |= wanted
     if excluded:
-        info["excluded_subjects"] = sorted(excluded & set(frames.subjects))
-        frames = frames.select(~np.isin(frames.subject, sorted(excluded)))
-        if len(frames) == 0:
+        info["excluded_subjects"] = sorted(excluded & set(subjects))
+        if set(subjects) <= excluded:
             raise DataError("every subject was left out (check --fold / --exclude-subjects)")
-    return frames, info
+    return excluded & set(subjects), info
+
+
+def _streamed_bp4d(args: argparse.Namespace, unit: str):
+    """BP4D reduced to counts file by file (``--dataset bp4d`` without --independent-clips)."""
+    from .stream import bp4d_subjects, count_bp4d
+
+    if len(args.paths) != 1:
+        raise DataError(f"--dataset bp4d takes one PATH, got {len(args.paths)}")
+    task_map = _default_task_map()
+    task_map.update(_task_map(args.task_map) or {})
+    excluded, selection = excluded_subjects(args, bp4d_subjects(args.paths[0]))
+    counts, source = count_bp4d(args.paths[0], task_map=task_map, unit=unit, min_fraction=args.min_fraction,
+                                exclude=excluded)
+    return counts, source, selection
 
 
 def _progress_factory(quiet: bool):
@@ -180,28 +203,31 @@ def run_estimate(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise AuknowError(f"{out_dir}: exists and is not a folder")
-    frames = load_frames(args)
-    frames, selection = select_subjects(frames, args)
-    if frames.expression is None and args.statistic != "p_au_given_expression":
-        raise DataError("--statistic needs expression labels; this data has none (see --expressions)")
     dfew = args.dataset == "dfew"
     unit = args.unit or ("sequence" if dfew else "frame")
     independent = args.independent_clips or dfew
+    if args.dataset == "bp4d" and not independent and args.paths:
+        data, source, selection = _streamed_bp4d(args, unit)
+    else:
+        frames, selection = select_subjects(load_frames(args), args)
+        if frames.expression is None and args.statistic != "p_au_given_expression":
+            raise DataError("--statistic needs expression labels; this data has none (see --expressions)")
+        data, source = frames, frames.source
     if dfew and not args.independent_clips:
         print("auknow: note: DFEW has no subject ids: clips are the resampling units (--independent-clips implied; "
               "see docs/estimate-prior.md)", file=sys.stderr)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResamplingWarning)  # printed below, once, as one line each
-        est = estimate_prior(frames, unit=unit, min_fraction=args.min_fraction, n_boot=args.n_boot,
+        est = estimate_prior(data, unit=unit, min_fraction=args.min_fraction, n_boot=args.n_boot,
                              n_perm=args.n_perm, ci=args.ci, seed=args.seed, progress=_progress_factory(args.quiet),
                              independent_clips=independent)
     for message in est.settings.get("warnings", ()):
         print(f"auknow: WARNING: {message}", file=sys.stderr)
-    if frames.source.get("expression_order"):
-        est = reorder_expressions(est, frames.source["expression_order"])
-    dataset = (frames.source.get("dataset") or args.dataset or "data").split()[0]
+    if source.get("expression_order"):
+        est = reorder_expressions(est, source["expression_order"])
+    dataset = (source.get("dataset") or args.dataset or "data").split()[0]
     name = args.name or f"estimated_{dataset}".lower().replace("+", "plus")
-    prov = output.provenance(est, frames.source, args.statistic, {**selection, "date": _date()})
+    prov = output.provenance(est, source, args.statistic, {**selection, "date": _date()})
     has_labels = bool(est.expressions)
     if not args.quiet:
         print(output.summary(est, args.statistic, args.top, args.alpha) if has_labels

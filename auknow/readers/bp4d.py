@@ -56,6 +56,71 @@ def _occ_folder(root: Path) -> Path:
                     "its AUCoding folder or the AU_OCC folder)", file=str(root))
 
 
+def _bp4d_files(root: str | Path, task_map: Mapping[str, str] | None):
+    """``(root, AU_OCC folder, canonical task map, label files, ignored file names)`` of a BP4D tree."""
+    root_p = _existing(root, "the BP4D folder, its AUCoding folder or AU_OCC folder")
+    if not root_p.is_dir():
+        raise DataError("expected a folder (BP4D, AUCoding or AU_OCC), found a file", file=str(root_p))
+    occ_dir = _occ_folder(root_p)
+    canon = _ExpressionCache()
+    tmap_raw = dict(BP4D_TASKS if task_map is None else task_map)
+    tmap = {str(k).strip().upper(): canon(str(v), None, None, f"task_map {k}") for k, v in tmap_raw.items()}
+    files = sorted((p for p in occ_dir.glob("*.csv") if _OCC_NAME.match(p.name)), key=lambda p: p.name)
+    ignored = sorted(p.name for p in occ_dir.iterdir() if p.is_file() and not _OCC_NAME.match(p.name))
+    return root_p, occ_dir, tmap, files, ignored
+
+
+def _read_occ_file(path: Path, tmap: Mapping[str, str], known) -> tuple:
+    """One ``AU_OCC`` file: ``(subject, task, frames [n] int64, {AU number: [n] int8 column}, file)``."""
+    m = _OCC_NAME.match(path.name)
+    subject, task = m["subject"], m["task"].upper()
+    file = str(path)
+    if task not in tmap:
+        raise DataError(f"task {task} is not in the task map ({', '.join(sorted(tmap))}); give task_map "
+                        f"(e.g. --task-map {task}=EXPRESSION)", file=file)
+    text = _read_text(path)
+    first_nl = text.find("\n")
+    head = (text if first_nl < 0 else text[:first_nl]).strip()
+    names = [c.strip() for c in head.split(",")]
+    if not head or not all(c.isdigit() for c in names):
+        raise DataError(f"expected a header row of column numbers (0,1,2,4,...), got '{head[:60]}'",
+                        file=file, line=1)
+    numbers = [int(c) for c in names]
+    if numbers[0] != 0:
+        raise DataError("the first column must be 0 (the frame number)", file=file, line=1)
+    if len(set(numbers)) != len(numbers):
+        dup = next(x for x in numbers if numbers.count(x) > 1)
+        raise DataError(f"column {dup} appears twice in the header", file=file, line=1)
+    block = _numeric_rows(text, file, 1, names, dtype=np.int64)
+    if block.shape[0] == 0:
+        raise DataError(f"no frames (the file has a header only; subject {subject} has no frames in "
+                        f"task {task})", file=file)
+    frames = block[:, 0]
+    bad_f = frames < 0
+    if bad_f.any():
+        k = int(np.argmax(bad_f))
+        raise DataError(f"frame number {frames[k]} is negative", file=file, line=_line_of_row(text, 1, k))
+    _check_duplicate_frames(frames, file, lambda k: _line_of_row(text, 1, k))
+    values = block[:, 1:]
+    bad = (values != 0) & (values != 1) & (values != 9)
+    if bad.any():
+        r, c = (int(x) for x in np.argwhere(bad)[0])
+        raise DataError(f"column {numbers[c + 1]} (AU{numbers[c + 1]}): {values[r, c]} is not 0, 1 or 9 "
+                        "(not coded)", file=file, line=_line_of_row(text, 1, r))
+    cols: dict[int, np.ndarray] = {}
+    for c, number in enumerate(numbers[1:]):
+        col = values[:, c]
+        if number not in known:
+            if (col == 9).all():
+                continue  # a never-coded placeholder column
+            raise DataError(f"unknown AU column {number} (not a FACS 2002 code) holds codes; expected "
+                            "AU numbers such as 1, 2, 4", file=file, line=1)
+        col8 = col.astype(np.int8)
+        col8[col == 9] = MISSING
+        cols[number] = col8
+    return subject, task, frames, cols, file
+
+
 def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: Sequence[str | int] | None = None,
               intensity: bool = False) -> AUFrames:
     """Read BP4D-Spontaneous AU occurrence (and optionally intensity) labels.
@@ -87,69 +152,14 @@ def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: 
 
     Source: Zhang et al. (2014), doi:10.1016/j.imavis.2014.06.002.
     """
-    root_p = _existing(root, "the BP4D folder, its AUCoding folder or AU_OCC folder")
-    if not root_p.is_dir():
-        raise DataError("expected a folder (BP4D, AUCoding or AU_OCC), found a file", file=str(root_p))
-    occ_dir = _occ_folder(root_p)
-    canon = _ExpressionCache()
-    tmap_raw = dict(BP4D_TASKS if task_map is None else task_map)
-    tmap = {str(k).strip().upper(): canon(str(v), None, None, f"task_map {k}") for k, v in tmap_raw.items()}
-
-    files = sorted((p for p in occ_dir.glob("*.csv") if _OCC_NAME.match(p.name)), key=lambda p: p.name)
-    ignored = sorted(p.name for p in occ_dir.iterdir() if p.is_file() and not _OCC_NAME.match(p.name))
-
-    per_file = []  # (subject, task, frames[int64], {au_number: column int8})
+    root_p, occ_dir, tmap, files, ignored = _bp4d_files(root, task_map)
+    per_file = []  # (subject, task, frames[int64], {au_number: column int8}, file)
     all_numbers: set[int] = set()
     known = codes()
     for path in files:
-        m = _OCC_NAME.match(path.name)
-        subject, task = m["subject"], m["task"].upper()
-        file = str(path)
-        if task not in tmap:
-            raise DataError(f"task {task} is not in the task map ({', '.join(sorted(tmap))}); give task_map "
-                            f"(e.g. --task-map {task}=EXPRESSION)", file=file)
-        text = _read_text(path)
-        first_nl = text.find("\n")
-        head = (text if first_nl < 0 else text[:first_nl]).strip()
-        names = [c.strip() for c in head.split(",")]
-        if not head or not all(c.isdigit() for c in names):
-            raise DataError(f"expected a header row of column numbers (0,1,2,4,...), got '{head[:60]}'",
-                            file=file, line=1)
-        numbers = [int(c) for c in names]
-        if numbers[0] != 0:
-            raise DataError("the first column must be 0 (the frame number)", file=file, line=1)
-        if len(set(numbers)) != len(numbers):
-            dup = next(x for x in numbers if numbers.count(x) > 1)
-            raise DataError(f"column {dup} appears twice in the header", file=file, line=1)
-        block = _numeric_rows(text, file, 1, names, dtype=np.int64)
-        if block.shape[0] == 0:
-            raise DataError(f"no frames (the file has a header only; subject {subject} has no frames in "
-                            f"task {task})", file=file)
-        frames = block[:, 0]
-        bad_f = frames < 0
-        if bad_f.any():
-            k = int(np.argmax(bad_f))
-            raise DataError(f"frame number {frames[k]} is negative", file=file, line=_line_of_row(text, 1, k))
-        _check_duplicate_frames(frames, file, lambda k: _line_of_row(text, 1, k))
-        values = block[:, 1:]
-        bad = (values != 0) & (values != 1) & (values != 9)
-        if bad.any():
-            r, c = (int(x) for x in np.argwhere(bad)[0])
-            raise DataError(f"column {numbers[c + 1]} (AU{numbers[c + 1]}): {values[r, c]} is not 0, 1 or 9 "
-                            "(not coded)", file=file, line=_line_of_row(text, 1, r))
-        cols: dict[int, np.ndarray] = {}
-        for c, number in enumerate(numbers[1:]):
-            col = values[:, c]
-            if number not in known:
-                if (col == 9).all():
-                    continue  # a never-coded placeholder column
-                raise DataError(f"unknown AU column {number} (not a FACS 2002 code) holds codes; expected "
-                                "AU numbers such as 1, 2, 4", file=file, line=1)
-            col8 = col.astype(np.int8)
-            col8[col == 9] = MISSING
-            cols[number] = col8
-        all_numbers.update(cols)
-        per_file.append((subject, task, frames, cols, file))
+        item = _read_occ_file(path, tmap, known)
+        all_numbers.update(item[3])
+        per_file.append(item)
     if not per_file:
         raise DataError("no BP4D label files found (expected files named like F001_T1.csv)", file=str(occ_dir))
 
