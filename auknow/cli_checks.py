@@ -162,9 +162,11 @@ def table_name(text: str) -> str:
 #: estimate-prior option destination -> (its flag, the datasets that read it).
 DATASET_OPTIONS = {
     "task_map": ("--task-map", ("bp4d",)),
-    "threshold": ("--threshold", ("disfa", "csv", "openface", "pyfeat")),
-    "expressions": ("--expressions", ("disfa", "openface", "pyfeat")),
-    "expression": ("--expression", ("openface", "pyfeat")),
+    "threshold": ("--threshold", ("disfa", "csv", "openface", "pyfeat", "imotions")),
+    "expressions": ("--expressions", ("disfa", "openface", "pyfeat", "imotions")),
+    "expression": ("--expression", ("openface", "pyfeat", "imotions")),
+    "labels": ("--labels", ("openface", "pyfeat", "imotions", "dfew")),
+    "name_pattern": ("--name-pattern", ("openface", "pyfeat", "imotions")),
     "subject_col": ("--subject-col", ("csv",)),
     "expression_col": ("--expression-col", ("csv",)),
     "sequence_col": ("--sequence-col", ("csv",)),
@@ -188,7 +190,8 @@ def check_estimate_options(args: argparse.Namespace) -> None:
             what = f"--dataset {dataset}" if dataset else "the bundled CK+ codes (no --dataset)"
             raise CliOptionError(f"{flag} does not apply to {what}; it is read with --dataset "
                                  f"{' / '.join(readers)}")
-    if "min_fraction" in chosen and args.unit != "sequence":
+    unit = args.unit or ("sequence" if dataset == "dfew" else "frame")  # dfew: clips (sequence) by default
+    if "min_fraction" in chosen and unit != "sequence":
         raise CliOptionError("--min-fraction applies to --unit sequence only")
     if args.expression is not None and args.expressions is not None:
         raise CliOptionError("give --expression NAME or --expressions FILE, not both")

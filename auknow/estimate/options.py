@@ -12,15 +12,17 @@ from ..cli_checks import float_range, int_range, table_name
 STATISTICS = ("p_au_given_expression", "p_au", "lift", "log_odds_ratio", "phi", "p_expression_given_au")
 
 DEFAULT_STATISTIC = "p_au_given_expression"
+DATASETS = ("bp4d", "disfa", "ckplus", "csv", "openface", "pyfeat", "imotions", "dfew")
 
 
 def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
     """Add every ``estimate-prior`` option to a parser."""
     data = p.add_argument_group("data")
-    data.add_argument("--dataset", choices=("bp4d", "disfa", "ckplus", "csv", "openface", "pyfeat"),
-                      help="layout of PATH (default: the bundled CK+ peak-frame FACS codes)")
+    data.add_argument("--dataset", choices=DATASETS,
+                      help="layout of PATH (default: the bundled CK+ peak-frame FACS codes); dfew: OpenFace "
+                           "outputs of DFEW clips (<id>.csv) with --labels set_k.csv, the AU-DFER workflow")
     data.add_argument("paths", nargs="*", metavar="PATH",
-                      help="dataset folder or file (several CSV files for openface / pyfeat)")
+                      help="dataset folder or file (several files for openface / pyfeat / imotions / dfew)")
     data.add_argument("--task-map", metavar="T=EXPR,...",
                       help="BP4D: override task -> expression, e.g. T4=embarrassment,T6=pain")
     data.add_argument("--threshold", type=float_range(0), default=None,
@@ -30,6 +32,12 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
                       help="CSV of expression labels (DISFA: subject,frame,expression; detectors: "
                            "subject or sequence, expression)")
     data.add_argument("--expression", metavar="NAME", help="detectors: one expression for every frame")
+    data.add_argument("--labels", metavar="FILE",
+                      help="detectors: subject and/or expression per file: CSV with columns sequence or file "
+                           "(the file stem), subject, expression; or DFEW's video_name,label split file")
+    data.add_argument("--name-pattern", metavar="REGEX",
+                      help="detectors: subject and/or expression from each file name, a regular expression with "
+                           "named groups matched against the whole stem, e.g. '(?P<subject>[^_]+)_(?P<expression>\\w+)'")
     data.add_argument("--subject-col", default="subject", help="tidy CSV: subject column (default subject)")
     data.add_argument("--expression-col", default="expression",
                       help="tidy CSV / detector CSV: expression column (default expression)")
@@ -43,8 +51,8 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
                            "probability reaches this value")
 
     sel = p.add_argument_group("subjects and units")
-    sel.add_argument("--unit", choices=("frame", "sequence"), default="frame",
-                     help="unit of analysis (default frame)")
+    sel.add_argument("--unit", choices=("frame", "sequence"), default=None,
+                     help="unit of analysis (default frame; sequence for --dataset dfew)")
     sel.add_argument("--min-fraction", type=float_range(0, 1, low_open=True), default=0.5,
                      help="with --unit sequence: a sequence shows an AU when at least this fraction of its "
                           "coded frames do (default 0.5, the majority rule of AU-DFER)")
@@ -52,6 +60,10 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
                      help="leave out the test subjects of this fold (dataset descriptor's subject-independent "
                           "split) so the prior comes from training subjects only; repeatable")
     sel.add_argument("--exclude-subjects", metavar="S1,S2,...", help="leave these subjects out")
+    sel.add_argument("--independent-clips", action="store_true",
+                     help="treat every sequence (clip) as an independent unit: bootstrap over clips and an "
+                          "unrestricted permutation; for data without subject ids (implied by --dataset dfew). "
+                          "Valid only if no person appears in two clips (see docs/estimate-prior.md)")
 
     st = p.add_argument_group("statistics")
     st.add_argument("--statistic", choices=STATISTICS, default=DEFAULT_STATISTIC,

@@ -126,8 +126,9 @@ def provenance(est: PriorEstimate, source: dict, statistic: str, extra: dict) ->
         **({"min_fraction": est.settings["min_fraction"]} if est.settings["min_fraction"] is not None else {}),
         "n_frames": n_frames,
         "n_sequences": len(counts.sequences),
-        "n_subjects": len(counts.subjects),
-        "subjects": list(counts.subjects),
+        # with independent clips every sequence is its own resampling unit: no subject list
+        "n_subjects": None if est.settings.get("independent_clips") else len(counts.subjects),
+        "subjects": None if est.settings.get("independent_clips") else list(counts.subjects),
         **extra,
         "statistic": statistic,
         "ci_level": est.settings["ci"],
@@ -138,6 +139,10 @@ def provenance(est: PriorEstimate, source: dict, statistic: str, extra: dict) ->
         **{k: est.settings.get(k) for k in ("n_perm_used", "p_floor", "n_at_p_floor", "p_floor_q",
                                             "p_floor_may_decide")},
         "multiple_comparisons": "Benjamini-Hochberg q-values over the expression x AU grid",
+        **({"independent_clips": True} if est.settings.get("independent_clips") else {}),
+        **({"permutable_sequences": est.settings["design"]["permutable_sequences"]}
+           if est.settings.get("design") and not est.settings.get("independent_clips") else {}),
+        **({"resampling_warnings": list(est.settings["warnings"])} if est.settings.get("warnings") else {}),
         "seed": est.settings["seed"],
         "auknow_version": __version__,
     }
@@ -214,8 +219,10 @@ def summary(est: PriorEstimate, statistic: str, top: int, alpha: float) -> str:
     c = est.counts
     level = est.settings["ci"]
     unit = est.settings["unit"]
-    lines = [f"{len(c.subjects)} subjects, {len(c.sequences)} sequences, unit {unit}; "
-             f"{statistic} with {level:.0%} subject-bootstrap CI"]
+    who = (f"{len(c.sequences)} sequences as independent units" if est.settings.get("independent_clips")
+           else f"{len(c.subjects)} subjects, {len(c.sequences)} sequences")
+    boot = "clip-bootstrap" if est.settings.get("independent_clips") else "subject-bootstrap"
+    lines = [f"{who}, unit {unit}; {statistic} with {level:.0%} {boot} CI"]
     M = est.expression[statistic]
     low, high = est.expression_ci[statistic]
     width = max([len("expression")] + [len(e) for e in est.expressions])

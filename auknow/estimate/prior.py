@@ -6,6 +6,7 @@ the resampling schemes are defined in :mod:`auknow.estimate.statistics`.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..readers.frames import AUFrames
+from . import design as dz
 from . import permutation as pm
 from . import statistics as st
 
@@ -136,15 +138,18 @@ class PriorEstimate:
 def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boot: int = 1000,
                    n_perm: int = 1000, ci: float = 0.95, seed: int = 0,
                    progress: Callable[[str, int], Callable[[int], None]] | None = None,
-                   **columns) -> PriorEstimate:
+                   independent_clips: bool = False, **columns) -> PriorEstimate:
     """Estimate P(AU | expression) and the other statistics, with CIs, p- and q-values.
 
     Args:
         frames: AU-labelled frames: an :class:`~auknow.readers.frames.AUFrames` (any reader's
             output) or a pandas DataFrame (py-feat's ``Fex``; read by
             :meth:`AUFrames.from_frame <auknow.readers.frames.AUFrames.from_frame>` with
-            ``**columns``). AUs never coded anywhere are dropped first. Without expression
-            labels only AU-AU relations are estimated.
+            ``**columns``); or the counts they reduce to
+            (:class:`~auknow.estimate.statistics.Counts` at ``unit``, e.g. from
+            :func:`auknow.estimate.stream.count_bp4d`: memory independent of the frames). AUs never
+            coded anywhere are dropped first. Without expression labels only AU-AU relations are
+            estimated.
         unit: ``"frame"`` or ``"sequence"`` (see :func:`auknow.estimate.statistics.count_units`).
         min_fraction: with ``unit="sequence"``, in (0, 1].
         n_boot: subject-level bootstrap resamples (>= 0; 0 gives no intervals).
@@ -156,12 +161,22 @@ def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boo
         **columns: for a DataFrame, the column options of ``AUFrames.from_frame`` (``subject=``,
             ``sequence=``, ``expression=``, ``frame=``, ``aus=``, ``threshold=``).
 
+        independent_clips: treat every sequence (clip) as an independent unit: the bootstrap
+            resamples sequences and the permutation is unrestricted (see
+            :mod:`auknow.estimate.design`); ``n_subjects`` still counts the real subjects.
+
     Returns:
         :class:`PriorEstimate`: ``.to_frame()`` (one row per expression x AU), ``.summary()``,
         ``.to_table()`` (the quantified YAML table), ``.to_matrix()``.
 
+    Warns:
+        ResamplingWarning: when no subject has sequences of two expressions, so the
+            within-subject permutation cannot vary; the p- and q-values are then NaN (not 1),
+            and ``settings["warnings"]`` holds the message.
+
     Raises:
-        DataError: no frames, fewer than 2 subjects, a bad option value.
+        DataError: no frames, fewer than 2 subjects (fewer than 2 sequences with
+            ``independent_clips``), a bad option value.
         TypeError: column options with data that is not a DataFrame.
 
     Method and sources: ``docs/estimate-prior.md``.
@@ -173,7 +188,7 @@ def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boo
     >>> float(est.to_frame().set_index(["expression", "au_name"]).loc[("sadness", "AU12"), "p_au_given_expression"])
     0.5
     """
-    if not isinstance(frames, AUFrames):
+    if not isinstance(frames, (AUFrames, st.Counts)):
         try:
             import pandas as pd
         except ImportError:  # pragma: no cover - pandas is a dependency
@@ -181,7 +196,8 @@ def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boo
         if pd is not None and isinstance(frames, pd.DataFrame):
             frames = AUFrames.from_frame(frames, **columns)
         else:
-            raise TypeError(f"estimate_prior: expected AUFrames or a pandas DataFrame, got {type(frames).__name__}")
+            raise TypeError(f"estimate_prior: expected AUFrames, Counts or a pandas DataFrame, "
+                            f"got {type(frames).__name__}")
     elif columns:
         raise TypeError(f"estimate_prior: column options ({', '.join(columns)}) apply to a DataFrame only")
     for name, value in (("n_boot", n_boot), ("n_perm", n_perm), ("seed", seed)):
@@ -191,13 +207,27 @@ def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boo
         raise DataError(f"unit must be 'frame' or 'sequence', got {unit!r}")
     if not 0 < ci < 1:
         raise DataError(f"confidence level {ci} is outside (0, 1)")
-    frames = frames.drop_uncoded_aus()
-    if not frames.aus:
-        raise DataError("no AU is coded in any frame", file=frames.source.get("path"))
-    counts = st.count_units(frames, unit=unit, min_fraction=min_fraction)
-    if len(counts.subjects) < 2:
-        raise DataError(f"only {len(counts.subjects)} subject(s): subject-level resampling needs at least 2",
-                        file=frames.source.get("path"))
+    real_subject = None
+    if isinstance(frames, st.Counts):  # already reduced (auknow.estimate.stream)
+        if independent_clips or frames.unit != unit:
+            raise DataError("counts are given: give them at the unit asked for, and frames for independent_clips")
+        counts, path = frames, None
+    else:
+        frames = frames.drop_uncoded_aus()
+        path = frames.source.get("path")
+        if not frames.aus:
+            raise DataError("no AU is coded in any frame", file=path)
+        if independent_clips:
+            frames, real_subject = dz.as_independent_clips(frames)
+        counts = st.count_units(frames, unit=unit, min_fraction=min_fraction)
+    design = dz.check_design(counts.seq_subject, counts.seq_expression, len(counts.subjects))
+    if not design["bootstrap_varies"]:
+        what = "sequence(s)" if independent_clips else "subject(s)"
+        hint = "" if independent_clips else "; " + dz.HOW_TO_GIVE_SUBJECTS
+        raise DataError(f"only {len(counts.subjects)} {what}: resampling needs at least 2{hint}", file=path)
+    messages = [] if independent_clips else dz.design_warnings(design, bool(counts.expressions))
+    for m in messages:
+        warnings.warn(m, dz.ResamplingWarning, stacklevel=2)
     boot_rng, perm_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     weights = st.bootstrap_weights(boot_rng, len(counts.subjects), n_boot)
     tick = progress("bootstrap", n_boot) if (progress and n_boot) else None
@@ -212,7 +242,13 @@ def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boo
         expression = st.expression_statistics(N.sum(0), K.sum(0))
         nan = np.full((E, A), np.nan)
         expression_ci = boot["expression"] if boot else {k: (nan, nan) for k in st.STATISTICS}
-        if n_perm:
+        testable = independent_clips or design["permutation_varies"]
+        if n_perm and testable and independent_clips:  # iid clips: the unrestricted permutation of the labels
+            perms = st.within_subject_permutations(perm_rng, dz.unrestricted_block(len(counts.sequences)), n_perm)
+            tick = progress("permutation", n_perm) if progress else None
+            p_value = st.permutation_pvalues(counts, perms, progress=tick)
+            q_value = st.bh_qvalues(p_value)
+        elif n_perm and testable:
             tick = progress("permutation", n_perm) if progress else None
             test = pm.adaptive_permutation_test(counts, perm_rng, n_perm, progress=tick)
             p_value, q_value = test["p"], st.bh_qvalues(test["p"])
@@ -225,13 +261,18 @@ def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boo
         n_frames = st.scatter_rows(counts.seq_expression[labelled], counts.seq_frames[labelled], E)
         n_sequences = st.scatter_rows(counts.seq_expression[labelled], counts.seq_n[labelled] > 0, E)
         n_subjects = ((N > 0).sum(0)).astype(float)
+        if real_subject is not None:
+            n_subjects = dz.real_subject_counts(counts, frames.sequence, real_subject)
     pair_sum = counts.pair_counts.sum(0)
     relation = st.relation_statistics(pair_sum)
     nan_aa = np.full((A, A), np.nan)
     relation_ci = boot["relation"] if boot else {k: (nan_aa, nan_aa) for k in st.RELATION_STATISTICS}
     settings = {"unit": unit, "min_fraction": min_fraction if unit == "sequence" else None, "n_boot": n_boot,
-                "n_perm": n_perm, "ci": ci, "seed": seed, "bootstrap": BOOTSTRAP_DESCRIPTION,
-                "null": NULL_DESCRIPTION, "source": dict(frames.source), **perm_info}
+                "n_perm": n_perm, "ci": ci, "seed": seed,
+                "bootstrap": dz.CLIP_BOOTSTRAP if independent_clips else BOOTSTRAP_DESCRIPTION,
+                "null": dz.CLIP_NULL if independent_clips else NULL_DESCRIPTION,
+                "independent_clips": independent_clips, "design": design, "warnings": messages,
+                "source": dict(getattr(frames, "source", None) or {}), **perm_info}
     return PriorEstimate(counts=counts, expression=expression, expression_ci=expression_ci, p_value=p_value,
                          q_value=q_value, n_frames=n_frames, n_sequences=n_sequences, n_subjects=n_subjects,
                          relation=relation, relation_ci=relation_ci, relation_n=pair_sum[0],

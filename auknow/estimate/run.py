@@ -7,6 +7,7 @@ import datetime as _dt
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ from ..expressions import canonical_expression
 from ..readers.frames import AUFrames
 from ..tables.io import dumps_table
 from . import output
+from .design import ResamplingWarning
+from .order import reorder_expressions
 from .prior import estimate_prior
 
 
@@ -52,7 +55,12 @@ def load_frames(args: argparse.Namespace) -> AUFrames:
         return frames
     if not paths:
         raise DataError(f"--dataset {kind} needs a PATH (the dataset folder or file)")
-    if kind not in ("openface", "pyfeat") and len(paths) > 1:
+    detectors = ("openface", "pyfeat", "imotions", "dfew")
+    if kind not in detectors:
+        for flag, value in (("--labels", args.labels), ("--name-pattern", args.name_pattern)):
+            if value is not None:
+                raise DataError(f"{flag} is for detector outputs ({', '.join(detectors)}), not --dataset {kind}")
+    if kind not in detectors and len(paths) > 1:
         raise DataError(f"--dataset {kind} takes one PATH, got {len(paths)}")
     if kind == "bp4d":
         from ..readers.bp4d import read_bp4d
@@ -75,16 +83,33 @@ def load_frames(args: argparse.Namespace) -> AUFrames:
         return read_tidy_csv(paths[0], subject_col=args.subject_col, expression_col=args.expression_col,
                                 sequence_col=args.sequence_col, frame_col=args.frame_col, facs_col=args.facs_col,
                                 threshold=args.threshold)
+    labels = {"labels": args.labels, "name_pattern": args.name_pattern}
+    if kind == "dfew":
+        from ..readers.dfew import read_dfew_openface
+
+        if args.labels is None:
+            raise DataError("--dataset dfew needs --labels EmoLabel_DataSplit/train(single-labeled)/set_k.csv")
+        for flag, value in (("--name-pattern", args.name_pattern), ("--expression", args.expression),
+                            ("--expressions", args.expressions), ("--threshold", args.threshold)):
+            if value is not None:
+                raise DataError(f"{flag} does not apply to --dataset dfew (labels come from the DFEW split file, "
+                                "AUs from OpenFace's AUxx_c presence)")
+        return read_dfew_openface(paths, args.labels)
     if kind == "openface":
         from ..readers.detectors import read_openface
 
         return read_openface(paths, use=args.use, threshold=1.0 if args.threshold is None else args.threshold,
-                                expression=args.expression, expressions_file=args.expressions)
+                                expression=args.expression, expressions_file=args.expressions, **labels)
+    if kind == "imotions":
+        from ..readers.imotions import read_imotions
+
+        return read_imotions(paths, threshold=0.0 if args.threshold is None else args.threshold,
+                             expression=args.expression, expressions_file=args.expressions, **labels)
     from ..readers.detectors import read_pyfeat
 
     return read_pyfeat(paths, threshold=0.5 if args.threshold is None else args.threshold,
                           expression=args.expression, expressions_file=args.expressions,
-                          emotion_threshold=args.emotion_threshold)
+                          emotion_threshold=args.emotion_threshold, **labels)
 
 
 def select_subjects(frames: AUFrames, args: argparse.Namespace) -> tuple[AUFrames, dict]:
@@ -92,6 +117,16 @@ def select_subjects(frames: AUFrames, args: argparse.Namespace) -> tuple[AUFrame
 
     Returns the kept frames and provenance entries (folds, excluded subjects).
     """
+    excluded, info = excluded_subjects(args, frames.subjects)
+    if excluded:
+        frames = frames.select(~np.isin(frames.subject, sorted(excluded)))
+        if len(frames) == 0:
+            raise DataError("every subject was left out (check --fold / --exclude-subjects)")
+    return frames, info
+
+
+def excluded_subjects(args: argparse.Namespace, subjects) -> tuple[set[str], dict]:
+    """The subjects ``--fold`` / ``--exclude-subjects`` leave out of ``subjects``, and provenance."""
     excluded: set[str] = set()
     info: dict = {}
     if args.fold:
@@ -113,16 +148,29 @@ def select_subjects(frames: AUFrames, args: argparse.Namespace) -> tuple[AUFrame
         info["trained_on_folds"] = sorted(k for k in folds if k not in args.fold)
     if args.exclude_subjects:
         wanted = {s.strip() for s in args.exclude_subjects.split(",") if s.strip()}
-        unknown = sorted(wanted - set(frames.subjects))
+        unknown = sorted(wanted - set(subjects))
         if unknown:
             raise DataError(f"--exclude-subjects: no such subject(s) in the data: {', '.join(unknown)}")
         excluded |= wanted
     if excluded:
-        info["excluded_subjects"] = sorted(excluded & set(frames.subjects))
-        frames = frames.select(~np.isin(frames.subject, sorted(excluded)))
-        if len(frames) == 0:
+        info["excluded_subjects"] = sorted(excluded & set(subjects))
+        if set(subjects) <= excluded:
             raise DataError("every subject was left out (check --fold / --exclude-subjects)")
-    return frames, info
+    return excluded & set(subjects), info
+
+
+def _streamed_bp4d(args: argparse.Namespace, unit: str):
+    """BP4D reduced to counts file by file (``--dataset bp4d`` without --independent-clips)."""
+    from .stream import bp4d_subjects, count_bp4d
+
+    if len(args.paths) != 1:
+        raise DataError(f"--dataset bp4d takes one PATH, got {len(args.paths)}")
+    task_map = _default_task_map()
+    task_map.update(_task_map(args.task_map) or {})
+    excluded, selection = excluded_subjects(args, bp4d_subjects(args.paths[0]))
+    counts, source = count_bp4d(args.paths[0], task_map=task_map, unit=unit, min_fraction=args.min_fraction,
+                                exclude=excluded)
+    return counts, source, selection
 
 
 def _progress_factory(quiet: bool):
@@ -148,12 +196,16 @@ def _date() -> str:
     return when.date().isoformat()
 
 
-def _check_memory(frames: AUFrames, n_boot: int, n_perm: int) -> None:
+def _check_memory(data, n_boot: int, n_perm: int) -> None:
+    """Refuse resampling whose arrays would not fit, before allocating (frames or streamed counts)."""
     from .guard import check_resampling_memory
 
-    n_expr = 0 if frames.expression is None else len(np.unique(frames.expression))
-    check_resampling_memory(len(frames.subjects), len(np.unique(frames.sequence)), n_expr, len(frames.aus),
-                            n_boot, n_perm)
+    if isinstance(data, AUFrames):
+        n_expr = 0 if data.expression is None else len(np.unique(data.expression))
+        sizes = (len(data.subjects), len(np.unique(data.sequence)), n_expr, len(data.aus))
+    else:  # Counts
+        sizes = (len(data.subjects), len(data.sequences), len(data.expressions), len(data.aus))
+    check_resampling_memory(*sizes, n_boot, n_perm)
 
 
 def run_estimate(args: argparse.Namespace) -> int:
@@ -163,16 +215,32 @@ def run_estimate(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise AuknowError(f"{out_dir}: exists and is not a folder")
-    frames = load_frames(args)
-    frames, selection = select_subjects(frames, args)
-    _check_memory(frames, args.n_boot, args.n_perm)
-    if frames.expression is None and args.statistic != "p_au_given_expression":
-        raise DataError("--statistic needs expression labels; this data has none (see --expressions)")
-    est = estimate_prior(frames, unit=args.unit, min_fraction=args.min_fraction, n_boot=args.n_boot,
-                         n_perm=args.n_perm, ci=args.ci, seed=args.seed, progress=_progress_factory(args.quiet))
-    dataset = (frames.source.get("dataset") or args.dataset or "data").split()[0]
+    dfew = args.dataset == "dfew"
+    unit = args.unit or ("sequence" if dfew else "frame")
+    independent = args.independent_clips or dfew
+    if args.dataset == "bp4d" and not independent and args.paths:
+        data, source, selection = _streamed_bp4d(args, unit)
+    else:
+        frames, selection = select_subjects(load_frames(args), args)
+        if frames.expression is None and args.statistic != "p_au_given_expression":
+            raise DataError("--statistic needs expression labels; this data has none (see --expressions)")
+        data, source = frames, frames.source
+    _check_memory(data, args.n_boot, args.n_perm)
+    if dfew and not args.independent_clips:
+        print("auknow: note: DFEW has no subject ids: clips are the resampling units (--independent-clips implied; "
+              "see docs/estimate-prior.md)", file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResamplingWarning)  # printed below, once, as one line each
+        est = estimate_prior(data, unit=unit, min_fraction=args.min_fraction, n_boot=args.n_boot,
+                             n_perm=args.n_perm, ci=args.ci, seed=args.seed, progress=_progress_factory(args.quiet),
+                             independent_clips=independent)
+    for message in est.settings.get("warnings", ()):
+        print(f"auknow: WARNING: {message}", file=sys.stderr)
+    if source.get("expression_order"):
+        est = reorder_expressions(est, source["expression_order"])
+    dataset = (source.get("dataset") or args.dataset or "data").split()[0]
     name = args.name or f"estimated_{dataset}".lower().replace("+", "plus")
-    prov = output.provenance(est, frames.source, args.statistic, {**selection, "date": _date()})
+    prov = output.provenance(est, source, args.statistic, {**selection, "date": _date()})
     has_labels = bool(est.expressions)
     _warn_p_floor(est, args.alpha)
     if not args.quiet:

@@ -9,8 +9,11 @@ from ..errors import DataError
 from .bp4d import BP4D_TASKS, read_bp4d
 from .ckplus import EMOTION_CODES, bundled_ckplus_path, read_ckplus
 from .detectors import PYFEAT_EMOTIONS, read_openface, read_pyfeat
+from .dfew import read_dfew_openface
 from .disfa import read_disfa
+from .filelabels import DFEW_CLASSES, FileLabels
 from .frames import MISSING, AUFrames
+from .imotions import read_imotions
 from .tidy import read_tidy_csv
 
 #: ``read_dataset`` kinds and their readers.
@@ -21,6 +24,7 @@ READERS = {
     "csv": read_tidy_csv,
     "openface": read_openface,
     "pyfeat": read_pyfeat,
+    "imotions": read_imotions,
 }
 
 
@@ -31,7 +35,8 @@ def read_dataset(kind: str, path, **options) -> AUFrames:
         kind: ``bp4d`` (:func:`read_bp4d`), ``disfa`` (:func:`read_disfa`), ``ckplus``
             (:func:`read_ckplus`), ``csv`` (a tidy CSV, :func:`read_tidy_csv`; ``tidy`` is an
             alias), ``openface`` (:func:`read_openface`) or ``pyfeat`` (:func:`read_pyfeat`;
-            ``py-feat`` is an alias). Case-insensitive.
+            ``py-feat`` is an alias) or ``imotions`` (:func:`read_imotions`, FACET Evidence).
+            Case-insensitive.
         path: the dataset folder or file; for ``openface`` / ``pyfeat`` also a list of files.
         **options: the keyword arguments of that reader (e.g. ``threshold=2`` for DISFA).
 
@@ -53,7 +58,7 @@ def read_dataset(kind: str, path, **options) -> AUFrames:
     if unknown:
         raise DataError(f"{key} reader: unknown option(s) {', '.join(unknown)} "
                         f"(accepted: {', '.join(sorted(accepted))})")
-    if key not in ("openface", "pyfeat") and isinstance(path, (list, tuple)):
+    if key not in ("openface", "pyfeat", "imotions") and isinstance(path, (list, tuple)):
         if len(path) != 1:
             raise DataError(f"the {key} reader takes one path, got {len(path)}")
         path = path[0]
@@ -61,6 +66,7 @@ def read_dataset(kind: str, path, **options) -> AUFrames:
 
 
 __all__ = [
-    "AUFrames", "MISSING", "BP4D_TASKS", "EMOTION_CODES", "PYFEAT_EMOTIONS", "READERS", "bundled_ckplus_path",
-    "read_bp4d", "read_ckplus", "read_dataset", "read_disfa", "read_openface", "read_pyfeat", "read_tidy_csv",
+    "AUFrames", "MISSING", "BP4D_TASKS", "DFEW_CLASSES", "EMOTION_CODES", "FileLabels", "PYFEAT_EMOTIONS", "READERS",
+    "bundled_ckplus_path", "read_bp4d", "read_ckplus", "read_dataset", "read_dfew_openface", "read_disfa",
+    "read_imotions", "read_openface", "read_pyfeat", "read_tidy_csv",
 ]

@@ -56,6 +56,20 @@ def _occ_folder(root: Path) -> Path:
                     "its AUCoding folder or the AU_OCC folder)", file=str(root))
 
 
+def _bp4d_files(root: str | Path, task_map: Mapping[str, str] | None):
+    """``(root, AU_OCC folder, canonical task map, label files, ignored file names)`` of a BP4D tree."""
+    root_p = _existing(root, "the BP4D folder, its AUCoding folder or AU_OCC folder")
+    if not root_p.is_dir():
+        raise DataError("expected a folder (BP4D, AUCoding or AU_OCC), found a file", file=str(root_p))
+    occ_dir = _occ_folder(root_p)
+    canon = _ExpressionCache()
+    tmap_raw = dict(BP4D_TASKS if task_map is None else task_map)
+    tmap = {str(k).strip().upper(): canon(str(v), None, None, f"task_map {k}") for k, v in tmap_raw.items()}
+    files = sorted((p for p in occ_dir.glob("*.csv") if _OCC_NAME.match(p.name)), key=lambda p: p.name)
+    ignored = sorted(p.name for p in occ_dir.iterdir() if p.is_file() and not _OCC_NAME.match(p.name))
+    return root_p, occ_dir, tmap, files, ignored
+
+
 def _wanted_aus(aus: Sequence[str | int], root: Path) -> list[str]:
     out = []
     for a in aus:
@@ -64,6 +78,65 @@ def _wanted_aus(aus: Sequence[str | int], root: Path) -> list[str]:
         except AuknowError as exc:
             raise DataError(f"aus: {exc}", file=str(root)) from None
     return out
+
+
+def _read_occ_file(path: Path, tmap: Mapping[str, str], known, wanted_numbers: set[int] | None = None,
+                   left_out: dict[str, set[int]] | None = None) -> tuple:
+    """One ``AU_OCC`` file: ``(subject, task, frames [n] int64, {AU number: [n] int8 column}, file)``.
+
+    Columns that are not FACS AUs (BP4D's column 3, ...) or not in ``wanted_numbers`` are left
+    out, never read as an AU and never an error; their numbers are added to ``left_out``
+    (``"not_facs"`` / ``"not_requested"``) for the provenance."""
+    m = _OCC_NAME.match(path.name)
+    subject, task = m["subject"], m["task"].upper()
+    file = str(path)
+    if task not in tmap:
+        raise DataError(f"task {task} is not in the task map ({', '.join(sorted(tmap))}); give task_map "
+                        f"(e.g. --task-map {task}=EXPRESSION)", file=file)
+    text = _read_text(path)
+    first_nl = text.find("\n")
+    head = (text if first_nl < 0 else text[:first_nl]).strip()
+    names = [c.strip() for c in head.split(",")]
+    if not head or not all(c.isdigit() for c in names):
+        raise DataError(f"expected a header row of column numbers (0,1,2,4,...), got '{head[:60]}'",
+                        file=file, line=1)
+    numbers = [int(c) for c in names]
+    if numbers[0] != 0:
+        raise DataError("the first column must be 0 (the frame number)", file=file, line=1)
+    if len(set(numbers)) != len(numbers):
+        dup = next(x for x in numbers if numbers.count(x) > 1)
+        raise DataError(f"column {dup} appears twice in the header", file=file, line=1)
+    block = _numeric_rows(text, file, 1, names, dtype=np.int64)
+    if block.shape[0] == 0:
+        raise DataError(f"no frames (the file has a header only; subject {subject} has no frames in "
+                        f"task {task})", file=file)
+    frames = block[:, 0]
+    bad_f = frames < 0
+    if bad_f.any():
+        k = int(np.argmax(bad_f))
+        raise DataError(f"frame number {frames[k]} is negative", file=file, line=_line_of_row(text, 1, k))
+    _check_duplicate_frames(frames, file, lambda k: _line_of_row(text, 1, k))
+    values = block[:, 1:]
+    cols: dict[int, np.ndarray] = {}
+    for c, number in enumerate(numbers[1:]):
+        if number not in known:
+            if left_out is not None:
+                left_out["not_facs"].add(number)  # e.g. column 3: not a FACS AU, never read as one
+            continue
+        if wanted_numbers is not None and number not in wanted_numbers:
+            if left_out is not None:
+                left_out["not_requested"].add(number)
+            continue
+        col = values[:, c]
+        bad = (col != 0) & (col != 1) & (col != 9)
+        if bad.any():
+            r = int(np.argmax(bad))
+            raise DataError(f"column {number} (AU{number}): {col[r]} is not 0, 1 or 9 (not coded)", file=file,
+                            line=_line_of_row(text, 1, r))
+        col8 = col.astype(np.int8)
+        col8[col == 9] = MISSING
+        cols[number] = col8
+    return subject, task, frames, cols, file
 
 
 def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: Sequence[str | int] | None = None,
@@ -97,73 +170,17 @@ def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: 
 
     Source: Zhang et al. (2014), doi:10.1016/j.imavis.2014.06.002.
     """
-    root_p = _existing(root, "the BP4D folder, its AUCoding folder or AU_OCC folder")
-    if not root_p.is_dir():
-        raise DataError("expected a folder (BP4D, AUCoding or AU_OCC), found a file", file=str(root_p))
-    occ_dir = _occ_folder(root_p)
-    canon = _ExpressionCache()
-    tmap_raw = dict(BP4D_TASKS if task_map is None else task_map)
-    tmap = {str(k).strip().upper(): canon(str(v), None, None, f"task_map {k}") for k, v in tmap_raw.items()}
-
-    files = sorted((p for p in occ_dir.glob("*.csv") if _OCC_NAME.match(p.name)), key=lambda p: p.name)
-    ignored = sorted(p.name for p in occ_dir.iterdir() if p.is_file() and not _OCC_NAME.match(p.name))
-
+    root_p, occ_dir, tmap, files, ignored = _bp4d_files(root, task_map)
     wanted = None if aus is None else _wanted_aus(aus, root_p)
     wanted_numbers = None if wanted is None else {au_number(a) for a in wanted}
     left_out: dict[str, set[int]] = {"not_facs": set(), "not_requested": set()}
-    per_file = []  # (subject, task, frames[int64], {au_number: column int8})
+    per_file = []  # (subject, task, frames[int64], {au_number: column int8}, file)
     all_numbers: set[int] = set()
     known = codes()
     for path in files:
-        m = _OCC_NAME.match(path.name)
-        subject, task = m["subject"], m["task"].upper()
-        file = str(path)
-        if task not in tmap:
-            raise DataError(f"task {task} is not in the task map ({', '.join(sorted(tmap))}); give task_map "
-                            f"(e.g. --task-map {task}=EXPRESSION)", file=file)
-        text = _read_text(path)
-        first_nl = text.find("\n")
-        head = (text if first_nl < 0 else text[:first_nl]).strip()
-        names = [c.strip() for c in head.split(",")]
-        if not head or not all(c.isdigit() for c in names):
-            raise DataError(f"expected a header row of column numbers (0,1,2,4,...), got '{head[:60]}'",
-                            file=file, line=1)
-        numbers = [int(c) for c in names]
-        if numbers[0] != 0:
-            raise DataError("the first column must be 0 (the frame number)", file=file, line=1)
-        if len(set(numbers)) != len(numbers):
-            dup = next(x for x in numbers if numbers.count(x) > 1)
-            raise DataError(f"column {dup} appears twice in the header", file=file, line=1)
-        block = _numeric_rows(text, file, 1, names, dtype=np.int64)
-        if block.shape[0] == 0:
-            raise DataError(f"no frames (the file has a header only; subject {subject} has no frames in "
-                            f"task {task})", file=file)
-        frames = block[:, 0]
-        bad_f = frames < 0
-        if bad_f.any():
-            k = int(np.argmax(bad_f))
-            raise DataError(f"frame number {frames[k]} is negative", file=file, line=_line_of_row(text, 1, k))
-        _check_duplicate_frames(frames, file, lambda k: _line_of_row(text, 1, k))
-        values = block[:, 1:]
-        cols: dict[int, np.ndarray] = {}
-        for c, number in enumerate(numbers[1:]):
-            if number not in known:
-                left_out["not_facs"].add(number)  # e.g. column 3: not a FACS AU, never read as one
-                continue
-            if wanted_numbers is not None and number not in wanted_numbers:
-                left_out["not_requested"].add(number)
-                continue
-            col = values[:, c]
-            bad = (col != 0) & (col != 1) & (col != 9)
-            if bad.any():
-                r = int(np.argmax(bad))
-                raise DataError(f"column {number} (AU{number}): {col[r]} is not 0, 1 or 9 (not coded)", file=file,
-                                line=_line_of_row(text, 1, r))
-            col8 = col.astype(np.int8)
-            col8[col == 9] = MISSING
-            cols[number] = col8
-        all_numbers.update(cols)
-        per_file.append((subject, task, frames, cols, file))
+        item = _read_occ_file(path, tmap, known, wanted_numbers, left_out)
+        all_numbers.update(item[3])
+        per_file.append(item)
     if not per_file:
         raise DataError("no BP4D label files found (expected files named like F001_T1.csv)", file=str(occ_dir))
 

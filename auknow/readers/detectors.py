@@ -27,6 +27,8 @@ import numpy as np
 
 from ..errors import DataError
 from ..facs import au_name, codes
+from .csvio import read_delimited
+from .filelabels import FileLabels
 from .frames import MISSING, AUFrames
 from .tidy import (_csv_rows, _ExpressionCache, _existing, _float_column, _frame_column, _read_expression_map,
                    _stack_au_columns)
@@ -41,8 +43,8 @@ _OPENFACE_AU = re.compile(r"^AU(\d+)_([cr])$", re.IGNORECASE)
 _PYFEAT_AU = re.compile(r"^AU(\d+)$", re.IGNORECASE)
 
 
-def _detector_files(paths, what: str) -> tuple[list[Path], str]:
-    """The CSV files named by ``paths`` (a file, a folder of ``*.csv``, or a list of those)."""
+def _detector_files(paths, what: str, patterns: tuple[str, ...] = ("*.csv",)) -> tuple[list[Path], str]:
+    """The files named by ``paths`` (a file, a folder of ``patterns`` files, or a list of those)."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     paths = list(paths)
@@ -52,9 +54,9 @@ def _detector_files(paths, what: str) -> tuple[list[Path], str]:
     for p in paths:
         q = _existing(p, f"a {what} CSV file or a folder of them")
         if q.is_dir():
-            found = sorted(q.glob("*.csv"))
+            found = sorted({f for pat in patterns for f in q.glob(pat)})
             if not found:
-                raise DataError(f"no {what} CSV files (*.csv) found in the folder", file=str(q))
+                raise DataError(f"no {what} files ({', '.join(patterns)}) found in the folder", file=str(q))
             files.extend(found)
         else:
             files.append(q)
@@ -65,6 +67,60 @@ def _detector_files(paths, what: str) -> tuple[list[Path], str]:
                             "so rename one", file=str(f))
         stems[f.stem] = f
     return files, ", ".join(str(p) for p in paths)
+
+
+def _file_labels(labels, name_pattern: str | None, expressions_file) -> tuple[FileLabels | None, object]:
+    """The :class:`FileLabels` of ``labels`` / ``name_pattern``; an ``expressions_file`` with a
+    ``file`` column, ``sequence`` and ``subject`` columns, or DFEW's ``video_name,label`` is read as
+    one too (so that its subject column is used). Returns ``(labels, expressions_file left)``."""
+    given = [x for x in (labels, name_pattern) if x is not None]
+    if len(given) > 1 or (given and expressions_file is not None):
+        raise DataError("give one of a labels file, a file-name pattern or an expressions file, not several")
+    if isinstance(labels, FileLabels):
+        return labels, None
+    if labels is not None:
+        return FileLabels.from_csv(labels), None
+    if name_pattern is not None:
+        return FileLabels.from_pattern(name_pattern), None
+    if expressions_file is not None:
+        p = _existing(expressions_file, "an expressions CSV with an expression column")
+        header, _, _ = _csv_rows(p)
+        lower = [h.lower() for h in header]
+        if "file" in lower or {"sequence", "subject"} <= set(lower) or lower[:2] == ["video_name", "label"]:
+            return FileLabels.from_csv(p), None
+    return None, expressions_file
+
+
+def _select_listed(files: list[Path], labels: FileLabels | None) -> tuple[list[Path], dict]:
+    """DFEW split files list the clips of one split: read only those, and every one of them."""
+    if labels is None or labels.kind != "dfew":
+        return files, {}
+    by_id = {str(int(f.stem)): f for f in files if f.stem.isdigit()}
+    missing = [k for k in labels.listed() if k not in by_id]
+    if missing:
+        shown = ", ".join(f"{int(k):05d}" for k in missing[:5]) + (", ..." if len(missing) > 5 else "")
+        raise DataError(f"{len(missing)} clip(s) of the DFEW label file have no detector output file "
+                        f"(e.g. {shown}.csv)", file=labels.source)
+    keep = [by_id[k] for k in labels.listed()]
+    return keep, {"clips_listed": len(keep), "files_not_in_split": len(files) - len(keep)}
+
+
+def _apply_labels(labels: FileLabels | None, path: Path, sequence: np.ndarray, subj: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(subject [n], expression [n] or None)`` of one file's rows from ``labels`` (``subj`` kept
+    where the labels give no subject)."""
+    if labels is None:
+        return subj, None
+    subj = subj.astype(object)
+    expr = np.empty(len(sequence), dtype=object) if labels.has_expression else None
+    for q in np.unique(sequence).tolist():
+        lab = labels.lookup(q, str(path), path.stem)
+        rows = sequence == q
+        if labels.has_subject:
+            subj[rows] = lab.subject
+        if expr is not None:
+            expr[rows] = lab.expression
+    return subj.astype(str), None if expr is None else expr.astype(str)
 
 
 class _Expressions:
@@ -146,6 +202,15 @@ def _ids_for_file(path: Path, header: list[str], rows: list[list[str]], lines: S
     return sequence, subj
 
 
+def _subjects_from(labels: FileLabels | None, subject: str | None) -> dict:
+    """Provenance: where the subject ids came from (``subjects_from``) and the labels source."""
+    if labels is not None:
+        out = labels.describe()
+        out["subjects_from"] = out["labels_from"] if labels.has_subject else "file stem (one subject per file)"
+        return out
+    return {"subjects_from": "the subject option" if subject is not None else "file stem (one subject per file)"}
+
+
 def _check_frames_unique(sequence: np.ndarray, frame: np.ndarray, file: str, lines: Sequence[int], hint: str) -> None:
     seen: dict[tuple[str, int], int] = {}
     for q, f, line in zip(sequence.tolist(), frame.tolist(), lines):
@@ -177,7 +242,8 @@ def _stack(parts: list[dict], numbers: list[int], with_intensity: bool) -> tuple
 
 def read_openface(paths: str | Path | Iterable[str | Path], use: str = "c", threshold: float = 1.0,
                   subject: str | None = None, expression: str | None = None,
-                  expressions_file: str | Path | None = None) -> AUFrames:
+                  expressions_file: str | Path | None = None, labels: str | Path | FileLabels | None = None,
+                  name_pattern: str | None = None) -> AUFrames:
     """Read OpenFace 2.x per-video CSV files (``FeatureExtraction -aus`` output).
 
     Args:
@@ -191,7 +257,15 @@ def read_openface(paths: str | Path | Iterable[str | Path], use: str = "c", thre
             expression name for every frame (any alias, e.g. ``happy``).
         expressions_file: CSV with columns ``sequence`` (the file stem, or the per-face sequence
             id) or ``subject``, and ``expression``. Without ``expression`` and ``expressions_file``, an ``expression``
-            column of the files is used when there is one, else ``expression=None``.
+            column of the files is used when there is one, else ``expression=None``. A file with
+            a ``file`` column, or ``sequence`` and ``subject`` columns, is read as ``labels``.
+        labels: the subject and / or expression of each file: a CSV with a ``sequence`` or
+            ``file`` column (the file stem) and ``subject`` and / or ``expression`` columns, or
+            DFEW's ``video_name,label`` split file (only the clips it lists are read; every one
+            must have a file ``<5-digit id>.csv``). See :mod:`auknow.readers.filelabels`.
+        name_pattern: instead, a regular expression with named groups ``subject`` and / or
+            ``expression`` matched against each whole file stem, e.g.
+            ``(?P<subject>[^_]+)_(?P<expression>\\w+)``.
 
     Returns:
         :class:`AUFrames` with one row per frame: ``occurrence [N, A]`` int8 (rows with
@@ -201,9 +275,10 @@ def read_openface(paths: str | Path | Iterable[str | Path], use: str = "c", thre
         ``source``: dataset ``openface``, path, use, threshold, files read, failed frames.
 
     Raises:
-        DataError: missing file, no AU columns of the kind asked for, a ragged row, a non-numeric
-            cell, ``_c`` not 0/1, ``_r`` outside 0-5, duplicate frames, a file without frames, an
-            unknown expression or a sequence / subject missing from the expressions file.
+        DataError: missing file, no AU columns of the kind asked for, an AU column twice, a
+            ragged row, a non-numeric cell, ``_c`` not 0/1, ``_r`` outside 0-5, duplicate frames, a
+            file without frames, an unknown expression, a sequence / subject missing from the
+            expressions or labels file, a file name the pattern does not match.
 
     Source: Baltrusaitis et al. (2018), doi:10.1109/FG.2018.00019.
     """
@@ -212,13 +287,18 @@ def read_openface(paths: str | Path | Iterable[str | Path], use: str = "c", thre
     if use == "r" and not 0 < threshold <= 5:
         raise DataError(f"threshold {threshold:g} is outside (0, 5] (OpenFace intensities are 0-5)")
     files, shown = _detector_files(paths, "OpenFace")
+    file_labels, expressions_file = _file_labels(labels, name_pattern, expressions_file)
+    if file_labels is not None and file_labels.has_expression and expression is not None:
+        raise DataError("give an expression or a labels file / pattern with expressions, not both",
+                        file=file_labels.source if file_labels.kind != "pattern" else None)
+    files, listed = _select_listed(files, file_labels)
     exprs = _Expressions(expression, expressions_file)
     known = codes()
     parts = []
     failed = 0
     for path in files:
         file = str(path)
-        header, rows, lines = _csv_rows(path)
+        header, rows, lines, _ = read_delimited(path)
         if not rows:
             raise DataError("no frames (the file has a header only)", file=file)
         c_cols: dict[int, int] = {}
@@ -229,7 +309,11 @@ def read_openface(paths: str | Path | Iterable[str | Path], use: str = "c", thre
                 number = int(m[1])
                 if number not in known:
                     raise DataError(f"unknown AU column '{h}' (AU{number} is not a FACS 2002 code)", file=file, line=1)
-                (c_cols if m[2].lower() == "c" else r_cols)[number] = i
+                cols = c_cols if m[2].lower() == "c" else r_cols
+                if number in cols:
+                    raise DataError(f"AU{number} appears in two columns ('{header[cols[number]]}' and '{h}', "
+                                    f"columns {cols[number] + 1} and {i + 1}); keep one", file=file, line=1)
+                cols[number] = i
         chosen = c_cols if use == "c" else r_cols
         if not chosen:
             other = "r" if use == "c" else "c"
@@ -251,6 +335,7 @@ def read_openface(paths: str | Path | Iterable[str | Path], use: str = "c", thre
         failed += int((~ok).sum())
         frame = _frames_of(header, rows, lines, file)
         sequence, subj = _ids_for_file(path, header, rows, lines, "face_id", subject)
+        subj, labelled = _apply_labels(file_labels, path, sequence, subj)
         _check_frames_unique(sequence, frame, file, lines, "")
         occ: dict[int, np.ndarray] = {}
         inten: dict[int, np.ndarray] = {}
@@ -276,13 +361,13 @@ def read_openface(paths: str | Path | Iterable[str | Path], use: str = "c", thre
                 v = inten[number]
             col = np.where(np.isnan(v) | ~ok, MISSING, v >= (threshold if use == "r" else 1)).astype(np.int8)
             occ[number] = col
-        expr = exprs.for_file(header, rows, lines, file, sequence, subj)
+        expr = labelled if labelled is not None else exprs.for_file(header, rows, lines, file, sequence, subj)
         parts.append({"n": n, "occ": occ, "int": {k: v for k, v in inten.items() if k in occ}, "frame": frame,
                       "sequence": sequence, "subject": subj, "expression": expr})
     numbers = sorted(set().union(*(p["occ"] for p in parts)))
     occ, inten = _stack(parts, numbers, with_intensity=any(p["int"] for p in parts))
     source = {"dataset": "openface", "path": shown, "reference": OPENFACE_REFERENCE, "use": use,
-              "files_read": len(files), "frames_failed": failed}
+              "files_read": len(files), "frames_failed": failed, **listed, **_subjects_from(file_labels, subject)}
     if use == "r":
         source["threshold"] = float(threshold)
     if expressions_file is not None:
@@ -300,7 +385,8 @@ def read_openface(paths: str | Path | Iterable[str | Path], use: str = "c", thre
 
 
 def read_pyfeat(paths: str | Path | Iterable[str | Path], threshold: float = 0.5, expression: str | None = None,
-                expressions_file: str | Path | None = None, emotion_threshold: float | None = None) -> AUFrames:
+                expressions_file: str | Path | None = None, emotion_threshold: float | None = None,
+                labels: str | Path | FileLabels | None = None, name_pattern: str | None = None) -> AUFrames:
     """Read py-feat detector output CSV files (``Fex.to_csv``).
 
     Args:
@@ -316,6 +402,7 @@ def read_pyfeat(paths: str | Path | Iterable[str | Path], threshold: float = 0.5
             output: the argmax over :data:`PYFEAT_EMOTIONS`, kept only where that probability is
             ``>= emotion_threshold`` (0-1); other frames and frames without a face are dropped and
             counted in ``source`` (``frames_dropped_low_emotion``, ``frames_dropped_no_face``).
+        labels, name_pattern: subject and / or expression per file, as in :func:`read_openface`.
 
     Returns:
         :class:`AUFrames` with one row per frame: ``occurrence [N, A]`` int8 from the ``AU01`` ...
@@ -339,13 +426,19 @@ def read_pyfeat(paths: str | Path | Iterable[str | Path], threshold: float = 0.5
         if not 0 <= emotion_threshold <= 1:
             raise DataError(f"emotion threshold {emotion_threshold:g} is outside 0-1 (probabilities)")
     files, shown = _detector_files(paths, "py-feat")
+    file_labels, expressions_file = _file_labels(labels, name_pattern, expressions_file)
+    if file_labels is not None and file_labels.has_expression and (expression is not None or
+                                                                   emotion_threshold is not None):
+        raise DataError("give an expression / emotion_threshold or a labels file / pattern with expressions, "
+                        "not both", file=file_labels.source if file_labels.kind != "pattern" else None)
+    files, listed = _select_listed(files, file_labels)
     exprs = None if emotion_threshold is not None else _Expressions(expression, expressions_file, PYFEAT_EMOTIONS)
     known = codes()
     parts = []
     no_face = low = 0
     for path in files:
         file = str(path)
-        header, rows, lines = _csv_rows(path)
+        header, rows, lines, _ = read_delimited(path)
         if not rows:
             raise DataError("no frames (the file has a header only)", file=file)
         au_cols: dict[int, int] = {}
@@ -364,6 +457,7 @@ def read_pyfeat(paths: str | Path | Iterable[str | Path], threshold: float = 0.5
         n = len(rows)
         frame = _frames_of(header, rows, lines, file)
         sequence, subj = _ids_for_file(path, header, rows, lines, "input", None)
+        subj, labelled = _apply_labels(file_labels, path, sequence, subj)
         _check_frames_unique(sequence, frame, file, lines, " (several faces in one frame? give one face per file)")
         occ: dict[int, np.ndarray] = {}
         for number, i in au_cols.items():
@@ -395,6 +489,8 @@ def read_pyfeat(paths: str | Path | Iterable[str | Path], threshold: float = 0.5
             low += int((face & ~confident).sum())
             keep = confident
             expr = np.array(PYFEAT_EMOTIONS)[best]
+        elif labelled is not None:
+            expr = labelled
         else:
             expr = exprs.for_file(header, rows, lines, file, sequence, subj)
         parts.append({"n": int(keep.sum()), "occ": {k: v[keep] for k, v in occ.items()}, "int": {},
@@ -403,7 +499,7 @@ def read_pyfeat(paths: str | Path | Iterable[str | Path], threshold: float = 0.5
     numbers = sorted(set().union(*(p["occ"] for p in parts)))
     occ, _ = _stack(parts, numbers, with_intensity=False)
     source = {"dataset": "pyfeat", "path": shown, "reference": PYFEAT_REFERENCE, "threshold": float(threshold),
-              "files_read": len(files)}
+              "files_read": len(files), **listed, **_subjects_from(file_labels, None)}
     if emotion_threshold is not None:
         source["emotion_threshold"] = float(emotion_threshold)
         source["frames_dropped_no_face"] = no_face

@@ -1,0 +1,218 @@
+"""Streaming to counts: reduce each file to its sufficient counts as it is read.
+
+Every statistic of ``estimate-prior`` is a function of a few counts (see
+:mod:`auknow.estimate.statistics`): per sequence, the frames with each AU coded / present, and
+per subject the pair counts (a Gram matrix of the ``[coded | present]`` frame indicators). A
+file's frames can be dropped as soon as these are added up, so memory stays at the largest file
+plus the counts (``Q x A`` and ``S x 4 x A x A``) however many frames there are.
+
+:class:`CountsBuilder` takes one block of frames at a time and gives the same
+:class:`~auknow.estimate.statistics.Counts` as :func:`~auknow.estimate.statistics.count_units`
+on all frames at once (same sequence / subject order, same float64 values; the tests check it
+on CK+ and on BP4D-layout fixtures). :func:`count_bp4d` streams a BP4D tree through it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from ..errors import DataError
+from ..facs import au_name, codes
+from ..readers.frames import MISSING
+from . import statistics as st
+
+
+class CountsBuilder:
+    """Accumulate sufficient counts block by block (one file or sequence at a time).
+
+    >>> b = CountsBuilder()
+    >>> b.add("S1", "S1_a", "happiness", {12: np.array([1, 1, 0], np.int8)})
+    >>> b.add("S2", "S2_a", "sadness", {12: np.array([0, -1], np.int8)})
+    >>> c = b.counts("frame")
+    >>> c.seq_n.ravel().tolist(), c.seq_k.ravel().tolist()
+    ([3.0, 1.0], [2.0, 0.0])
+    """
+
+    def __init__(self) -> None:
+        self.numbers: list[int] = []  # AU numbers in order of first appearance
+        self._seq: dict[tuple[str, str], list] = {}  # (subject, sequence) -> [expression, coded, present]
+        self._gram: dict[str, np.ndarray] = {}  # subject -> [2U, 2U] frame-level Gram of [coded | present]
+        self.frames = 0
+
+    def _index(self, numbers: Iterable[int]) -> np.ndarray:
+        for k in numbers:
+            if k not in self.numbers:
+                self.numbers.append(k)
+        where = {k: j for j, k in enumerate(self.numbers)}
+        return np.array([where[k] for k in numbers], dtype=np.int64)
+
+    def add(self, subject: str, sequence: str, expression: str | None, columns: Mapping[int, np.ndarray]) -> None:
+        """Add the frames of one sequence (or part of one): ``columns`` maps AU number -> ``[n]``
+        int8 occurrence (1, 0, :data:`MISSING`).
+
+        Raises:
+            DataError: a sequence given two expressions (naming it).
+        """
+        numbers = list(columns)
+        idx = self._index(numbers)
+        U = len(self.numbers)
+        occ = np.column_stack([np.asarray(columns[k]) for k in numbers]) if numbers else np.zeros((0, 0), np.int8)
+        n = occ.shape[0]
+        # Frames repeat a few AU patterns (persistent activity): sum over distinct rows, weighted.
+        pattern, weight = _distinct_rows(occ)
+        coded = np.zeros((pattern.shape[0], U))
+        present = np.zeros((pattern.shape[0], U))
+        coded[:, idx] = pattern != MISSING
+        present[:, idx] = pattern == 1
+        key = (str(subject), str(sequence))
+        entry = self._seq.get(key)
+        if entry is None:
+            entry = self._seq[key] = [expression, np.zeros(U), np.zeros(U)]
+        elif entry[0] != expression:
+            raise DataError(f"sequence {sequence} has frames of two expressions; give each labelled episode its own "
+                            "sequence id")
+        entry[1] = _grow(entry[1], U) + weight @ coded
+        entry[2] = _grow(entry[2], U) + weight @ present
+        both = np.concatenate([coded, present], axis=1)
+        gram = both.T @ (both * weight[:, None])
+        g = self._gram.get(key[0])
+        self._gram[key[0]] = gram if g is None else _grow_gram(g, U) + gram
+        self.frames += n
+
+    def counts(self, unit: str = "frame", min_fraction: float = 0.5) -> st.Counts:
+        """The :class:`~auknow.estimate.statistics.Counts`, AUs never coded dropped, AUs in FACS order.
+
+        Raises:
+            DataError: no frames, no AU coded anywhere, an unknown unit or min fraction.
+        """
+        if unit not in ("frame", "sequence"):
+            raise DataError(f"unknown unit '{unit}' (expected frame or sequence)")
+        if not 0 < min_fraction <= 1:
+            raise DataError(f"min fraction {min_fraction} is outside (0, 1]")
+        if not self._seq:
+            raise DataError("no frames to estimate from")
+        U = len(self.numbers)
+        keys = sorted(self._seq, key=lambda k: f"{k[0]}\x1f{k[1]}")  # the order of count_units
+        coded = np.stack([_grow(self._seq[k][1], U) for k in keys])
+        present = np.stack([_grow(self._seq[k][2], U) for k in keys])
+        order = np.argsort(self.numbers, kind="stable")
+        keep = [j for j in order if coded[:, j].sum() > 0]
+        self.dropped = [au_name(self.numbers[j]) for j in order if coded[:, j].sum() == 0]
+        if not keep:
+            raise DataError("no AU is coded in any frame")
+        subjects = tuple(sorted({k[0] for k in keys}))
+        s_index = {s: i for i, s in enumerate(subjects)}
+        seq_subject = np.array([s_index[k[0]] for k in keys], dtype=np.int64)
+        labels = [self._seq[k][0] for k in keys]
+        if any(e is not None for e in labels):
+            if any(e is None for e in labels):
+                raise DataError("some sequences have an expression label and others do not")
+            expressions = tuple(sorted(set(labels)))
+            e_index = {e: i for i, e in enumerate(expressions)}
+            seq_expr = np.array([e_index[e] for e in labels], dtype=np.int64)
+        else:
+            expressions, seq_expr = (), np.full(len(keys), -1, dtype=np.int64)
+        frames_coded, frames_present = coded[:, keep], present[:, keep]
+        if unit == "frame":
+            seq_n, seq_k = frames_coded, frames_present
+            sel = np.concatenate([keep, np.asarray(keep) + U])
+            pair = np.zeros((len(subjects), 4, len(keep), len(keep)))
+            A = len(keep)
+            for s, name in enumerate(subjects):
+                g = _grow_gram(self._gram[name], U)[np.ix_(sel, sel)]
+                pair[s] = (g[:A, :A], g[A:, :A], g[:A, A:], g[A:, A:])
+        else:
+            seq_n = (frames_coded > 0).astype(float)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                seq_k = ((frames_present / frames_coded) >= min_fraction - 1e-12).astype(float) * seq_n
+            pair = st._pair_counts(seq_n > 0, seq_k > 0, seq_subject, len(subjects))
+        return st.Counts(aus=tuple(au_name(self.numbers[j]) for j in keep), expressions=expressions,
+                         subjects=subjects, sequences=tuple(k[1] for k in keys), seq_subject=seq_subject,
+                         seq_expression=seq_expr, seq_n=seq_n, seq_k=seq_k, seq_frames=frames_coded,
+                         pair_counts=pair, unit=unit)
+
+
+def _distinct_rows(occ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(distinct rows [u, k], how often each occurs [u] float64)`` of an int8 {-1, 0, 1} block.
+
+    Rows are coded in base 3 (exact in int64 up to 39 columns) and counted with one sort; wider
+    blocks use ``np.unique(axis=0)``. Sums over the distinct rows weighted by their counts are
+    exactly the sums over the frames (integers in float64).
+    """
+    if occ.shape[0] == 0:
+        return occ, np.zeros(0)
+    if occ.shape[1] <= 39:
+        code = (occ.astype(np.int64) + 1) @ (3 ** np.arange(occ.shape[1], dtype=np.int64))
+        _, first, counts = np.unique(code, return_index=True, return_counts=True)
+        return occ[first], counts.astype(np.float64)
+    rows, counts = np.unique(occ, axis=0, return_counts=True)
+    return rows, counts.astype(np.float64)
+
+
+def _grow(v: np.ndarray, U: int) -> np.ndarray:
+    return v if v.shape[0] == U else np.concatenate([v, np.zeros(U - v.shape[0])])
+
+
+def _grow_gram(g: np.ndarray, U: int) -> np.ndarray:
+    """A ``[2u, 2u]`` Gram over ``u`` AUs padded to ``U`` AUs (coded block, then present block)."""
+    u = g.shape[0] // 2
+    if u == U:
+        return g
+    out = np.zeros((2 * U, 2 * U))
+    src = np.r_[0:u, u:2 * u]
+    dst = np.r_[0:u, U:U + u]
+    out[np.ix_(dst, dst)] = g[np.ix_(src, src)]
+    return out
+
+
+def count_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, unit: str = "frame",
+               min_fraction: float = 0.5, exclude: Iterable[str] = ()) -> tuple[st.Counts, dict]:
+    """BP4D's ``AU_OCC`` files reduced to counts one file at a time (memory: one file + counts).
+
+    Args:
+        root, task_map: as in :func:`auknow.readers.read_bp4d`.
+        unit, min_fraction: as in :func:`auknow.estimate.statistics.count_units`.
+        exclude: subject ids whose files are skipped (``--fold`` / ``--exclude-subjects``).
+
+    Returns:
+        ``(counts, source)``: the same counts as ``count_units(read_bp4d(root).drop_uncoded_aus())``
+        restricted to the kept subjects, and the reader's provenance (``frames`` included).
+
+    Raises:
+        DataError: every error of :func:`auknow.readers.read_bp4d` (file and line named).
+    """
+    from ..readers.bp4d import BP4D_REFERENCE, _bp4d_files, _read_occ_file
+
+    root_p, occ_dir, tmap, files, ignored = _bp4d_files(root, task_map)
+    exclude = set(exclude)
+    builder = CountsBuilder()
+    known = codes()
+    n_files = 0
+    for path in files:
+        subject, task, _frames, cols, _file = _read_occ_file(path, tmap, known)
+        n_files += 1
+        if subject in exclude:
+            continue
+        builder.add(subject, f"{subject}_{task}", tmap[task], dict(sorted(cols.items())))
+    if not n_files:
+        raise DataError("no BP4D label files found (expected files named like F001_T1.csv)", file=str(occ_dir))
+    counts = builder.counts(unit, min_fraction)
+    source: dict = {"dataset": "bp4d", "path": str(root_p), "reference": BP4D_REFERENCE, "files_read": n_files,
+                    "task_map": [f"{k}={v}" for k, v in sorted(tmap.items())], "frames": builder.frames,
+                    "streamed": "files reduced to counts as read"}
+    if ignored:
+        source["files_ignored"] = ignored
+    if builder.dropped:
+        source["uncoded_aus_dropped"] = builder.dropped
+    return counts, source
+
+
+def bp4d_subjects(root: str | Path) -> list[str]:
+    """Subject ids of a BP4D tree from its file names (no file is read)."""
+    from ..readers.bp4d import _OCC_NAME, _bp4d_files
+
+    _, _, _, files, _ = _bp4d_files(root, None)
+    return sorted({_OCC_NAME.match(p.name)["subject"] for p in files})
