@@ -18,7 +18,7 @@ design it prints, with Monte-Carlo standard errors: type-I error at p < 0.05 per
 of BH at q < 0.05 with the default number of permutations, and the coverage of 95% percentile
 and BCa cluster-bootstrap intervals of P(AU | expression).
 
-    python benchmarks/calibration.py --quick     # ~4 CPU-minutes (11 wall-minutes on 2 shared cores)
+    python benchmarks/calibration.py --quick     # ~11 minutes wall on 2 heavily shared cores
     python benchmarks/calibration.py             # fuller: more replicates
 """
 
@@ -118,7 +118,7 @@ def simulate(name: str, rng, null: bool, alt_share: float = 0.2):
                        subjects=tuple(map(str, range(S))), sequences=tuple(map(str, range(len(subj)))),
                        seq_subject=subj, seq_expression=expr, seq_n=n, seq_k=k, seq_frames=n,
                        pair_counts=np.zeros((S, 4, A, A)), unit="frame")
-    rate = population_rate(mu, lengths, expr, E)
+    rate = population_rate(mu)
     units = np.bincount(expr, weights=lengths, minlength=E)[:, None]  # [E, 1] units per expression
     rest = ((rate * units).sum(0) - rate * units) / (units.sum() - units)  # population P(a | not e)
     sign = np.where(alt.any(0), np.sign(rate - rest), 0)  # AUs without a planted effect: exactly null
@@ -128,7 +128,7 @@ def simulate(name: str, rng, null: bool, alt_share: float = 0.2):
 _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(40)
 
 
-def population_rate(mu: np.ndarray, lengths, expr, E) -> np.ndarray:
+def population_rate(mu: np.ndarray) -> np.ndarray:
     """E over subjects of expit(mu + b), b ~ N(0, 1): the pooled ratio's target (lengths do not
     depend on b), by Gauss-Hermite quadrature."""
     return (_expit(mu[..., None] + _GH_X) * _GH_W).sum(-1) / _GH_W.sum()

@@ -153,7 +153,8 @@ def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boo
         unit: ``"frame"`` or ``"sequence"`` (see :func:`auknow.estimate.statistics.count_units`).
         min_fraction: with ``unit="sequence"``, in (0, 1].
         n_boot: subject-level bootstrap resamples (>= 0; 0 gives no intervals).
-        n_perm: within-subject permutations (>= 0; 0 gives no p-values).
+        n_perm: within-subject permutations (>= 0; 0 gives no p-values); doubled, up to 16x, while
+            the p-value floor could decide a BH discovery (``settings['n_perm_used']``, ``'p_floor_q'``).
         ci: confidence level in (0, 1).
         seed: the bootstrap and the permutations draw from independent streams of this seed, so
             the same seed gives the same output, and changing ``n_boot`` leaves the p-values alone.
