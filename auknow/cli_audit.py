@@ -18,7 +18,7 @@ from .errors import AuknowError, DataError
 #: estimate-prior options the audit shares (same definitions, defaults and help).
 SHARED_OPTIONS = ("task_map", "threshold", "expressions", "expression", "subject_col", "expression_col",
                   "sequence_col", "frame_col", "facs_col", "use", "emotion_threshold", "unit", "min_fraction",
-                  "exclude_subjects")
+                  "exclude_subjects", "labels", "name_pattern")
 FILES = ("scores.csv", "comparisons.csv", "disagreements.csv", "report.md", "ranking.png", "auc_heatmap.png",
          "disagreements.png")
 
@@ -41,7 +41,7 @@ def add_audit_command(subparsers) -> None:
                    help="a .yaml table or a bundled table name (default: every bundled prototype and quantified table)")
     data = p.add_argument_group("data (the readers and options of estimate-prior)")
     data.add_argument("--dataset", nargs="+", metavar=("KIND", "PATH"),
-                      help="KIND (bp4d, disfa, ckplus, csv, openface, pyfeat) and its PATH(s) "
+                      help="KIND (bp4d, disfa, ckplus, csv, openface, pyfeat, imotions) and its PATH(s) "
                            "(default: the bundled CK+ peak-frame FACS codes); give the TABLEs before --dataset, "
                            "whose PATH list runs to the next option")
     donor = argparse.ArgumentParser(add_help=False)
@@ -77,7 +77,7 @@ def _frames(args: argparse.Namespace):
     if ns.dataset is not None:  # the aliases read_dataset accepts
         key = ns.dataset.replace("-", "")
         ns.dataset = {"tidy": "csv", "ck+": "ckplus", "ck": "ckplus"}.get(key, key)
-    kinds = ("bp4d", "disfa", "ckplus", "csv", "openface", "pyfeat")
+    kinds = ("bp4d", "disfa", "ckplus", "csv", "openface", "pyfeat", "imotions")
     if ns.dataset is not None and ns.dataset not in kinds:
         raise DataError(f"--dataset {args.dataset[0]}: unknown kind (choose from {', '.join(kinds)})")
     return load_frames(ns), ns.dataset
@@ -193,7 +193,7 @@ def run_audit(args: argparse.Namespace) -> int:
                             + ", ".join(n for n, v in per_table.items() if v)
                             + "; re-estimate it with estimate-prior --fold / --exclude-subjects")
         info["estimated_tables_not_scored_on"] = {n: len(v) for n, v in per_table.items()}
-    units = units_from_frames(frames, unit=args.unit, min_fraction=args.min_fraction)
+    units = units_from_frames(frames, unit=args.unit or ("sequence" if args.dataset == "dfew" else "frame"), min_fraction=args.min_fraction)
     result = audit(tables, units, n_boot=args.n_boot, ci=args.ci, seed=args.seed, beta=args.beta,
                    folds=args.cv_folds)
     result.settings["excluded_subjects"] = sorted(set(info.get("excluded_subjects", [])) | set(used))

@@ -272,7 +272,7 @@ def test_cli_bad_label_options(tmp_path, capsys, argv, message):
 
 def test_cli_label_options_only_for_detectors(tmp_path, capsys):
     assert main(["estimate-prior", "--dataset", "ckplus", "x", "--name-pattern", r"(?P<subject>\w+)"]) == 2
-    assert "--name-pattern is for detector outputs" in capsys.readouterr().err
+    assert "--name-pattern does not apply to --dataset ckplus" in capsys.readouterr().err
 
 
 # --- DFEW + OpenFace: the AU-DFER workflow ------------------------------------------------------------

@@ -242,13 +242,13 @@ def run_estimate(args: argparse.Namespace) -> int:
     name = args.name or f"estimated_{dataset}".lower().replace("+", "plus")
     prov = output.provenance(est, source, args.statistic, {**selection, "date": _date()})
     has_labels = bool(est.expressions)
-    _warn_p_floor(est, args.alpha)
     if not args.quiet:
         print(output.summary(est, args.statistic, args.top, args.alpha) if has_labels
               else output.relations_summary(est))
     if out_dir is None:
         if not args.quiet:
             print("(nothing written: give --out DIR to write the tables)", file=sys.stderr)
+        _warn_p_floor(est, args.alpha)
         return 0
     files: dict[str, str] = {"relations.csv": output.relations_csv(est)}
     files["relations.yaml"] = dumps_table(output.relation_table(
@@ -275,6 +275,7 @@ def run_estimate(args: argparse.Namespace) -> int:
             shutil.rmtree(staged, ignore_errors=True)
     if not args.quiet:
         print(f"wrote {', '.join(p.name for p in written)} to {out_dir}", file=sys.stderr)
+    _warn_p_floor(est, args.alpha)  # after writing: a failed write stays one line
     return 0
 
 
@@ -282,7 +283,7 @@ def _warn_p_floor(est, alpha: float) -> None:
     """Say so on the terminal when the permutation p-value floor could decide a discovery at --alpha."""
     fq = est.settings.get("p_floor_q")
     if fq is not None and fq > alpha:
-        print(f"warning: {est.settings['n_at_p_floor']} cell(s) sit at the permutation p-value floor "
+        print(f"auknow: warning: {est.settings['n_at_p_floor']} cell(s) sit at the permutation p-value floor "
               f"1/({est.settings['n_perm_used']}+1) with q = {fq:.3g} > --alpha {alpha:g}: more permutations "
               f"could make them significant; raise --n-perm", file=sys.stderr)
 
