@@ -113,6 +113,8 @@ def select_subjects(frames: AUFrames, args: argparse.Namespace) -> tuple[AUFrame
         info["trained_on_folds"] = sorted(k for k in folds if k not in args.fold)
     if args.exclude_subjects:
         wanted = {s.strip() for s in args.exclude_subjects.split(",") if s.strip()}
+        if not wanted:
+            raise DataError(f"--exclude-subjects: '{args.exclude_subjects}' names no subject (S1,S2,...)")
         unknown = sorted(wanted - set(frames.subjects))
         if unknown:
             raise DataError(f"--exclude-subjects: no such subject(s) in the data: {', '.join(unknown)}")
