@@ -307,9 +307,14 @@ def flagify(message: str) -> str:
     "no column 'subj' (the subject column; set --subject-col)"
     >>> flagify("no AUxx_c columns; try use='r'")
     'no AUxx_c columns; try --use r'
+    >>> flagify("aus: empty list")
+    '--aus: empty list'
     """
     for rx, rep in _FLAG_RULES:
         message = rx.sub(rep, message)
+    # "aus: empty list" (compile's keyword) -> "--aus: empty list"
+    message = re.sub(r"(?m)^(aus|expressions|weights|kinds|tolerance|layout|dpi|top_k|threshold): ",
+                     lambda m: f"--{m[1].replace('_', '-')}: ", message)
     return re.sub(r"(--[\w-]+ \w+) / '(\w+)'", r"\1 / \2", message)
 
 

@@ -293,6 +293,8 @@ OPTIONS = {
     "plot_without_out": (E + ["--plot"], "--out"),
     "path_without_dataset": (E + ["x.csv"], "--dataset"),
     "fold_negative": (E + ["--fold", "-1"], "--fold"),
+    "exclude_empty": (E + ["--exclude-subjects", ",", "--n-boot", "2", "--n-perm", "2"], "--exclude-subjects"),
+    "export_aus_empty": (["export", "fig2002", "--to", "m.csv", "--aus", ","], "--aus"),
     "exclude_unknown": (E + ["--exclude-subjects", "NOPE", "--n-boot", "2", "--n-perm", "2"], "NOPE"),
     "export_dpi": (["plot", "fig2002", "--out", "x.png", "--dpi", "0"], "--dpi"),
     "plot_top_k_zero": (["plot", "fig2002", "--out", "x.png", "--top-k", "0"], "--top-k"),

@@ -148,6 +148,8 @@ def excluded_subjects(args: argparse.Namespace, subjects) -> tuple[set[str], dic
         info["trained_on_folds"] = sorted(k for k in folds if k not in args.fold)
     if args.exclude_subjects:
         wanted = {s.strip() for s in args.exclude_subjects.split(",") if s.strip()}
+        if not wanted:
+            raise DataError(f"--exclude-subjects: '{args.exclude_subjects}' names no subject (S1,S2,...)")
         unknown = sorted(wanted - set(subjects))
         if unknown:
             raise DataError(f"--exclude-subjects: no such subject(s) in the data: {', '.join(unknown)}")
