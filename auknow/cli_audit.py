@@ -88,21 +88,9 @@ def _select(frames, kind: str | None, args: argparse.Namespace):
 
     info: dict = {}
     if args.fold:
-        from .library import dataset_descriptor
+        from .library import fold_subjects
 
-        name = kind or "ckplus"
-        try:
-            folds = dataset_descriptor(name).folds
-        except KeyError:
-            folds = {}
-        if not folds:
-            raise DataError(f"--fold: no subject-independent folds are known for dataset '{name}' "
-                            "(known for bp4d and disfa); use --exclude-subjects")
-        keep: set[str] = set()
-        for k in args.fold:
-            if k not in folds:
-                raise DataError(f"--fold {k}: {name} has folds {', '.join(map(str, sorted(folds)))}")
-            keep.update(folds[k])
+        _, keep = fold_subjects(kind or "ckplus", args.fold)
         frames = frames.select(np.isin(frames.subject, sorted(keep)))
         info["scored_on_folds"] = sorted(args.fold)
     if args.exclude_subjects:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from importlib import resources
 from pathlib import Path
+from typing import Iterable
 
 from .tables.io import iter_table_files, load_table
 from .tables.model import TABLE_KINDS, DatasetDescriptor, Table
@@ -148,3 +149,34 @@ def dataset_descriptor(name: str) -> DatasetDescriptor:
         if isinstance(table, DatasetDescriptor):
             return table
     raise KeyError(f"no bundled dataset descriptor named '{name}' (available: {', '.join(datasets)})")
+
+
+def fold_subjects(name: str, folds: Iterable[int]) -> tuple[list[int], set[str]]:
+    """The test subjects of ``folds`` of a bundled dataset's subject-independent split.
+
+    Returns:
+        ``(all fold numbers, the union of the named folds' subjects)``.
+
+    Raises:
+        DataError: no folds are known for ``name``, or a fold number it does not have (naming
+            the folds it has).
+
+    >>> numbers, subjects = fold_subjects("bp4d", [1])
+    >>> numbers, len(subjects) > 0
+    ([1, 2, 3], True)
+    """
+    from .errors import DataError
+
+    try:
+        known = dataset_descriptor(name).folds
+    except KeyError:
+        known = {}
+    if not known:
+        raise DataError(f"--fold: no subject-independent folds are known for dataset '{name}' "
+                        "(known for bp4d and disfa); use --exclude-subjects")
+    subjects: set[str] = set()
+    for k in folds:
+        if k not in known:
+            raise DataError(f"--fold {k}: {name} has folds {', '.join(map(str, sorted(known)))}")
+        subjects.update(known[k])
+    return sorted(known), subjects

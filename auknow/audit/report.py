@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 
 import numpy as np
 
 from ..estimate.output import fmt
 from .disagreements import Disagreement
+from ..estimate.output import csv_text
 from .engine import AuditResult, ModelScores
 
 ROLE_TEXT = {"table": "table", "lower": "lower reference: rows deranged (expectation over all derangements)",
              "upper": "upper reference: fit on the data, subject-independent CV", "ceiling": "noise ceiling"}
-
-
-def _csv(header, rows) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
 
 
 def _summaries(s: ModelScores) -> dict[str, np.ndarray]:
@@ -52,7 +43,7 @@ def score_rows(result: AuditResult) -> list[list]:
 
 def scores_csv(result: AuditResult) -> str:
     """Every score with its bootstrap interval, one row per model x scope x metric x expression."""
-    return _csv(["model", "role", "scope", "metric", "expression", "estimate", "ci_low", "ci_high", "n_units",
+    return csv_text(["model", "role", "scope", "metric", "expression", "estimate", "ci_low", "ci_high", "n_units",
                  "n_subjects"], score_rows(result))
 
 
@@ -73,12 +64,12 @@ def comparisons(result: AuditResult) -> list[tuple]:
 
 
 def comparisons_csv(result: AuditResult) -> str:
-    return _csv(["table_a", "table_b", "metric", "difference", "ci_low", "ci_high"],
+    return csv_text(["table_a", "table_b", "metric", "difference", "ci_low", "ci_high"],
                 [[a, b, m, fmt(d), fmt(lo), fmt(hi)] for a, b, m, d, lo, hi in comparisons(result)])
 
 
 def disagreements_csv(rows: list[Disagreement]) -> str:
-    return _csv(["table", "expression", "au", "kind", "table_value", "p_au_given_expression", "ci_low", "ci_high",
+    return csv_text(["table", "expression", "au", "kind", "table_value", "p_au_given_expression", "ci_low", "ci_high",
                  "gap"], [[d.table, d.expression, d.au, d.kind, fmt(d.table_value), fmt(d.p), fmt(d.low),
                            fmt(d.high), fmt(d.gap)] for d in rows])
 

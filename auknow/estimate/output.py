@@ -48,7 +48,8 @@ def fmt(x) -> str:
     return f"{x:.6g}"
 
 
-def _csv(header, rows) -> str:
+def csv_text(header, rows) -> str:
+    """A CSV document (``\\n`` line ends) from a header and rows of cells, via :mod:`csv`."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
@@ -78,7 +79,7 @@ def statistics_csv(est: PriorEstimate, statistic: str) -> str:
     AUs with no coded unit in an expression still get a row (values empty, counts 0), so the
     grid is complete; AUs never coded in the data were dropped before estimation.
     """
-    return _csv(STATISTICS_COLUMNS, [[v if isinstance(v, str) else fmt(v) for v in row]
+    return csv_text(STATISTICS_COLUMNS, [[v if isinstance(v, str) else fmt(v) for v in row]
                                      for row in statistics_rows(est, statistic)])
 
 
@@ -100,7 +101,7 @@ def relations_csv(est: PriorEstimate) -> str:
                 fmt(n), fmt(est.relation_subjects[i, j]), fmt(bool(n > 0 and both[i, j] == 0)),
                 *(fmt(est.relation_ci[s][k][i, j]) for s in st.RELATION_STATISTICS for k in (0, 1)),
             ])
-    return _csv(RELATION_COLUMNS, rows)
+    return csv_text(RELATION_COLUMNS, rows)
 
 
 def _round(x: float) -> float:

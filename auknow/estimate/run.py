@@ -130,22 +130,12 @@ def excluded_subjects(args: argparse.Namespace, subjects) -> tuple[set[str], dic
     excluded: set[str] = set()
     info: dict = {}
     if args.fold:
-        from ..library import dataset_descriptor
+        from ..library import fold_subjects
 
-        name = (args.dataset or "ckplus").lower()
-        try:
-            folds = dataset_descriptor(name).folds
-        except KeyError:
-            folds = {}
-        if not folds:
-            raise DataError(f"--fold: no subject-independent folds are known for dataset '{name}' "
-                            "(known for bp4d and disfa); use --exclude-subjects")
-        for k in args.fold:
-            if k not in folds:
-                raise DataError(f"--fold {k}: {name} has folds {', '.join(map(str, sorted(folds)))}")
-            excluded.update(folds[k])
+        all_folds, fold_members = fold_subjects((args.dataset or "ckplus").lower(), args.fold)
+        excluded.update(fold_members)
         info["left_out_folds"] = sorted(args.fold)
-        info["trained_on_folds"] = sorted(k for k in folds if k not in args.fold)
+        info["trained_on_folds"] = [k for k in all_folds if k not in args.fold]
     if args.exclude_subjects:
         wanted = {s.strip() for s in args.exclude_subjects.split(",") if s.strip()}
         if not wanted:
