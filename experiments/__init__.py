@@ -1,7 +1,7 @@
 """auknow experiments: the controlled synthetic benchmark and the seed papers' set-ups on real data.
 
 * ``python -m experiments.synthetic --preset dfew-imbalance``: trains a small video backbone
-  with and without AU knowledge on synthetic clips (:mod:`auknow.synthetic`), several seeds, and
+  with and without AU knowledge on synthetic clips (:mod:`experiments.synthetic_world`), several seeds, and
   writes ``docs/results.md`` (see ``docs/experiments.md``).
 * ``python -m experiments.run CONFIG.yaml --root /path/to/DATASET``: the seed papers' set-ups on
   DFEW / FERV39K (DFER backbone + AU loss, + IAL) and BP4D / DISFA (AU detector with the AU

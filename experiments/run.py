@@ -206,7 +206,7 @@ def dfer_setup(cfg: dict, train_r: list, test_r: list, aus: Sequence[str], use_a
 
     from auknow.heads import PriorHead
     from auknow.losses import pos_weight_from_data
-    from auknow.synthetic import resolve_prior
+    from experiments.synthetic_world import resolve_prior
 
     from .backbones import build_backbone
 

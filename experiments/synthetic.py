@@ -114,7 +114,7 @@ def _from_json(key: str) -> dict:
 def prepare(cfg: BenchmarkConfig, seed: int) -> dict:
     """Data, priors and graphs of one seed (cached per process).
 
-    Returns a dict: ``train`` / ``test`` (:class:`auknow.synthetic.SyntheticClips`), ``prior``
+    Returns a dict: ``train`` / ``test`` (:class:`experiments.synthetic_world.SyntheticClips`), ``prior``
     and ``prior_wrong`` (float32 ``[E, A]`` model priors; wrong = rows deranged), ``row_perm``,
     ``graph`` / ``graph_wrong`` (``to_pyg`` triples; wrong = AU labels deranged),
     ``pos_weight`` ``[A]`` (AU-DFER ``global`` from the training targets), ``generator``
@@ -128,7 +128,7 @@ def _prepare(cfg: BenchmarkConfig, seed: int) -> dict:
 
     from auknow.compile import au_graph, to_pyg
     from auknow.losses import pos_weight_from_data
-    from auknow.synthetic import resolve_prior, shuffle_prior_rows, train_test
+    from experiments.synthetic_world import resolve_prior, shuffle_prior_rows, train_test
 
     train, test, gen = train_test(cfg.n_train, cfg.n_test, seed=seed, prior=_tables(cfg.table), preset=cfg.preset,
                                   num_frames=cfg.num_frames, image_size=cfg.image_size,
@@ -383,7 +383,7 @@ def render_markdown(cfg: BenchmarkConfig, runs: list[dict], summary: dict, *, co
         "",
         "## Set-up",
         "",
-        f"- Data: `auknow.synthetic`, preset `{cfg.preset}` (class frequencies "
+        f"- Data: `experiments.synthetic_world`, preset `{cfg.preset}` (class frequencies "
         + ", ".join(f"{e} {100 * f:.1f}%" for e, f in zip(E, generator["class_freq"]))
         + f"); AUs drawn from `{cfg.table}` ({generator['prior_mode']} table mapped to "
         f"P = {generator['floor']} + ({generator['ceil']} - {generator['floor']}) M); {len(generator['aus'])} AUs "

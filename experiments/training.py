@@ -106,7 +106,7 @@ ARMS: dict[str, Arm] = {a.name: a for a in (
 
 def arm_requirements(arm: Arm) -> list[tuple[str, str]]:
     """The auknow APIs an arm needs, as ``(module, attribute)`` pairs."""
-    req = [("auknow.synthetic", "train_test"), ("auknow.losses", "expression_cross_entropy")]
+    req = [("experiments.synthetic_world", "train_test"), ("auknow.losses", "expression_cross_entropy")]
     if arm.model == "head":
         req.append(("auknow.heads", "PriorHead"))
     else:

@@ -1,4 +1,4 @@
-"""auknow.synthetic: the synthetic dynamic-expression generator (shapes, seeds, class frequencies,
+"""experiments.synthetic_world: the synthetic dynamic-expression generator (shapes, seeds, class frequencies,
 AUs drawn from the prior, onset-apex-offset profiles, the majority rule, AU-local rendering)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auknow.synthetic import (AU_LAYOUT, DFEW_CLASS_COUNTS, PRESETS, SyntheticDFER, au_layout, class_frequencies,
+from experiments.synthetic_world import (AU_LAYOUT, DFEW_CLASS_COUNTS, PRESETS, SyntheticDFER, au_layout, class_frequencies,
                               generate, majority_au_targets, resolve_prior, shuffle_prior_rows, train_test)
 
 EXPR = ("happiness", "sadness", "surprise")

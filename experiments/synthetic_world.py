@@ -154,7 +154,7 @@ def class_frequencies(spec: Any, expressions: Sequence[str]) -> np.ndarray:
             raise ValueError(f"class_freq: preset {spec!r} has no frequency for {', '.join(missing)}")
         w = np.array([freq[e] for e in expressions], dtype=np.float64)
     elif isinstance(spec, Mapping):
-        from .expressions import canonical_expression
+        from auknow.expressions import canonical_expression
 
         canon = {canonical_expression(str(k), expressions): float(v) for k, v in spec.items()}
         unknown = [k for k in canon if k not in expressions]
@@ -205,9 +205,9 @@ def resolve_prior(prior: Any, expressions: Any = None, aus: Any = None, *,
     mode = "array"
     if isinstance(prior, (str, bytes)) or (isinstance(prior, Sequence) and prior and
                                            all(isinstance(p, str) for p in prior)):
-        from .compile import compile_matrix
-        from .compile._common import resolve_tables
-        from .tables.model import PrototypeTable
+        from auknow.compile import compile_matrix
+        from auknow.compile._common import resolve_tables
+        from auknow.tables.model import PrototypeTable
 
         tables = resolve_tables(prior)
         mode = "binary" if all(isinstance(t, PrototypeTable) for t in tables) else "quantified"
@@ -247,7 +247,7 @@ def resolve_prior(prior: Any, expressions: Any = None, aus: Any = None, *,
 def _resolve_exprs(spec):
     if spec is None:
         return None
-    from .compile._common import resolve_expressions
+    from auknow.vocabulary import resolve_expressions
 
     return resolve_expressions(spec)
 
@@ -255,7 +255,7 @@ def _resolve_exprs(spec):
 def _resolve_aus(spec):
     if spec is None:
         return None
-    from .compile._common import resolve_aus
+    from auknow.vocabulary import resolve_aus
 
     return resolve_aus(spec)
 
@@ -338,13 +338,13 @@ def au_layout(aus: Sequence[str]) -> np.ndarray:
         :data:`AU_LAYOUT`). AUs missing from :data:`AU_LAYOUT` are placed in their FACS region
         (upper face y in [0.18, 0.42], lower face y in [0.55, 0.92], elsewhere [0.2, 0.9]).
     """
-    from .facs import codes
+    from auknow.facs import codes
 
     rows = []
     for name in aus:
         num = None
         try:
-            from .facs import au_number
+            from auknow.facs import au_number
 
             num = au_number(name)
         except Exception:
