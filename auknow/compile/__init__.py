@@ -2,9 +2,8 @@
 
 from ._common import LABEL_SPACES, CompileError, resolve_aus, resolve_expressions, resolve_table
 from .diff import MatrixDiff, diff_matrices, diff_tables
-from .graph import (EDGE_KINDS, EDGE_STATS, GraphError, au_graph, bipartite_data, bipartite_graph,
-                    bipartite_to_pyg, dense_adjacency, from_pyg, graph_to_table, load_graph, save_graph, to_data,
-                    to_pyg)
+from .graph import EDGE_KINDS, EDGE_STATS, GraphError, au_graph, graph_to_table, load_graph, save_graph
+from .graph_pyg import bipartite_data, bipartite_graph, bipartite_to_pyg, dense_adjacency, from_pyg, to_data, to_pyg
 from ._common import MODES
 from .consensus import combine, combine_matrices
 from .matrix import compile_matrix

@@ -255,7 +255,7 @@ class AURelationGNN(nn.Module):
         given = None
         if graph is not None and hasattr(graph, "nodes") and hasattr(graph, "graph") and \
                 not isinstance(graph, (tuple, list, Tensor)):
-            from ..compile.graph import to_pyg  # networkx graph -> edge list by AU name
+            from ..compile.graph_pyg import to_pyg  # networkx graph -> edge list by AU name
 
             given = labels_of(graph, "aus")
             order = self.aus if self.aus is not None else given
