@@ -70,7 +70,7 @@ def add_audit_command(subparsers) -> None:
 
 
 def _frames(args: argparse.Namespace):
-    from .estimate.run import load_frames
+    from .estimate.run import load_frames, reader_options
 
     ns = argparse.Namespace(**vars(args))
     ns.dataset, ns.paths = (None, []) if not args.dataset else (args.dataset[0].lower(), args.dataset[1:])
@@ -80,7 +80,7 @@ def _frames(args: argparse.Namespace):
     kinds = ("bp4d", "disfa", "ckplus", "csv", "openface", "pyfeat", "imotions")
     if ns.dataset is not None and ns.dataset not in kinds:
         raise DataError(f"--dataset {args.dataset[0]}: unknown kind (choose from {', '.join(kinds)})")
-    return load_frames(ns), ns.dataset
+    return load_frames(**reader_options(ns)), ns.dataset
 
 
 def _select(frames, kind: str | None, args: argparse.Namespace):

@@ -41,9 +41,39 @@ def _default_task_map() -> dict[str, str]:
     return {k: t.expression for k, t in dataset_descriptor("bp4d").tasks.items()}
 
 
-def load_frames(args: argparse.Namespace) -> AUFrames:
-    """Read the data named by the command-line options (the bundled CK+ codes by default)."""
-    kind, paths = args.dataset, list(args.paths)
+#: The reader options of :func:`load_frames` (the data options of ``estimate-prior`` and ``audit``).
+READER_OPTIONS = ("task_map", "threshold", "expressions", "expression", "labels", "name_pattern", "subject_col",
+                  "expression_col", "sequence_col", "frame_col", "facs_col", "use", "emotion_threshold")
+
+
+def reader_options(args: argparse.Namespace) -> dict:
+    """The keyword arguments of :func:`load_frames` from parsed command-line options."""
+    return {"dataset": args.dataset, "paths": list(args.paths),
+            **{k: getattr(args, k) for k in READER_OPTIONS if hasattr(args, k)}}
+
+
+def load_frames(dataset: str | None = None, paths=(), *, task_map: str | None = None, threshold: float | None = None,
+                expressions: str | None = None, expression: str | None = None, labels: str | None = None,
+                name_pattern: str | None = None, subject_col: str = "subject", expression_col: str = "expression",
+                sequence_col: str | None = None, frame_col: str | None = None, facs_col: str | None = None,
+                use: str = "c", emotion_threshold: float | None = None) -> AUFrames:
+    """Read AU-labelled data of one kind (the bundled CK+ codes when ``dataset`` is None).
+
+    Args:
+        dataset: ``bp4d``, ``disfa``, ``ckplus``, ``csv``, ``openface``, ``pyfeat``, ``imotions``,
+            ``dfew`` or None. paths: the dataset folder or file(s).
+        task_map, threshold, expressions, expression, labels, name_pattern, subject_col,
+            expression_col, sequence_col, frame_col, facs_col, use, emotion_threshold: the
+            readers' options, as the ``estimate-prior`` flags of the same names describe
+            (``task_map`` as ``"T4=embarrassment,..."``).
+
+    Raises:
+        DataError: a missing PATH, an option for another kind of data, any reading error.
+
+    >>> len(load_frames().subjects)
+    118
+    """
+    kind, paths = dataset, list(paths)
     if kind is None:
         if paths:
             raise DataError("give --dataset {bp4d,disfa,ckplus,csv,openface,pyfeat} with a PATH")
@@ -57,7 +87,7 @@ def load_frames(args: argparse.Namespace) -> AUFrames:
         raise DataError(f"--dataset {kind} needs a PATH (the dataset folder or file)")
     detectors = ("openface", "pyfeat", "imotions", "dfew")
     if kind not in detectors:
-        for flag, value in (("--labels", args.labels), ("--name-pattern", args.name_pattern)):
+        for flag, value in (("--labels", labels), ("--name-pattern", name_pattern)):
             if value is not None:
                 raise DataError(f"{flag} is for detector outputs ({', '.join(detectors)}), not --dataset {kind}")
     if kind not in detectors and len(paths) > 1:
@@ -66,13 +96,13 @@ def load_frames(args: argparse.Namespace) -> AUFrames:
         from ..readers.bp4d import read_bp4d
 
         task_map = _default_task_map()
-        task_map.update(_task_map(args.task_map) or {})
+        task_map.update(_task_map(task_map) or {})
         return read_bp4d(paths[0], task_map=task_map)
     if kind == "disfa":
         from ..readers.disfa import read_disfa
 
-        return read_disfa(paths[0], threshold=2 if args.threshold is None else args.threshold,
-                             expressions=args.expressions)
+        return read_disfa(paths[0], threshold=2 if threshold is None else threshold,
+                             expressions=expressions)
     if kind == "ckplus":
         from ..readers.ckplus import read_ckplus
 
@@ -80,44 +110,49 @@ def load_frames(args: argparse.Namespace) -> AUFrames:
     if kind == "csv":
         from ..readers.tidy import read_tidy_csv
 
-        return read_tidy_csv(paths[0], subject_col=args.subject_col, expression_col=args.expression_col,
-                                sequence_col=args.sequence_col, frame_col=args.frame_col, facs_col=args.facs_col,
-                                threshold=args.threshold)
-    labels = {"labels": args.labels, "name_pattern": args.name_pattern}
+        return read_tidy_csv(paths[0], subject_col=subject_col, expression_col=expression_col,
+                                sequence_col=sequence_col, frame_col=frame_col, facs_col=facs_col,
+                                threshold=threshold)
+    per_file = {"labels": labels, "name_pattern": name_pattern}
     if kind == "dfew":
         from ..readers.dfew import read_dfew_openface
 
-        if args.labels is None:
+        if labels is None:
             raise DataError("--dataset dfew needs --labels EmoLabel_DataSplit/train(single-labeled)/set_k.csv")
-        for flag, value in (("--name-pattern", args.name_pattern), ("--expression", args.expression),
-                            ("--expressions", args.expressions), ("--threshold", args.threshold)):
+        for flag, value in (("--name-pattern", name_pattern), ("--expression", expression),
+                            ("--expressions", expressions), ("--threshold", threshold)):
             if value is not None:
                 raise DataError(f"{flag} does not apply to --dataset dfew (labels come from the DFEW split file, "
                                 "AUs from OpenFace's AUxx_c presence)")
-        return read_dfew_openface(paths, args.labels)
+        return read_dfew_openface(paths, labels)
     if kind == "openface":
         from ..readers.detectors import read_openface
 
-        return read_openface(paths, use=args.use, threshold=1.0 if args.threshold is None else args.threshold,
-                                expression=args.expression, expressions_file=args.expressions, **labels)
+        return read_openface(paths, use=use, threshold=1.0 if threshold is None else threshold,
+                                expression=expression, expressions_file=expressions, **per_file)
     if kind == "imotions":
         from ..readers.imotions import read_imotions
 
-        return read_imotions(paths, threshold=0.0 if args.threshold is None else args.threshold,
-                             expression=args.expression, expressions_file=args.expressions, **labels)
+        return read_imotions(paths, threshold=0.0 if threshold is None else threshold,
+                             expression=expression, expressions_file=expressions, **per_file)
     from ..readers.detectors import read_pyfeat
 
-    return read_pyfeat(paths, threshold=0.5 if args.threshold is None else args.threshold,
-                          expression=args.expression, expressions_file=args.expressions,
-                          emotion_threshold=args.emotion_threshold, **labels)
+    return read_pyfeat(paths, threshold=0.5 if threshold is None else threshold,
+                          expression=expression, expressions_file=expressions,
+                          emotion_threshold=emotion_threshold, **per_file)
 
 
-def select_subjects(frames: AUFrames, args: argparse.Namespace) -> tuple[AUFrames, dict]:
-    """Leave out the test subjects of ``--fold`` folds and ``--exclude-subjects``.
+def select_subjects(frames: AUFrames, dataset: str | None = None, folds=(), exclude_subjects: str | None = None
+                    ) -> tuple[AUFrames, dict]:
+    """Leave out the test subjects of ``folds`` (the dataset's subject-independent split) and the
+    comma-separated ``exclude_subjects``.
 
     Returns the kept frames and provenance entries (folds, excluded subjects).
+
+    Raises:
+        DataError: unknown folds or subjects, every subject left out.
     """
-    excluded, info = excluded_subjects(args, frames.subjects)
+    excluded, info = excluded_subjects(frames.subjects, dataset, folds, exclude_subjects)
     if excluded:
         frames = frames.select(~np.isin(frames.subject, sorted(excluded)))
         if len(frames) == 0:
@@ -125,21 +160,23 @@ def select_subjects(frames: AUFrames, args: argparse.Namespace) -> tuple[AUFrame
     return frames, info
 
 
-def excluded_subjects(args: argparse.Namespace, subjects) -> tuple[set[str], dict]:
-    """The subjects ``--fold`` / ``--exclude-subjects`` leave out of ``subjects``, and provenance."""
+def excluded_subjects(subjects, dataset: str | None = None, folds=(), exclude_subjects: str | None = None
+                      ) -> tuple[set[str], dict]:
+    """The subjects ``folds`` / ``exclude_subjects`` leave out of ``subjects``, and provenance."""
     excluded: set[str] = set()
     info: dict = {}
-    if args.fold:
+    folds = list(folds or ())
+    if folds:
         from ..library import fold_subjects
 
-        all_folds, fold_members = fold_subjects((args.dataset or "ckplus").lower(), args.fold)
+        all_folds, fold_members = fold_subjects((dataset or "ckplus").lower(), folds)
         excluded.update(fold_members)
-        info["left_out_folds"] = sorted(args.fold)
-        info["trained_on_folds"] = [k for k in all_folds if k not in args.fold]
-    if args.exclude_subjects:
-        wanted = {s.strip() for s in args.exclude_subjects.split(",") if s.strip()}
+        info["left_out_folds"] = sorted(folds)
+        info["trained_on_folds"] = [k for k in all_folds if k not in folds]
+    if exclude_subjects:
+        wanted = {s.strip() for s in exclude_subjects.split(",") if s.strip()}
         if not wanted:
-            raise DataError(f"--exclude-subjects: '{args.exclude_subjects}' names no subject (S1,S2,...)")
+            raise DataError(f"--exclude-subjects: '{exclude_subjects}' names no subject (S1,S2,...)")
         unknown = sorted(wanted - set(subjects))
         if unknown:
             raise DataError(f"--exclude-subjects: no such subject(s) in the data: {', '.join(unknown)}")
@@ -159,7 +196,8 @@ def _streamed_bp4d(args: argparse.Namespace, unit: str):
         raise DataError(f"--dataset bp4d takes one PATH, got {len(args.paths)}")
     task_map = _default_task_map()
     task_map.update(_task_map(args.task_map) or {})
-    excluded, selection = excluded_subjects(args, bp4d_subjects(args.paths[0]))
+    excluded, selection = excluded_subjects(bp4d_subjects(args.paths[0]), args.dataset, args.fold or (),
+                                            args.exclude_subjects)
     counts, source = count_bp4d(args.paths[0], task_map=task_map, unit=unit, min_fraction=args.min_fraction,
                                 exclude=excluded)
     return counts, source, selection
@@ -213,7 +251,8 @@ def run_estimate(args: argparse.Namespace) -> int:
     if args.dataset == "bp4d" and not independent and args.paths:
         data, source, selection = _streamed_bp4d(args, unit)
     else:
-        frames, selection = select_subjects(load_frames(args), args)
+        frames, selection = select_subjects(load_frames(**reader_options(args)), args.dataset, args.fold or (),
+                                            args.exclude_subjects)
         if frames.expression is None and args.statistic != "p_au_given_expression":
             raise DataError("--statistic needs expression labels; this data has none (see --expressions)")
         data, source = frames, frames.source
