@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .cli_checks import CliOptionError, check_output_file, float_range, int_range
 
-MODES = ("binary", "quantified", "row_normalised", "column_normalised", "softmax", "signed")
+MODES = ("binary", "quantified", "row_normalized", "column_normalized", "softmax", "signed")
 MATRIX_SUFFIXES = (".pt", ".npy", ".csv", ".json")
 GRAPH_SUFFIXES = (".graphml", ".json", ".pt")
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
@@ -106,7 +106,7 @@ def _add_matrix_args(p: argparse.ArgumentParser, default_mode: str = "quantified
     g = p.add_argument_group("prior matrix (formulas: docs/compile.md)")
     g.add_argument("--mode", choices=MODES, default=default_mode,
                    help=f"binary: required 1, optional/alternative a value, absent 0; quantified: the table's "
-                        f"weights (prototype tables: as binary); row_normalised / column_normalised: divide by "
+                        f"weights (prototype tables: as binary); row_normalized / column_normalized: divide by "
                         f"row / column sums; softmax: softmax over AUs at --temperature; signed: evidence "
                         f"against is negative (default {default_mode})")
     _add_label_args(g)
@@ -121,7 +121,7 @@ def _add_matrix_args(p: argparse.ArgumentParser, default_mode: str = "quantified
                         "is present (default mean)")
     g.add_argument("--weights", metavar="W,...", help="table weights: one per table in order, or TABLE=W,...")
     g.add_argument("--base", choices=("quantified", "binary"), default="quantified",
-                   help="values the normalised modes and softmax start from (default quantified)")
+                   help="values the normalized modes and softmax start from (default quantified)")
     g.add_argument("--optional-value", type=float_range(), metavar="X", default=0.5, help="value of optional AUs (default 0.5)")
     g.add_argument("--alternative-value", type=float_range(), metavar="X", default=None,
                    help="value of each of k alternative AUs (default: the chance it joins under --alternatives; "
@@ -173,8 +173,8 @@ def _add_graph_args(p: argparse.ArgumentParser) -> None:
                    help="drop co-occurrence edges with |weight| below this")
     g.add_argument("--top-k", type=int_range(1), metavar="K", default=None, help="keep each AU's k strongest co-occurrence edges")
     g.add_argument("--self-loops", action="store_true", default=None,
-                   help="torch-geometric / dense form: add self loops of weight 1 (default: with --normalise gcn)")
-    g.add_argument("--normalise", choices=("gcn", "row"), default=None,
+                   help="torch-geometric / dense form: add self loops of weight 1 (default: with --normalize gcn)")
+    g.add_argument("--normalize", choices=("gcn", "row"), default=None,
                    help="torch-geometric / dense form: gcn = D^-1/2 (A+I) D^-1/2 (torch-geometric gcn_norm), "
                         "row = D^-1 A")
     g.add_argument("--signed-edges", action="store_true",
@@ -205,7 +205,7 @@ def _graph_build_options(args: argparse.Namespace) -> dict:
 
 
 def _pyg_options(args: argparse.Namespace) -> dict:
-    return dict(self_loops=args.self_loops, normalise=args.normalise, signed=args.signed_edges)
+    return dict(self_loops=args.self_loops, normalize=args.normalize, signed=args.signed_edges)
 
 
 def _tables(refs):

@@ -23,7 +23,7 @@ class ExpressionError(AuknowError, ValueError):
     """An expression name is not in the vocabulary (message suggests the closest names)."""
 
 
-def normalise(text: str) -> str:
+def normalize(text: str) -> str:
     """Lower-case, trimmed, spaces / dots / hyphens to underscores: ``"Happily Surprised" ->
     "happily_surprised"``."""
     return re.sub(r"[\s.\-]+", "_", str(text).strip().lower()).strip("_")
@@ -31,9 +31,9 @@ def normalise(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def vocabulary() -> dict[str, tuple[str, ...]]:
-    """Canonical expression name -> its aliases (normalised), from ``data/expressions.yaml``."""
+    """Canonical expression name -> its aliases (normalized), from ``data/expressions.yaml``."""
     raw = yaml.safe_load(resources.files("auknow").joinpath("data").joinpath("expressions.yaml").read_text("utf-8"))
-    return {name: tuple(normalise(a) for a in (aliases or [])) for name, aliases in raw.items()}
+    return {name: tuple(normalize(a) for a in (aliases or [])) for name, aliases in raw.items()}
 
 
 @lru_cache(maxsize=None)
@@ -56,8 +56,8 @@ def canonical_expression(text: str, extra: Iterable[str] = ()) -> str:
     Raises:
         ExpressionError: unknown name; the message names it and suggests close matches.
     """
-    key = normalise(text)
-    extra_set = {normalise(e) for e in extra}
+    key = normalize(text)
+    extra_set = {normalize(e) for e in extra}
     if key in extra_set:
         return key
     found = _alias_map().get(key)

@@ -257,7 +257,7 @@ def plot_prior(matrix, ax=None, title: str | None = None, value_label: str | Non
     """Annotated heatmap of a :class:`~auknow.compile.matrix.PriorMatrix` ``[E, A]``.
 
     Colours: :func:`colour_limits` (signed matrices symmetric about 0; [0, 1] for binary,
-    normalised, softmax and probability matrices). For a matrix from one estimated table
+    normalized, softmax and probability matrices). For a matrix from one estimated table
     (``significance`` set) cells significantly above the AU's level in the other expressions are
     marked ``*``, below ``v``, with the alpha in the footnote. NaN cells are blank.
 

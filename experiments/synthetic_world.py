@@ -130,7 +130,7 @@ def class_frequencies(spec: Any, expressions: Sequence[str]) -> np.ndarray:
 
     Args:
         spec: a preset name (``"dfew-imbalance"``, ``"dfew-balanced"``), ``"balanced"`` /
-            ``None`` (equal), a sequence of E non-negative numbers (normalised), or a mapping
+            ``None`` (equal), a sequence of E non-negative numbers (normalized), or a mapping
             expression -> weight (canonical names or aliases; missing expressions get 0).
         expressions: the canonical expression names, the class order.
 

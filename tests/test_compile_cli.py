@@ -84,7 +84,7 @@ def test_export_au_dfer_to_dfew_order_pt(tmp_path):
 @pytest.mark.parametrize("suffix", [".npy", ".csv", ".json"])
 def test_export_matrix_formats(tmp_path, suffix, capsys):
     out = tmp_path / f"matrix{suffix}"
-    argv = ["export", "fig2002", "ekman_emfacs", "--to", str(out), "--mode", "row_normalised",
+    argv = ["export", "fig2002", "ekman_emfacs", "--to", str(out), "--mode", "row_normalized",
             "--expressions", "happy,sad,neutral,angry,surprise,disgust,fear", "--aus", "openface_c",
             "--fill", "neutral=uniform", "--missing", "ignore"]
     assert main(argv) == 0
@@ -124,10 +124,10 @@ def test_export_graphs(tmp_path):
     assert {d["kind"] for *_, d in J.edges(data=True)} == {"co-occurrence"}
     p = tmp_path / "graph.pt"
     assert main(["export", "fig2002", "--to", str(p), "--aus", "openface_c", "--kinds", "co-occurrence",
-                 "--normalise", "gcn"]) == 0
+                 "--normalize", "gcn"]) == 0
     raw = torch.load(p, weights_only=True)
     assert raw["edge_index"].shape[0] == 2 and raw["aus"] == list(au_set("openface_c"))
-    assert (raw["edge_type"] == 3).sum() == 18  # GCN normalisation adds the self loops
+    assert (raw["edge_type"] == 3).sum() == 18  # GCN normalization adds the self loops
     b = tmp_path / "bip.json"
     assert main(["export", "fig2002", "--to", str(b), "--kind", "bipartite"]) == 0
     B = load_graph(b)

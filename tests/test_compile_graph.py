@@ -225,7 +225,7 @@ def test_to_pyg_layout():
 
 
 @pytest.mark.parametrize("directed", [False, True])
-def test_dense_and_normalisations_by_reference(directed):
+def test_dense_and_normalizations_by_reference(directed):
     G = au_graph(PROTO, prototype_weight="conditional" if directed else "fraction", kinds=["co-occurrence"])
     order = list(G.nodes)
     A = _dense_reference(G, order)
@@ -234,16 +234,16 @@ def test_dense_and_normalisations_by_reference(directed):
     Ah = A + np.eye(len(order))
     deg = Ah.sum(0)  # in-degree at the target (torch-geometric's source_to_target flow)
     gcn = Ah / np.sqrt(np.outer(deg, deg))
-    np.testing.assert_allclose(dense_adjacency(G, normalise="gcn", dtype=torch.float64).numpy(), gcn, atol=1e-12)
+    np.testing.assert_allclose(dense_adjacency(G, normalize="gcn", dtype=torch.float64).numpy(), gcn, atol=1e-12)
     row = A / np.where(A.sum(1, keepdims=True) > 0, A.sum(1, keepdims=True), 1)
-    np.testing.assert_allclose(dense_adjacency(G, normalise="row", dtype=torch.float64).numpy(), row, atol=1e-12)
+    np.testing.assert_allclose(dense_adjacency(G, normalize="row", dtype=torch.float64).numpy(), row, atol=1e-12)
     rowl = Ah / Ah.sum(1, keepdims=True)
-    np.testing.assert_allclose(dense_adjacency(G, normalise="row", self_loops=True, dtype=torch.float64).numpy(),
+    np.testing.assert_allclose(dense_adjacency(G, normalize="row", self_loops=True, dtype=torch.float64).numpy(),
                                rowl, atol=1e-12)
-    # without self loops GCN normalisation is D^-1/2 A D^-1/2 (isolated nodes 0)
+    # without self loops GCN normalization is D^-1/2 A D^-1/2 (isolated nodes 0)
     d0 = A.sum(0)
     inv = np.where(d0 > 0, 1 / np.sqrt(np.where(d0 > 0, d0, 1)), 0)
-    np.testing.assert_allclose(dense_adjacency(G, normalise="gcn", self_loops=False, dtype=torch.float64).numpy(),
+    np.testing.assert_allclose(dense_adjacency(G, normalize="gcn", self_loops=False, dtype=torch.float64).numpy(),
                                inv[:, None] * A * inv[None, :], atol=1e-12)
 
 
@@ -255,13 +255,13 @@ def test_gcn_matches_torch_geometric_gcnconv():
     x = torch.randn(G.number_of_nodes(), 3, generator=torch.Generator().manual_seed(0))
     conv = GCNConv(3, 2, bias=False)
     ref = conv(x, ei, ew)
-    ein, ewn, _ = to_pyg(G, normalise="gcn")
+    ein, ewn, _ = to_pyg(G, normalize="gcn")
     conv2 = GCNConv(3, 2, bias=False, normalize=False)
     conv2.lin.weight.data.copy_(conv.lin.weight.data)
     torch.testing.assert_close(conv2(x, ein, ewn), ref)
 
 
-def test_signed_dense_by_kind_and_negative_normalisation():
+def test_signed_dense_by_kind_and_negative_normalization():
     G = au_graph(PROTO)
     order = list(G.nodes)
     s = dense_adjacency(G, signed=True, dtype=torch.float64).numpy()
@@ -272,7 +272,7 @@ def test_signed_dense_by_kind_and_negative_normalisation():
     np.testing.assert_allclose(by[0].numpy(), _dense_reference(G, order, kinds=["co-occurrence"]))
     np.testing.assert_allclose(by[1].numpy(), _dense_reference(G, order, kinds=["exclusive"]))
     with pytest.raises(GraphError, match="non-negative"):
-        to_pyg(G, signed=True, normalise="gcn")
+        to_pyg(G, signed=True, normalize="gcn")
 
 
 def test_to_data_fields():
@@ -288,8 +288,8 @@ def test_to_data_fields():
     assert d.edge_attr[:, 1:].argmax(1).tolist() == d.edge_type.tolist() == [0, 0, 2]
     assert d.node_number.tolist()[:3] == [1, 2, 4] and d.directed is True
     assert math.isnan(d.edge_stats[2, 1]) and d.edge_stats[0].tolist()[:4] == [0.7, 0.6, 0.8, 40.0]
-    n = to_data(G, normalise="gcn")
-    assert nx.utils.graphs_equal(from_pyg(n), G)  # raw values survive normalisation
+    n = to_data(G, normalize="gcn")
+    assert nx.utils.graphs_equal(from_pyg(n), G)  # raw values survive normalization
 
 
 # --- round trips (property tests) ----------------------------------------------------------------

@@ -125,7 +125,7 @@ def test_quantified_ci_scaled_and_carried():
     np.testing.assert_allclose(m.ci[0], [[0.8], [np.nan]])
     np.testing.assert_allclose(m.ci[1], [[1.2], [np.nan]])
     assert m.significance.tolist() == [[1], [0]]  # q < 0.05 and above the AU's mean (0.35)
-    assert compile_matrix(q, "row_normalised").ci is None
+    assert compile_matrix(q, "row_normalized").ci is None
 
 
 # --- transforms ----------------------------------------------------------------------------------
@@ -152,8 +152,8 @@ def _loops(values, kind, tau=1.0):
     return out
 
 
-@pytest.mark.parametrize("mode,kind", [("row_normalised", "row"), ("column_normalised", "col")])
-def test_normalised_modes_by_loops(mode, kind):
+@pytest.mark.parametrize("mode,kind", [("row_normalized", "row"), ("column_normalized", "col")])
+def test_normalized_modes_by_loops(mode, kind):
     q = quant("q", RNG_TABLE)
     m = compile_matrix(q, mode)
     raw = compile_matrix(q, "quantified").values.tolist()
@@ -175,16 +175,16 @@ def test_softmax_by_loops(tau):
         compile_matrix(q, "softmax", temperature=0)
 
 
-def test_normalised_base_binary(emfacs):
-    m = compile_matrix(emfacs, "row_normalised", base="binary")
+def test_normalized_base_binary(emfacs):
+    m = compile_matrix(emfacs, "row_normalized", base="binary")
     b = compile_matrix(emfacs, "binary").values
     np.testing.assert_allclose(m.values, b / b.sum(1, keepdims=True))
 
 
-def test_normalised_rejects_negative_base():
+def test_normalized_rejects_negative_base():
     q = quant("lor", {"anger": {"AU04": -1.0, "AU05": 2.0}}, statistic="log_odds_ratio", rng=(-math.inf, math.inf))
     with pytest.raises(CompileError, match="non-negative"):
-        compile_matrix(q, "row_normalised")
+        compile_matrix(q, "row_normalized")
 
 
 # --- signed --------------------------------------------------------------------------------------
@@ -356,7 +356,7 @@ def test_dfew_order_with_aliases_and_neutral_policy():
 
 def test_fill_after_transform():
     t = proto("basic", **BASIC)
-    m = compile_matrix(t, "row_normalised", expressions="dfew", aus="openface_c", fill={"neutral": "uniform"})
+    m = compile_matrix(t, "row_normalized", expressions="dfew", aus="openface_c", fill={"neutral": "uniform"})
     np.testing.assert_allclose(m.values.sum(1), 1.0)
     z = compile_matrix(t, "softmax", expressions="dfew", aus="openface_c", fill={"neutral": "zero"})
     np.testing.assert_array_equal(z.values[2], 0.0)  # filled after softmax: exactly what was asked
@@ -410,8 +410,8 @@ def test_transform_properties(rows, tau):
     exprs = ["happiness", "sadness", "anger", "fear", "surprise"][:len(rows)]
     aus = ["AU01", "AU04", "AU06", "AU12"]
     q = quant("q", {e: dict(zip(aus, r)) for e, r in zip(exprs, rows)})
-    r = compile_matrix(q, "row_normalised").values
-    c = compile_matrix(q, "column_normalised").values
+    r = compile_matrix(q, "row_normalized").values
+    c = compile_matrix(q, "column_normalized").values
     s = compile_matrix(q, "softmax", temperature=tau).values
     sums = np.array(rows).sum(1)
     np.testing.assert_allclose(r.sum(1), np.where(sums > 0, 1.0, 0.0), atol=1e-12)

@@ -1,4 +1,4 @@
-"""Expression vocabulary: aliases, normalisation, unknown names with suggestions, extra names."""
+"""Expression vocabulary: aliases, normalization, unknown names with suggestions, extra names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 import pytest
 
 from auknow.errors import AuknowError
-from auknow.expressions import ExpressionError, canonical_expression, normalise, vocabulary
+from auknow.expressions import ExpressionError, canonical_expression, normalize, vocabulary
 
 
 @pytest.mark.parametrize("text, name", [
@@ -22,10 +22,10 @@ def test_aliases(text, name):
     assert canonical_expression(text) == name
 
 
-def test_normalise():
-    assert normalise("Happily Surprised") == "happily_surprised"
-    assert normalise("  a.b-c  d ") == "a_b_c_d"
-    assert normalise("-x-") == "x"
+def test_normalize():
+    assert normalize("Happily Surprised") == "happily_surprised"
+    assert normalize("  a.b-c  d ") == "a_b_c_d"
+    assert normalize("-x-") == "x"
 
 
 def test_vocabulary_is_consistent():

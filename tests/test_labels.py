@@ -124,7 +124,7 @@ def test_gnn_cached_adjacency_follows_dtype_and_permutation(fig_graph):
 
 # --- frames, estimates and matrices ---------------------------------------------------------------
 
-def test_aufames_normalises_names_so_the_estimate_compiles_right():
+def test_aufames_normalizes_names_so_the_estimate_compiles_right():
     ck = read_ckplus(bundled_ckplus_path())
     spelt = AUFrames(aus=[a.replace("AU0", "AU") for a in ck.aus], occurrence=ck.occurrence, subject=ck.subject,
                      sequence=ck.sequence, frame=ck.frame,

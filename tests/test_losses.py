@@ -539,7 +539,7 @@ def test_class_weights_helpers():
     torch.testing.assert_close(inv[:3], 3 * present / present.sum())
     assert inv[3] == inv[:3].max()  # empty class: the largest weight (empty="max")
     assert L.inverse_frequency_weights(counts, empty="zero")[3] == 0
-    # effective number, Cui et al. 2019: (1 - beta) / (1 - beta^n), normalised to sum to C
+    # effective number, Cui et al. 2019: (1 - beta) / (1 - beta^n), normalized to sum to C
     beta = 0.99
     en = L.effective_number_weights(counts[:3], beta, dtype=torch.float64)
     raw = (1 - beta) / (1 - beta ** counts[:3])

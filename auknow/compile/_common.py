@@ -21,7 +21,7 @@ class CompileError(AuknowError, ValueError):
 TableLike = Union[Table, str, os.PathLike]
 
 # --- the compiler's mode and policy names (shared by its modules) ----------------------------------
-MODES = ("binary", "quantified", "row_normalised", "column_normalised", "softmax", "signed")
+MODES = ("binary", "quantified", "row_normalized", "column_normalized", "softmax", "signed")
 BASES = ("binary", "quantified", "signed")
 MISSING_POLICIES = ("error", "zero", "ignore")
 FILL_POLICIES = ("error", "zero", "uniform", "mean", "nan")

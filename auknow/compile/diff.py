@@ -192,7 +192,7 @@ def load_side(ref, **compile_options) -> PriorMatrix:
 
 def diff_tables(a, b, mode: str = "quantified", tolerance: float = 1e-9, **compile_options) -> MatrixDiff:
     """Compile two tables in one ``mode`` (see :func:`~auknow.compile.matrix.compile_matrix`;
-    e.g. an estimated table against a literature one with ``mode="row_normalised"``, or
+    e.g. an estimated table against a literature one with ``mode="row_normalized"``, or
     ``expressions=`` / ``aus=`` to compare in one label space) and diff them (B - A).
 
     Each side is compiled on its own; ``compile_options`` apply to both.

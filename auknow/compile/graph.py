@@ -8,7 +8,7 @@ r"""AU-relation graphs: networkx graphs with typed, weighted edges and their tor
 * :func:`~auknow.compile.graph_pyg.to_pyg` / :func:`~auknow.compile.graph_pyg.to_data` (module
   :mod:`auknow.compile.graph_pyg`) give ``edge_index [2, M]``, ``edge_weight [M]``,
   ``edge_type [M]`` and ``edge_attr [M, F]`` in a chosen AU order, with optional self loops
-  and normalisation (GCN normalisation is torch-geometric's own ``gcn_norm``);
+  and normalization (GCN normalization is torch-geometric's own ``gcn_norm``);
   :func:`dense_adjacency` gives ``[A, A]`` (``[K, A, A]`` per kind).
 * :func:`from_pyg` and :func:`graph_to_table` invert :func:`to_data` and :func:`au_graph`
   without loss (property-tested).
@@ -46,7 +46,7 @@ GRAPH_FORMAT = "auknow.au_graph/1"
 
 
 class GraphError(CompileError):
-    """A graph cannot be built, converted or normalised as asked (names the edge / option)."""
+    """A graph cannot be built, converted or normalized as asked (names the edge / option)."""
 
 
 def au_node_attributes(name: str) -> dict:

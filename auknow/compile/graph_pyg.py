@@ -1,6 +1,6 @@
 """AU graphs in torch-geometric form: :func:`to_pyg` / :func:`to_data` (``edge_index [2, M]``,
 ``edge_weight [M]``, ``edge_type [M]`` indexing :data:`auknow.vocabulary.EDGE_KINDS`, in a
-chosen AU order, with optional self loops and GCN / row normalisation), :func:`from_pyg` (the
+chosen AU order, with optional self loops and GCN / row normalization), :func:`from_pyg` (the
 inverse), :func:`dense_adjacency`, and the expression-AU bipartite graph of a prior matrix.
 The networkx graphs themselves are built by :mod:`auknow.compile.graph`.
 """
@@ -54,7 +54,7 @@ def _arcs(graph, order: Sequence[str], kinds) -> list[tuple[int, int, str, dict]
 
 
 def to_pyg(graph, aus=None, *, kinds: Iterable[str] | None = None, signed: bool = False,
-           self_loops: bool | None = None, self_loop_weight: float = 1.0, normalise: str | None = None,
+           self_loops: bool | None = None, self_loop_weight: float = 1.0, normalize: str | None = None,
            dtype=None, device=None):
     r"""torch-geometric form of an AU graph: ``(edge_index, edge_weight, edge_type)``.
 
@@ -69,8 +69,8 @@ def to_pyg(graph, aus=None, *, kinds: Iterable[str] | None = None, signed: bool 
         signed: exclusive edges get weight :math:`-|w|` (evidence against co-activation).
         self_loops: add a self loop of weight ``self_loop_weight`` (kind ``self``) at every node
             that has none (``torch_geometric.utils.add_remaining_self_loops``). Default: only
-            with ``normalise="gcn"``.
-        normalise: ``None``; ``"gcn"``: :math:`\hat w_{ij} = w_{ij} / \sqrt{d_i d_j}`,
+            with ``normalize="gcn"``.
+        normalize: ``None``; ``"gcn"``: :math:`\hat w_{ij} = w_{ij} / \sqrt{d_i d_j}`,
             :math:`d_j = \sum_i w_{ij}` (torch-geometric's ``gcn_norm``, i.e.
             :math:`\hat D^{-1/2} \hat A \hat D^{-1/2}` with :math:`\hat A = A + I` when self loops
             are on; Kipf & Welling 2017, "Semi-supervised classification with graph convolutional
@@ -83,15 +83,15 @@ def to_pyg(graph, aus=None, *, kinds: Iterable[str] | None = None, signed: bool 
         ``edge_weight`` ``[M]`` float, ``edge_type`` ``[M]`` long (indices into :data:`EDGE_KINDS`).
 
     Raises:
-        GraphError: unknown kind / normalisation, negative weights with a normalisation, an AU
+        GraphError: unknown kind / normalization, negative weights with a normalization, an AU
             order that leaves out an AU with edges.
     """
     ei, ew, et, _, _ = _pyg_parts(graph, aus, kinds=kinds, signed=signed, self_loops=self_loops,
-                                  self_loop_weight=self_loop_weight, normalise=normalise, dtype=dtype, device=device)
+                                  self_loop_weight=self_loop_weight, normalize=normalize, dtype=dtype, device=device)
     return ei, ew, et
 
 
-def _pyg_parts(graph, aus, *, kinds, signed, self_loops, self_loop_weight, normalise, dtype, device):
+def _pyg_parts(graph, aus, *, kinds, signed, self_loops, self_loop_weight, normalize, dtype, device):
     import torch
     from torch_geometric.utils import add_remaining_self_loops
 
@@ -110,10 +110,10 @@ def _pyg_parts(graph, aus, *, kinds, signed, self_loops, self_loop_weight, norma
             if d.get(name) is not None:
                 stats[m, c] = float(d[name])
     directed_flags = torch.tensor([bool(d.get("directed", graph.is_directed())) for *_, d in arcs], dtype=torch.bool)
-    if normalise is not None and normalise not in NORMALISATIONS:
-        raise GraphError(f"normalise: '{normalise}' is not one of {', '.join(NORMALISATIONS)} (or None)")
+    if normalize is not None and normalize not in NORMALISATIONS:
+        raise GraphError(f"normalize: '{normalize}' is not one of {', '.join(NORMALISATIONS)} (or None)")
     if self_loops is None:
-        self_loops = normalise == "gcn"
+        self_loops = normalize == "gcn"
     if self_loops:
         M = edge_index.size(1)
         edge_index, edge_weight = add_remaining_self_loops(edge_index, edge_weight, fill_value=float(self_loop_weight),
@@ -124,11 +124,11 @@ def _pyg_parts(graph, aus, *, kinds, signed, self_loops, self_loop_weight, norma
         edge_type = torch.cat([edge_type, torch.full((added,), kind_index["self"], dtype=torch.long)])
         stats = torch.cat([stats, torch.full((added, len(EDGE_STATS)), float("nan"), dtype=torch.float64)])
         directed_flags = torch.cat([directed_flags, torch.zeros(added, dtype=torch.bool)])
-    if normalise is not None:
+    if normalize is not None:
         if edge_weight.numel() and float(edge_weight.min()) < 0:
-            raise GraphError(f"normalise '{normalise}' needs non-negative weights; drop signed=True or the "
+            raise GraphError(f"normalize '{normalize}' needs non-negative weights; drop signed=True or the "
                              "exclusive kind (kinds=['co-occurrence'])")
-        if normalise == "gcn":
+        if normalize == "gcn":
             from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
             edge_index, edge_weight = gcn_norm(edge_index, edge_weight, num_nodes=A, add_self_loops=False)
@@ -148,7 +148,7 @@ def to_data(graph, aus=None, **options):
     Fields: ``edge_index [2, M]``, ``edge_weight [M]``, ``edge_type [M]`` (as :func:`to_pyg`,
     same ``options``), ``edge_attr [M, 1 + K]`` (the weight, then a one-hot of the kind over
     :data:`EDGE_KINDS`, K = 4), ``edge_stats [M, 6]`` float64 (the raw :data:`EDGE_STATS`,
-    NaN where absent; before signing / normalisation), ``edge_directed [M]`` bool,
+    NaN where absent; before signing / normalization), ``edge_directed [M]`` bool,
     ``node_number [A]`` long (FACS numbers), ``num_nodes`` A, and the plain attributes
     ``aus`` (node names in order), ``edge_kinds``, ``directed`` (the networkx graph's
     directedness) and ``tables``. :func:`from_pyg` inverts it without loss.
@@ -161,7 +161,7 @@ def to_data(graph, aus=None, **options):
                                           signed=options.pop("signed", False),
                                           self_loops=options.pop("self_loops", None),
                                           self_loop_weight=options.pop("self_loop_weight", 1.0),
-                                          normalise=options.pop("normalise", None),
+                                          normalize=options.pop("normalize", None),
                                           dtype=options.pop("dtype", None), device=options.pop("device", None))
     if options:
         raise GraphError(f"to_data: unknown option(s) {', '.join(options)}")
@@ -183,7 +183,7 @@ def from_pyg(data):
     ``edge_index``, ``edge_type``, ``edge_stats``, ``edge_directed``, ``aus``, ``directed``).
 
     Self loops (kind ``self``) are dropped; weights and statistics come from ``edge_stats``, so
-    signing or normalising in :func:`to_data` does not change the result. For an undirected
+    signing or normalizing in :func:`to_data` does not change the result. For an undirected
     graph, the arcs ``i->j`` and ``j->i`` become one edge.
 
     Raises:
@@ -225,7 +225,7 @@ def from_pyg(data):
 
 def dense_adjacency(graph, aus=None, *, by_kind: bool = False, **options):
     r"""Dense adjacency ``[A, A]``: :math:`A_{ij}` = the summed weight of the arcs ``i->j``
-    (after the :func:`to_pyg` ``options``: kinds, signed, self loops, normalisation), via
+    (after the :func:`to_pyg` ``options``: kinds, signed, self loops, normalization), via
     ``torch_geometric.utils.to_dense_adj``. Undirected graphs give a symmetric matrix.
 
     With ``by_kind=True``: ``[K, A, A]``, one slice per kind of :data:`EDGE_KINDS` (K = 4,

@@ -7,7 +7,7 @@ r"""Prior matrices ``[E, A]``: knowledge tables compiled to expression x AU weig
    ``binary``, ``quantified`` or ``signed``; undefined cells are NaN;
 2. **consensus** (:func:`combine`): the sources are aligned to the target label space and merged
    by a weighted mean or a weighted vote, each source's gaps handled by its ``missing`` policy;
-3. **transform**: ``row_normalised``, ``column_normalised`` or ``softmax`` act on the consensus;
+3. **transform**: ``row_normalized``, ``column_normalized`` or ``softmax`` act on the consensus;
 4. **fill**: cells no source covers (an expression such as ``neutral`` that no table lists) get
    the ``fill`` policy (:meth:`PriorMatrix.reindex` uses the same policies).
 
@@ -29,7 +29,7 @@ from .consensus import combine_matrices
 from .fill import _fill, _fill_record
 from .prior_matrix import PriorMatrix
 from .sources import table_matrix
-from .transforms import _require_non_negative, normalise_columns, normalise_rows, softmax_rows
+from .transforms import _require_non_negative, normalize_columns, normalize_rows, softmax_rows
 
 # --- the entry point -----------------------------------------------------------------------------
 
@@ -49,8 +49,8 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
       by ``configurations`` (max); quantified tables: ``value >= threshold``.
     * ``quantified``: quantified tables' values, optionally ``rescale``-d and times ``scale``
       (``"table"``: the table's own, e.g. AU-DFER's 5); prototype tables as binary.
-    * ``row_normalised``: :math:`x_{ea}/\sum_{a'} x_{ea'}` (each expression a distribution over AUs).
-    * ``column_normalised``: :math:`x_{ea}/\sum_{e'} x_{e'a}` (each AU a distribution over expressions).
+    * ``row_normalized``: :math:`x_{ea}/\sum_{a'} x_{ea'}` (each expression a distribution over AUs).
+    * ``column_normalized``: :math:`x_{ea}/\sum_{e'} x_{e'a}` (each AU a distribution over expressions).
     * ``softmax``: :math:`\mathrm{softmax}_a(x_{ea}/\tau)`, ``tau = temperature``.
     * ``signed``: evidence against is negative: prototype tables: AUs FACS forbids with a
       required AU get ``-negative_value``; estimated tables with q-values and a non-negative
@@ -58,7 +58,7 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
       ``q < alpha`` and :math:`x_{ea} < \bar x_{\cdot a}` (:math:`\bar x_{\cdot a}`: the AU's
       mean over the table's expressions); ``log_odds_ratio`` / ``phi`` tables keep their sign.
 
-    The normalised modes and softmax act on the consensus of the ``base`` values
+    The normalized modes and softmax act on the consensus of the ``base`` values
     (``"quantified"`` or ``"binary"``), over the target AUs.
 
     Args:
@@ -103,19 +103,19 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
     cons = combine_matrices(per, weights=weights, method=combine, missing=missing, expressions=target_e,
                                 aus=aus, vote_threshold=vote_threshold)
     vals = cons.values
-    if mode == "row_normalised":
+    if mode == "row_normalized":
         _require_non_negative(vals, mode)
-        vals = normalise_rows(vals)
-    elif mode == "column_normalised":
+        vals = normalize_rows(vals)
+    elif mode == "column_normalized":
         _require_non_negative(vals, mode)
-        vals = normalise_columns(vals)
+        vals = normalize_columns(vals)
     elif mode == "softmax":
         vals = softmax_rows(vals, temperature)
     uncovered = cons.support == 0
     out = _fill(vals, uncovered, cons.expressions, cons.aus, fill, what="fill")
     ci = cons.ci if mode == "quantified" else None
     settings = {"mode": mode}
-    if mode in ("row_normalised", "column_normalised", "softmax"):
+    if mode in ("row_normalized", "column_normalized", "softmax"):
         settings["base"] = base
     if mode == "softmax":
         settings["temperature"] = float(temperature)

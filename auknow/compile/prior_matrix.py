@@ -25,7 +25,7 @@ class PriorMatrix:
     Attributes:
         values: ``[E, A]`` float64. Value range depends on ``mode``: binary ``{0, opt, alt, 1}``
             (fractions under a mean consensus), quantified the tables' statistic (times ``scale``),
-            row / column normalised and softmax ``[0, 1]``, signed ``[-1, 1]`` for prototype
+            row / column normalized and softmax ``[0, 1]``, signed ``[-1, 1]`` for prototype
             tables. NaN only where asked for (``fill="nan"``) or in an intermediate per-source matrix.
         expressions: canonical expression names, the row order (length E).
         aus: canonical AU names (``AU01``), the column order (length A).

@@ -1,4 +1,4 @@
-"""Transforms of a consensus matrix: row / column normalisation and the row softmax."""
+"""Transforms of a consensus matrix: row / column normalization and the row softmax."""
 
 from __future__ import annotations
 
@@ -14,17 +14,17 @@ def _require_non_negative(vals: np.ndarray, mode: str) -> None:
                            "(use base='quantified' / 'binary', or mode='signed')")
 
 
-def normalise_rows(vals: np.ndarray) -> np.ndarray:
-    r"""Row-normalised ``[E, A]``: :math:`x_{ea} / \sum_{a'} x_{ea'}`; rows summing to 0 stay 0;
+def normalize_rows(vals: np.ndarray) -> np.ndarray:
+    r"""Row-normalized ``[E, A]``: :math:`x_{ea} / \sum_{a'} x_{ea'}`; rows summing to 0 stay 0;
     NaN cells are left out of the sum and stay NaN."""
     s = np.nansum(vals, axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(s > 0, vals / np.where(s > 0, s, 1.0), np.where(np.isnan(vals), np.nan, 0.0))
 
 
-def normalise_columns(vals: np.ndarray) -> np.ndarray:
-    r"""Column-normalised ``[E, A]``: :math:`x_{ea} / \sum_{e'} x_{e'a}`; columns summing to 0 stay 0."""
-    return normalise_rows(vals.T).T
+def normalize_columns(vals: np.ndarray) -> np.ndarray:
+    r"""Column-normalized ``[E, A]``: :math:`x_{ea} / \sum_{e'} x_{e'a}`; columns summing to 0 stay 0."""
+    return normalize_rows(vals.T).T
 
 
 def softmax_rows(vals: np.ndarray, temperature: float = 1.0) -> np.ndarray:

@@ -4,7 +4,7 @@ Conventions used by every loss in :mod:`auknow.losses`:
 
 * **Missing AU targets.** An AU target is *missing* when it is NaN or negative (``-1`` is the
   usual marker; map BP4D's ``9`` or a detector's "no face" to ``-1`` or NaN first). Missing
-  entries contribute nothing to a loss and nothing to its normaliser. Valid targets lie in
+  entries contribute nothing to a loss and nothing to its normalizer. Valid targets lie in
   ``[0, 1]`` (binary or soft).
 * **Compute dtype.** Losses compute in ``float32`` when given ``float16`` / ``bfloat16``
   inputs (``float64`` stays ``float64``), and use no matrix products, so CPU and CUDA

@@ -1,7 +1,7 @@
 """Class-imbalance weights for the expression cross-entropy and the AU terms.
 
 Every function takes **counts** (from :func:`class_counts` or :func:`au_counts`) and returns a
-1-D tensor of non-negative weights, one per class (expressions) or per AU, normalised by default
+1-D tensor of non-negative weights, one per class (expressions) or per AU, normalized by default
 so that the weights of the non-empty classes sum to their number (mean weight 1: the loss keeps
 its scale). Statistics are computed in float64 and returned in ``dtype`` (float32 by default).
 
@@ -18,9 +18,9 @@ infinite and a class that is absent from the statistics is not silently ignored 
 Sources:
     * inverse frequency, ``w_i = N * r_i^-1 / sum_j r_j^-1`` (N classes): the AU weights of
       JAA-Net (Shao et al., ECCV 2018, ``dataset/write_AU_weight.py``) and ME-GraphAU (Luo et
-      al., IJCAI 2022, ``tool/BP4D_calculate_AU_class_weights.py``); the same normalisation for
+      al., IJCAI 2022, ``tool/BP4D_calculate_AU_class_weights.py``); the same normalization for
       expressions.
-    * effective number of samples, ``w_c = (1 - beta) / (1 - beta^n_c)``, normalised to sum to
+    * effective number of samples, ``w_c = (1 - beta) / (1 - beta^n_c)``, normalized to sum to
       the number of classes: Cui, Jia, Lin, Song & Belongie, "Class-Balanced Loss Based on
       Effective Number of Samples", CVPR 2019, eq. 4 and sec. 4.
     * smoothed: ``power`` (``w_i ~ r_i^-alpha``, alpha in [0, 1]; alpha = 0.5 is the
@@ -166,7 +166,7 @@ def effective_number_weights(counts: Any, beta: float = 0.999, *, normalize: boo
     """Class-balanced weights from the effective number of samples (Cui et al., CVPR 2019).
 
     ``E_n = (1 - beta^n) / (1 - beta)`` and ``w_c = 1 / E_{n_c} = (1 - beta) / (1 - beta^n_c)``,
-    normalised so that the weights sum to the number of (non-empty) classes (paper, sec. 4).
+    normalized so that the weights sum to the number of (non-empty) classes (paper, sec. 4).
     ``beta = 0`` gives all ones; ``beta -> 1`` tends to inverse frequency. Typical beta: 0.9,
     0.99, 0.999, 0.9999 (for AUs pass the positive counts per AU).
 

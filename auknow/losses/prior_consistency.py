@@ -81,7 +81,7 @@ def implied_expression_logits(au_probs: Tensor, prior: Any, *, class_prior: Any 
         eps: clamp of the prior, in ``(0, 0.5)``.
 
     Returns:
-        ``[B, E]`` unnormalised log-posterior (softmax it for probabilities), float32 or wider.
+        ``[B, E]`` unnormalized log-posterior (softmax it for probabilities), float32 or wider.
     """
     dt = compute_dtype(au_probs)
     W = (prior if isinstance(prior, Tensor) else as_prior_tensor(prior)).to(au_probs.device, dt)

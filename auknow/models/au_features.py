@@ -39,7 +39,7 @@ from ..vocabulary import resolve_aus
 __all__ = ["REGION_BANDS", "LANDMARK_GROUPS_68", "region_masks", "landmark_masks", "AUFeatureGenerator"]
 
 #: Vertical band ``(top, bottom)`` of each FACS face region on an aligned face crop, in
-#: normalised image coordinates (0 = top of the crop, 1 = bottom). Regions not listed (e.g.
+#: normalized image coordinates (0 = top of the crop, 1 = bottom). Regions not listed (e.g.
 #: "Miscellaneous", "Head Position") cover the whole face. auknow's coarse choice, not from FACS.
 REGION_BANDS: Dict[str, Tuple[float, float]] = {
     "Upper Face": (0.0, 0.55),
@@ -110,7 +110,7 @@ def region_masks(aus: AUSpec, height: int, width: int, softness: float = 0.05,
 
     Args:
         aus: AU names / numbers or an AU set name (see :func:`auknow.vocabulary.resolve_aus`; not a bare count).
-        height, width: H, W of the feature map (>= 1). softness: > 0, normalised units.
+        height, width: H, W of the feature map (>= 1). softness: > 0, normalized units.
 
     Returns:
         ``[A, H, W]`` in ``(0, 1]``.
@@ -149,9 +149,9 @@ def landmark_masks(aus: AUSpec, landmarks: Tensor, height: int, width: int, sigm
 
     Args:
         aus: AU names / numbers or an AU set name (not a bare count).
-        landmarks: ``[N, P, 2]`` float, ``(x, y)`` in normalised map coordinates (0 = left/top,
+        landmarks: ``[N, P, 2]`` float, ``(x, y)`` in normalized map coordinates (0 = left/top,
             1 = right/bottom; points outside [0, 1] are allowed). P = 68 for the default groups.
-        height, width: H, W of the map. sigma: blob width (> 0), normalised units.
+        height, width: H, W of the map. sigma: blob width (> 0), normalized units.
         groups: AU number -> landmark indices, overriding the default groups (any P).
 
     Returns:
@@ -201,7 +201,7 @@ class AUFeatureGenerator(nn.Module):
         * ``x [B, T, C, H, W]`` (T frames) -> ``[B, A, D]`` (``temporal="mean"`` or
           ``"attention"``) or ``[B, T, A, D]`` (``temporal="none"``);
         * ``landmarks`` (optional): ``[B, P, 2]`` (for frames: the same points for every frame)
-          or ``[B, T, P, 2]``; ``(x, y)`` in normalised map coordinates.
+          or ``[B, T, P, 2]``; ``(x, y)`` in normalized map coordinates.
 
         Output values are >= 0 (convex combinations of ReLU features). With ``return_attention=True``
         forward also returns the spatial attention ``[B, A, H, W]`` (``[B, T, A, H, W]`` for frames),
@@ -223,7 +223,7 @@ class AUFeatureGenerator(nn.Module):
         dim: D (ME-GraphAU: 512). mask: ``"none"`` | ``"region"``.
         temporal: ``"mean"`` | ``"attention"`` | ``"none"`` (frame input only).
         dropout: before the branch Linear (ME-GraphAU's LinearBlock: 0).
-        region_softness, landmark_sigma, mask_floor: mask parameters (normalised units; floor in (0, 1]).
+        region_softness, landmark_sigma, mask_floor: mask parameters (normalized units; floor in (0, 1]).
         landmark_groups: AU number -> landmark indices, for non-68-point schemes.
 
     Raises:

@@ -12,7 +12,7 @@ Sources:
   Neither paper's code is public; only the abstracts could be read.
 * The similarity protocol matches FEC (Vemulapalli & Agarwala, CVPR 2019, arXiv 1811.11283):
   triplets of faces where annotators mark the odd one out (the other two are the most similar
-  pair); a 16-d L2-normalised embedding trained with a triplet loss on both members of the
+  pair); a 16-d L2-normalized embedding trained with a triplet loss on both members of the
   similar pair. The margin 0.1 is recalled from that paper (memory), not verified.
 
 What auknow builds (a stand-in, not a reproduction): :class:`ExpressionEmbedding` (pooled

@@ -22,7 +22,7 @@ class AURelationConv(MessagePassing):
     Shapes:
         ``forward(x, edge_index, edge_weight=None, edge_type=None)`` (torch-geometric's layer
         convention): x ``[B, A, D]``; either ``edge_index [2, E]`` over the batched node set
-        (node ``b*A + i``; row 0 source, row 1 target) with ``edge_weight [E]`` normalised edge
+        (node ``b*A + i``; row 0 source, row 1 target) with ``edge_weight [E]`` normalized edge
         coefficients (:func:`relation_norm`; default 1) and ``edge_type [E]`` long in ``[0, R)``
         (which V_r the edge uses; default 0), or a prebuilt sparse ``adj_t [B*A, B*A*R]``
         (:func:`relation_adjacency`) as ``edge_index``.
@@ -94,7 +94,7 @@ class AURelationConv(MessagePassing):
             edge_index: ``[2, E]`` long over the batched node set (node ``b*A + i``; row 0
                 source, row 1 target), or a prebuilt sparse ``adj_t [B*A, B*A*R]``
                 (:func:`relation_adjacency`).
-            edge_weight: ``[E]`` normalised edge coefficients (:func:`relation_norm`); default 1.
+            edge_weight: ``[E]`` normalized edge coefficients (:func:`relation_norm`); default 1.
             edge_type: ``[E]`` long in ``[0, R)``: the relation (which V_r) of each edge; default 0.
             per_sample: ``True`` when no edge joins two samples (allows the dense per-sample
                 aggregation without checking); ``None``: checked from the graph.

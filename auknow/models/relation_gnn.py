@@ -6,7 +6,7 @@ Action Unit Recognition" (ME-GraphAU, IJCAI-ECAI 2022, arXiv 2205.01782), stage 
 repository CVI-SZU/ME-GraphAU, ``model/ANFL.py`` (``GNN``, ``Head``) and ``model/graph.py``
 (``normalize_digraph``). The ANFL layer is (N AUs, node features X in R^{N x C})::
 
-    S   = X X^T                      (metric "dots"; "cosine" normalises X first; X detached)
+    S   = X X^T                      (metric "dots"; "cosine" normalizes X first; X detached)
     A   = [S_ij >= k-th largest of row i]          (top-k neighbours of each AU, K=4 BP4D, 3 DISFA)
     Â   = D^-1/2 A D^-1/2             (D = row sums of A)
     X'  = ReLU(X + BN_N(Â V(X) + U(X)))            (BN over the node axis, one per AU)
@@ -18,7 +18,7 @@ What auknow changes, and why:
   ``to_pyg(graph) -> (edge_index [2, M], edge_weight [M], edge_type [M])``, edge types
   indexing ``auknow.vocabulary.EDGE_KINDS``: 0 co-occurrence, 1 mutually
   exclusive, 2 hierarchy, 3 self loop), the **learned** top-k similarity graph of ANFL, or
-  **both**. Each relation (each knowledge edge type, and the learned graph) is normalised on
+  **both**. Each relation (each knowledge edge type, and the learned graph) is normalized on
   its own (R-GCN style: Â_r = D_r^-1/2 A_r D_r^-1/2) and has its own weight matrix V_r
   (``exclusive="separate"``), or all knowledge edges share V_0 and exclusive edges send
   negated messages (``exclusive="signed"``: inhibition). ME-GraphAU has one untyped learned
@@ -116,9 +116,9 @@ class AURelationGNN(nn.Module):
             another type raises ValueError.
         num_layers: GNN layers (ANFL: 1).
         norm: see :class:`AURelationConv` (``"node"`` = ANFL).
-        normalization: per-relation edge normalisation for the knowledge graph, see
+        normalization: per-relation edge normalization for the knowledge graph, see
             :func:`relation_norm` (``"sym"`` = ANFL; use ``"none"`` for weights that
-            ``to_pyg(normalise=...)`` already normalised). The learned graph always uses 1/k
+            ``to_pyg(normalize=...)`` already normalized). The learned graph always uses 1/k
             (what ANFL's ``normalize_digraph`` gives for exactly k neighbours).
         head: ``"prototype"`` | ``"linear"`` | ``"none"``.
         aggregation: how :class:`AURelationConv`'s fused ``message_and_aggregate`` sums the
@@ -132,7 +132,7 @@ class AURelationGNN(nn.Module):
             ValueError instead of being routed to another relation.
 
     ``state_dict`` carries the graph (``edge_index``, ``edge_weight``, ``edge_type``) and, as
-    extra state, the AU order; both are checked on load. The stored graph's normalised
+    extra state, the AU order; both are checked on load. The stored graph's normalized
     adjacency is built once per batch size, device and dtype, not at every forward.
 
     >>> import torch
@@ -214,7 +214,7 @@ class AURelationGNN(nn.Module):
         self.register_buffer("edge_index", ei, persistent=True)
         self.register_buffer("edge_weight", w, persistent=True)
         self.register_buffer("edge_type", t, persistent=True)
-        # The stored graph's normalised coefficients and relation slots: computed once, rebuilt
+        # The stored graph's normalized coefficients and relation slots: computed once, rebuilt
         # when the graph changes (load_state_dict, permute_aus), moved by .to() as buffers.
         self.register_buffer("_coef", torch.zeros(0), persistent=False)
         self.register_buffer("_slot", torch.zeros(0, dtype=torch.long), persistent=False)

@@ -1,5 +1,5 @@
 """Typed AU graphs for :class:`~auknow.models.AURelationGNN`: one canonical edge list from any
-graph form, batching, ME-GraphAU's top-k similarity graph, per-relation normalisation and the
+graph form, batching, ME-GraphAU's top-k similarity graph, per-relation normalization and the
 relational sparse adjacency.
 
 Edge types index :data:`auknow.vocabulary.EDGE_KINDS` (0 co-occurrence, 1 exclusive,
@@ -199,7 +199,7 @@ def topk_similarity_graph(x: Tensor, k: int, metric: str = "dots") -> Tensor:
     """ME-GraphAU's facial graph generator (FGG): each AU's k most similar AUs, per sample.
 
     Similarities use ``x.detach()`` (as ANFL): ``"dots"``: S = X X^T; ``"cosine"``: S on
-    L2-normalised rows. The AU itself is a candidate (ANFL keeps self-loops the same way).
+    L2-normalized rows. The AU itself is a candidate (ANFL keeps self-loops the same way).
 
     Args:
         x: node features ``[B, A, D]``.
@@ -239,7 +239,7 @@ def _topk_indices(x: Tensor, k: int, metric: str) -> Tensor:
 
 def relation_norm(edge_index: Tensor, edge_weight: Tensor, edge_type: Tensor, num_nodes: int,
                   num_types: int, mode: str = "sym") -> Tensor:
-    """Per-relation normalised edge coefficients (ANFL's ``normalize_digraph`` per edge type).
+    """Per-relation normalized edge coefficients (ANFL's ``normalize_digraph`` per edge type).
 
     For an edge j -> i of type r with weight w: ``"sym"``: w / sqrt(d_r(i) d_r(j)),
     ``"mean"``: w / d_r(i), ``"none"``: w; d_r(n) = sum of weights of type-r edges into n
