@@ -53,7 +53,7 @@ _export("auknow.estimate.prior", "estimate_prior", "PriorEstimate")
 _export("auknow.losses", "au_loss", "AULoss", "au_dfer_loss", "AUDFERLoss", "intensity_aware_loss",
         "IntensityAwareLoss", "smooth_weighted_loss", "SmoothWeightedLoss", "prior_consistency_loss",
         "PriorConsistencyLoss", "implied_expression_logits", "pos_weight_from_data", "clip_au_targets")
-_export("auknow.heads", "PriorHead", "PriorHeadOutput", "AUTerm", "IALTerm", "ConsistencyTerm")
+_export("auknow.models.prior_head", "PriorHead", "PriorHeadOutput", "AUTerm", "IALTerm", "ConsistencyTerm")
 _export("auknow.models", "AUFeatureGenerator", "AURelationGNN", "AURelationConv", "ExpressionAUGate", "GCABlock",
         "ExpressionEmbedding", "GlobalLocalFusion")
 

@@ -33,7 +33,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from auknow.heads import PriorHead  # noqa: E402
+from auknow.models.prior_head import PriorHead  # noqa: E402
 from auknow.losses import au_weights_from_data, pos_weight_from_data  # noqa: E402
 
 E, A = 7, 18

@@ -3,7 +3,7 @@
 These are deliberately small (they train on a 2-core CPU in seconds on the synthetic
 benchmark); on real data they are a runnable default. The seeds' backbones (ResNet-18 per frame,
 R3D-18, R(2+1)D-18) are in :mod:`experiments.backbones` (config ``model.backbone``); other models
-(Former-DFER, M3DFEL, MAE-DFER) plug in through :class:`auknow.heads.PriorHead` or the
+(Former-DFER, M3DFEL, MAE-DFER) plug in through :class:`auknow.models.prior_head.PriorHead` or the
 ``backbone_fn`` hook of :func:`experiments.run.run_config` (``docs/experiments.md``).
 
 * :class:`FrameEncoder`: ``[B, T, C, H, W] -> [B, T, c, h, w]`` frame feature maps (3x3 conv

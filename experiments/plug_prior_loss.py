@@ -25,7 +25,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from auknow.heads import PriorHead  # noqa: E402
+from auknow.models.prior_head import PriorHead  # noqa: E402
 from auknow.losses import class_counts, pos_weight_from_data, smoothed_weights  # noqa: E402
 
 E, A = 7, 18

@@ -10,7 +10,7 @@
 
 Two tasks:
 
-* ``task: dfer`` (DFEW 5 folds / FERV39K): a video backbone inside :class:`auknow.heads.PriorHead`
+* ``task: dfer`` (DFEW 5 folds / FERV39K): a video backbone inside :class:`auknow.models.prior_head.PriorHead`
   with the configured terms (CE; AU-DFER AU loss with a prior from ``knowledge/`` and per-video
   OpenFace targets; IAL; prior consistency). Metrics per fold: WAR, UAR, per-class recall
   (scikit-learn), and the AU head's F1 against the OpenFace targets when there are any.
@@ -201,10 +201,10 @@ def dfer_records(cfg: dict, root: Path, fold: int, openface: Path | None, log=pr
 def dfer_setup(cfg: dict, train_r: list, test_r: list, aus: Sequence[str], use_aus: bool, fold: int, device,
                backbone_fn=None) -> tuple:
     """``(model, train_ds, test_ds, loss_fn)`` of a DFER fold: the backbone of ``model.backbone``
-    (or ``backbone_fn``) inside :class:`auknow.heads.PriorHead` with the configured terms."""
+    (or ``backbone_fn``) inside :class:`auknow.models.prior_head.PriorHead` with the configured terms."""
     import torch
 
-    from auknow.heads import PriorHead
+    from auknow.models.prior_head import PriorHead
     from auknow.losses import pos_weight_from_data
     from experiments.synthetic_world import resolve_prior
 

@@ -168,7 +168,7 @@ def build(cfg: BenchmarkConfig, arm: Arm, data: dict, seed: int):
     """``(model, loss_fn)`` of an arm for one seed (model initialised from ``seed``)."""
     import torch
 
-    from auknow.heads import PriorHead
+    from auknow.models.prior_head import PriorHead
     from auknow.losses import AULoss
 
     from .models import AUGraphModel, VideoBackbone

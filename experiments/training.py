@@ -52,7 +52,7 @@ class Arm:
     Attributes:
         name: short id (``ce``, ``au``, ...).
         description: one line for the results table.
-        model: ``"head"`` (backbone + :class:`auknow.heads.PriorHead`) or ``"graph"``
+        model: ``"head"`` (backbone + :class:`auknow.models.prior_head.PriorHead`) or ``"graph"``
             (:class:`experiments.models.AUGraphModel`).
         alpha: AU-loss weight (CE gets ``1 - alpha``).
         ial_weight: IAL lambda.
@@ -108,7 +108,7 @@ def arm_requirements(arm: Arm) -> list[tuple[str, str]]:
     """The auknow APIs an arm needs, as ``(module, attribute)`` pairs."""
     req = [("experiments.synthetic_world", "train_test"), ("auknow.losses", "expression_cross_entropy")]
     if arm.model == "head":
-        req.append(("auknow.heads", "PriorHead"))
+        req.append(("auknow.models.prior_head", "PriorHead"))
     else:
         req += [("auknow.models", "AUFeatureGenerator"), ("auknow.losses", "AULoss")]
         if arm.gnn:
@@ -246,7 +246,7 @@ def predict(model: nn.Module, batches: Iterable[dict], x_key: str = "x", au_in_e
     The model is put in eval mode; a ``PriorHead`` is asked for its AU logits too
     (``return_aus=True``) when ``au_in_eval``.
     """
-    from auknow.heads import PriorHead
+    from auknow.models.prior_head import PriorHead
 
     model.eval()
     ex, au = [], []

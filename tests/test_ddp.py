@@ -11,7 +11,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
 
-from auknow.heads import PriorHead
+from auknow.models.prior_head import PriorHead
 
 E, A, D, B = 7, 18, 12, 8
 

@@ -119,11 +119,11 @@ def test_unknown_and_unavailable_arms(monkeypatch, capsys):
     assert main(["--quick", "--arms", "ce,magic", "-q"]) == 2
     assert "unknown magic" in capsys.readouterr().err
     assert T.unavailable_arms(list(T.ARMS)) == {}  # every auknow API is there
-    import auknow.heads
+    import auknow.models.prior_head
 
-    monkeypatch.delattr(auknow.heads, "PriorHead")
+    monkeypatch.delattr(auknow.models.prior_head, "PriorHead")
     missing = T.unavailable_arms(["ce", "gnn-on"])
-    assert missing == {"ce": "auknow.heads.PriorHead"}
+    assert missing == {"ce": "auknow.models.prior_head.PriorHead"}
 
 
 # ------------------------------------------------------------------------- dataset fixtures

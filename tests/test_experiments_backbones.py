@@ -34,7 +34,7 @@ def test_parameter_counts_equal_torchvisions():
 @pytest.mark.parametrize("name,steps", [("small", 8), ("resnet18", 8), ("resnet18_transformer", 8),
                                         ("r2plus1d_18", 1)])
 def test_config_backbones_in_prior_head(name, steps):
-    from auknow.heads import PriorHead
+    from auknow.models.prior_head import PriorHead
 
     torch.manual_seed(0)
     bb = build_backbone(_cfg(name))

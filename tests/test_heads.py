@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import auknow.losses as L
-from auknow.heads import AttentionPool, PriorHead, PriorHeadOutput, temporal_pool
+from auknow.models.prior_head import AttentionPool, PriorHead, PriorHeadOutput, temporal_pool
 
 E, A, D, T = 7, 18, 16, 4
 

@@ -105,7 +105,7 @@ class IntensityAwareLoss(nn.Module):
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
 
     Forward: ``(expr_logits [B, E], expr_labels [B])``. The weight lambda of the IAL term in the
-    total (0.1 in the reference run) belongs to the caller, e.g. :class:`auknow.heads.PriorHead`'s
+    total (0.1 in the reference run) belongs to the caller, e.g. :class:`auknow.models.prior_head.PriorHead`'s
     ``ial_weight``.
     """
 

@@ -12,17 +12,23 @@
 * :class:`ExpressionEmbedding`, :func:`expression_triplet_loss`, :class:`GlobalLocalFusion`
   (``glee``): global expression embedding with an FEC-style triplet loss (GLEE-Net, An et al.).
 
+* :class:`PriorHead` (``prior_head``): any backbone + pooling + expression / AU heads + the
+  prior losses, with one object per loss term (:class:`AUTerm`, :class:`IALTerm`,
+  :class:`ConsistencyTerm`).
+
 Shapes, sources and changes from the sources: ``docs/modules.md`` and each module's docstring.
 """
 
 from .attention_gate import ExpressionAUGate
 from .au_features import LANDMARK_GROUPS_68, REGION_BANDS, AUFeatureGenerator, landmark_masks, region_masks
 from .gca import GCABlock, GlobalDepthwiseConv
+from .prior_head import AUTerm, ConsistencyTerm, IALTerm, PriorHead, PriorHeadOutput
 from .glee import ExpressionEmbedding, GlobalLocalFusion, expression_triplet_loss, triplet_agreement
 from .relation_gnn import (EDGE_COOCCURRENCE, EDGE_EXCLUSIVE, NUM_EDGE_TYPES, AURelationConv, AURelationGNN,
                            as_typed_graph, batch_graph, relation_adjacency, relation_norm, topk_similarity_graph)
 
 __all__ = [
+    "PriorHead", "PriorHeadOutput", "AUTerm", "IALTerm", "ConsistencyTerm",
     "AUFeatureGenerator", "region_masks", "landmark_masks", "REGION_BANDS", "LANDMARK_GROUPS_68",
     "AURelationGNN", "AURelationConv", "as_typed_graph", "batch_graph", "relation_adjacency", "relation_norm",
     "topk_similarity_graph", "EDGE_COOCCURRENCE", "EDGE_EXCLUSIVE", "NUM_EDGE_TYPES",

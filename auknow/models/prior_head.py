@@ -30,12 +30,12 @@ from typing import Any, Callable, Mapping, NamedTuple
 import torch
 from torch import Tensor, nn
 
-from .losses._common import (as_prior_tensor, as_vector, buffer_dtype, check_expression_labels, expression_cross_entropy,
+from ..losses._common import (as_prior_tensor, as_vector, buffer_dtype, check_expression_labels, expression_cross_entropy,
                              prior_labels)
-from .losses.au_loss import AULoss
-from .losses.intensity_aware import intensity_aware_loss
-from .losses.prior_consistency import PriorConsistencyLoss
-from .losses.smooth_weighted import SmoothWeightedLoss
+from ..losses.au_loss import AULoss
+from ..losses.intensity_aware import intensity_aware_loss
+from ..losses.prior_consistency import PriorConsistencyLoss
+from ..losses.smooth_weighted import SmoothWeightedLoss
 
 __all__ = ["PriorHead", "PriorHeadOutput", "AUTerm", "IALTerm", "ConsistencyTerm", "AttentionPool", "temporal_pool"]
 
