@@ -145,6 +145,11 @@ def test_from_frame_and_dataframe_front_door(ckplus_estimate):
     np.testing.assert_allclose(a.p_au_given_expression, b.p_au_given_expression, equal_nan=True)
     with pytest.raises(TypeError, match="DataFrame only"):
         auknow.estimate_prior(ck, subject="subject")
+    with pytest.raises(auknow.DataError, match="unknown AU column 'AU99'"):  # the readers' rule, not skipped
+        AUFrames.from_frame(pd.DataFrame({"subject": ["a"], "AU99": [1]}), expression=None)
+    only_r = AUFrames.from_frame(pd.DataFrame({"subject": ["a", "b"], "AU06_c": [1, 0], "AU06_r": [3.0, 0.0],
+                                               "AU12_r": [2.0, 0.0]}), expression=None, threshold=1)
+    assert only_r.source["au_columns"] == ["AU06_c", "AU12_r"]  # presence first, intensity where it is all
     with pytest.raises(auknow.DataError, match="threshold"):
         AUFrames.from_frame(pd.DataFrame({"subject": ["a", "b"], "expression": ["happy", "sad"],
                                           "AU12_r": [3.0, 0.0]}))

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import DataError, LabelError
 from ..expressions import ExpressionError, canonical_expression
-from ..facs import parse_au_column
+from ..facs import au_name
 from ..vocabulary import resolve_aus
 
 #: Value of :attr:`AUFrames.occurrence` for "not coded" (BP4D's 9, a missing file, a blank cell).
@@ -236,31 +236,32 @@ class AUFrames:
         return pd.DataFrame(data)
 
 
+#: Column suffixes that mean occurrence / a probability of it, and those that mean intensity.
+_PRESENCE_SUFFIXES = (None, "c", "occ", "occurrence", "prob", "probability", "evidence")
+_INTENSITY_SUFFIXES = ("r", "int", "intensity")
+
+
 def _au_frame_columns(df, aus, skip) -> dict[str, str]:
-    """Canonical AU name -> DataFrame column, for the AU columns of ``df`` (or the named ones)."""
+    """Canonical AU name -> DataFrame column, for the AU columns of ``df`` (or the named ones).
+
+    The readers' own rules (``readers.tidy._au_columns``): an AU-like name that is not a FACS
+    AU, a one-sided column or an AU in two columns raises. Presence columns (``AU12_c``) come
+    first; an AU with only an intensity column (``AU12_r``) is read from that.
+    """
+    from .tidy import _au_columns  # lazy: tidy imports this module
+
+    header = [str(c).strip() for c in df.columns]
+    skip_idx = [i for i, c in enumerate(header) if c in skip]
+    where = "DataFrame header"
     if aus is not None:
-        names = [aus] if isinstance(aus, str) else list(aus)
-        for name in names:
-            if name not in df.columns:
-                raise DataError(f"from_frame: no AU column '{name}'")
-        canon = resolve_aus(names)
-        return dict(zip(canon, names))
-    found: dict[str, str] = {}
-    for name in (str(c) for c in df.columns):
-        if name in skip or not name.strip().lower().startswith("au"):
-            continue
-        try:
-            number, side, suffix = parse_au_column(name)
-        except Exception:  # not an AU column (e.g. "audio_level")
-            continue
-        if side is not None:
-            continue
-        key = f"AU{number:02d}"
-        if key in found and suffix == "r":  # presence (_c) beats intensity (_r)
-            continue
-        if key in found and not (found[key].lower().endswith("_r")):
-            raise DataError(f"from_frame: columns '{found[key]}' and '{name}' both hold {key}; name one with aus=")
-        found[key] = name
+        names = [aus] if isinstance(aus, str) else [str(a) for a in aus]
+        idx, numbers, _ = _au_columns(header, skip_idx, where, au_cols=names)
+        return {au_name(n): df.columns[i] for i, n in zip(idx, numbers)}
+    found: dict[int, int] = {}
+    for suffixes in (_PRESENCE_SUFFIXES, _INTENSITY_SUFFIXES):
+        idx, numbers, _ = _au_columns(header, skip_idx, where, suffixes=suffixes)
+        for i, n in zip(idx, numbers):
+            found.setdefault(n, i)
     if not found:
         raise DataError("from_frame: no AU column found (expected names such as AU01, AU12_c); name them with aus=")
-    return dict(sorted(found.items()))
+    return {au_name(n): df.columns[found[n]] for n in sorted(found)}
