@@ -33,7 +33,7 @@ from .expressions import ExpressionError, canonical_expression
 from .facs import AU_SETS, au_number, au_set, canonical_au
 
 __all__ = ["LABEL_SPACES", "AU_SPACES", "EDGE_KINDS", "LabelError", "resolve_aus", "resolve_expressions",
-           "labels_of", "check_same_order", "au_sort_key"]
+           "labels_of", "check_same_order", "au_identities", "au_sort_key"]
 
 #: Expression label spaces of models and datasets, keyed by name, in the model's class order.
 #: ``dfew``: DFEW's 7 classes as every AU-DFER / Former-DFER / M3DFEL / MAE-DFER loader indexes
@@ -146,6 +146,29 @@ def resolve_aus(spec: str | Sequence[str | int] | None) -> tuple[str, ...] | Non
         raise LabelError(f"aus: {exc}{hint or ' (or name an AU set: ' + ', '.join(AU_SPACES) + ')'}") from None
     _no_duplicates(names, "aus", written)
     return tuple(names)
+
+
+def au_identities(aus) -> tuple[tuple[str, ...] | None, int]:
+    """``(canonical AU names or None, A)`` of what a model is told its AUs are.
+
+    Args:
+        aus: a bare count (``12``: anonymous AUs, no masks and no label checks), an AU set name
+            or a list of AU names / FACS numbers (:func:`resolve_aus`).
+
+    Raises:
+        LabelError: a count < 1, a bool, or what :func:`resolve_aus` raises.
+
+    >>> au_identities(3), au_identities("disfa8")[1]
+    ((None, 3), 8)
+    """
+    if isinstance(aus, bool):
+        raise LabelError(f"aus must be a count, an AU set name or a list of AUs, got {aus!r}")
+    if isinstance(aus, int):
+        if aus < 1:
+            raise LabelError(f"the number of AUs must be >= 1, got {aus}")
+        return None, aus
+    names = resolve_aus(aus)
+    return names, len(names)
 
 
 def au_sort_key(name: str) -> int:

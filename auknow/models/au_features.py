@@ -32,9 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..errors import LabelError
 from ..facs import au_number, codes
-from ..vocabulary import resolve_aus
+from ..vocabulary import au_identities
 
 __all__ = ["REGION_BANDS", "LANDMARK_GROUPS_68", "region_masks", "landmark_masks", "AUFeatureGenerator"]
 
@@ -73,25 +72,6 @@ LANDMARK_GROUPS_68: Dict[int, Tuple[int, ...]] = {
 AUSpec = Union[int, str, Sequence[Union[int, str]]]
 
 
-def _au_identities(aus: AUSpec) -> Tuple[Optional[Tuple[str, ...]], int]:
-    """``(canonical AU names or None, A)`` of a count, an AU set name or a list of AUs.
-
-    A bare count gives anonymous AUs (no masks, no label checks); names go through
-    :func:`auknow.vocabulary.resolve_aus`.
-
-    Raises:
-        LabelError: a count < 1, an empty list, repeated AUs, an unknown AU set or AU name.
-    """
-    if isinstance(aus, bool):
-        raise LabelError(f"aus must be a count, an AU set name or a list of AUs, got {aus!r}")
-    if isinstance(aus, int):
-        if aus < 1:
-            raise LabelError(f"the number of AUs must be >= 1, got {aus}")
-        return None, aus
-    names = resolve_aus(aus)
-    return names, len(names)
-
-
 def _grid(height: int, width: int, device=None, dtype=None) -> Tuple[Tensor, Tensor]:
     ys = (torch.arange(height, device=device, dtype=dtype) + 0.5) / height
     xs = (torch.arange(width, device=device, dtype=dtype) + 0.5) / width
@@ -118,7 +98,7 @@ def region_masks(aus: AUSpec, height: int, width: int, softness: float = 0.05,
     Raises:
         ValueError: anonymous AUs (a count), bad sizes or softness.
     """
-    names, _ = _au_identities(aus)
+    names, _ = au_identities(aus)
     if names is None:
         raise ValueError("region masks need AU identities (names or an AU set), not just a count")
     if height < 1 or width < 1 or softness <= 0:
@@ -161,7 +141,7 @@ def landmark_masks(aus: AUSpec, landmarks: Tensor, height: int, width: int, sigm
         ValueError: landmarks not ``[N, P, 2]``; P != 68 without ``groups``; an index >= P;
             anonymous AUs; bad sizes.
     """
-    names, a = _au_identities(aus)
+    names, a = au_identities(aus)
     if names is None:
         raise ValueError("landmark masks need AU identities (names or an AU set), not just a count")
     if not isinstance(landmarks, Tensor) or landmarks.dim() != 3 or landmarks.shape[-1] != 2:
@@ -236,7 +216,7 @@ class AUFeatureGenerator(nn.Module):
                  landmark_sigma: float = 0.1, mask_floor: float = 1e-3,
                  landmark_groups: Optional[Dict[int, Sequence[int]]] = None):
         super().__init__()
-        numbers, a = _au_identities(aus)
+        numbers, a = au_identities(aus)
         if in_channels < 1 or dim < 1:
             raise ValueError(f"in_channels and dim must be >= 1, got {in_channels}, {dim}")
         if mask not in ("none", "region"):

@@ -24,7 +24,7 @@ export. The AU head is one linear layer, so it costs ``D * A`` multiply-adds per
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, NamedTuple
 
 import torch

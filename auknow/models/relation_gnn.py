@@ -53,7 +53,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..errors import LabelError
-from ..vocabulary import EDGE_KINDS, check_same_order, labels_of, resolve_aus
+from ..vocabulary import EDGE_KINDS, au_identities, check_same_order, labels_of
 from .relation_conv import AURelationConv
 from .relation_graph import (EDGE_COOCCURRENCE, EDGE_EXCLUSIVE, EDGE_HIERARCHY, EDGE_SELF,  # noqa: F401 (re-exported)
                              NUM_EDGE_TYPES, GraphLike, TypedGraph, _check_x, _csr, _edge_type_index, _topk_indices,
@@ -153,10 +153,7 @@ class AURelationGNN(nn.Module):
                  norm: str = "node", normalization: str = "sym", head: str = "prototype",
                  aggregation: str = "dense"):
         super().__init__()
-        if isinstance(aus, bool) or (isinstance(aus, int) and aus < 1):
-            raise LabelError(f"aus must be a count >= 1, an AU set name or a list of AUs, got {aus!r}")
-        names = None if isinstance(aus, int) else resolve_aus(aus)
-        num_aus = aus if isinstance(aus, int) else len(names)
+        names, num_aus = au_identities(aus)
         if graph is None:  # knowledge given is used, never dropped
             graph = "learned" if knowledge is None else "knowledge"
         if dim < 1 or num_layers < 1:
@@ -259,8 +256,6 @@ class AURelationGNN(nn.Module):
 
             given = labels_of(graph, "aus")
             order = self.aus if self.aus is not None else given
-            if self.aus is None and len(given) != self.num_aus:
-                raise LabelError(f"the knowledge graph has {len(given)} AUs ({','.join(given)}), this GNN {self.num_aus}")
             graph = to_pyg(graph, aus=list(order), device=device)
             given = tuple(order)
         elif graph is not None and not isinstance(graph, (tuple, list, Tensor)):
@@ -295,16 +290,20 @@ class AURelationGNN(nn.Module):
             if t.numel():
                 raise ValueError("this GNN uses graph='learned' but the loaded state holds knowledge edges")
             return
+        self._coef, self._slot = self._coefficients(self.edge_index, self.edge_weight, t)
+
+    def _coefficients(self, ei: Tensor, w: Tensor, t: Tensor) -> Tuple[Tensor, Tensor]:
+        """``(coef [M], relation slot [M])`` of a typed graph; ValueError for an edge type without a relation."""
         slot = self.type_slot.to(t.device)[t]
         if t.numel() and bool((slot < 0).any()):
             bad = sorted({EDGE_KINDS[i] for i in t[slot < 0].tolist()})
             raise ValueError(f"the knowledge graph holds edge types {bad} without a relation in this GNN "
                              f"(built for {[EDGE_KINDS[i] for i in range(NUM_EDGE_TYPES) if self.type_slot[i] >= 0]}); "
                              "build the GNN with edge_types=... covering them")
-        coef = relation_norm(self.edge_index, self.edge_weight, t, self.num_aus, NUM_EDGE_TYPES, self.normalization)
+        coef = relation_norm(ei, w.to(t.device), t, self.num_aus, NUM_EDGE_TYPES, self.normalization)
         if self.exclusive == "signed":
             coef = torch.where(t == EDGE_EXCLUSIVE, -coef, coef)
-        self._coef, self._slot = coef, slot
+        return coef, slot
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # A knowledge graph is data: a saved graph of another size replaces the stored one (its
@@ -330,14 +329,7 @@ class AURelationGNN(nn.Module):
         if graph is None:
             return batch_graph(self.edge_index, self.num_aus, batch, self._coef, self._slot)
         ei, w, t = self._typed(graph, device=device)
-        slot = self.type_slot.to(device)[t]
-        if t.numel() and bool((slot < 0).any()):
-            bad = sorted({EDGE_KINDS[i] for i in t[slot < 0].tolist()})
-            raise ValueError(f"the knowledge graph holds edge types {bad} without a relation in this GNN "
-                             f"(built for {[EDGE_KINDS[i] for i in range(NUM_EDGE_TYPES) if self.type_slot[i] >= 0]})")
-        coef = relation_norm(ei, w.to(device), t, self.num_aus, NUM_EDGE_TYPES, self.normalization)
-        if self.exclusive == "signed":
-            coef = torch.where(t == EDGE_EXCLUSIVE, -coef, coef)
+        coef, slot = self._coefficients(ei, w, t)
         return batch_graph(ei, self.num_aus, batch, coef, slot)
 
     def _fixed_adjacency(self, b: int, x: Tensor) -> Tensor:
