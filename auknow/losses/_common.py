@@ -293,9 +293,10 @@ def check_label_count(labels: Sequence[str] | None, n: int, kind: str, what: str
 
 
 def compiled_scale(prior: Any) -> float:
-    """The scale already compiled into a ``PriorMatrix`` (``compile_matrix(scale="table")``), else 1."""
-    factors = {float(s.get("scale", 1.0)) for s in getattr(prior, "sources", None) or [] if isinstance(s, dict)}
-    return factors.pop() if len(factors) == 1 else 1.0
+    """The scale already compiled into a prior: ``PriorMatrix.scale`` (``compile_matrix(scale="table")``),
+    1 for tensors, arrays and objects that record none."""
+    scale = getattr(prior, "scale", 1.0)
+    return float(scale) if isinstance(scale, (int, float)) and not isinstance(scale, bool) else 1.0
 
 
 class LabelledLoss(nn.Module):
