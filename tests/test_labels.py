@@ -264,3 +264,19 @@ def test_device_check_runs_every_case_on_cpu(capsys):
     assert mod.main(["--cpu-smoke"]) == 0
     out = capsys.readouterr().out
     assert out.count("finite True") == len(mod.cases(2))
+
+
+def test_prior_head_ignore_index_reaches_every_term_once():
+    pm = _prior("basic6")
+    torch.manual_seed(0)
+    strict = auknow.PriorHead(torch.nn.Linear(4, 8), 8, pm, ignore_index=-100, consistency_weight=0.5)
+    torch.manual_seed(0)
+    loose = auknow.PriorHead(torch.nn.Linear(4, 8), 8, pm, consistency_weight=0.5)
+    x, aus = torch.rand(3, 4), torch.randint(0, 2, (3, 12)).float()
+    a = strict.loss(strict(x), (torch.tensor([0, 5, -100]), aus))  # used to raise inside the AU loss
+    b = loose.loss(loose(x), (torch.tensor([0, 5, -1]), aus))
+    torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match="ignore_index=-100"):
+        strict.loss(strict(x), (torch.tensor([0, 5, -1]), aus))
+    with pytest.raises(ValueError, match="au_targets"):
+        loose.loss(loose(x), (torch.tensor([0, 5, 1]), aus * 3))

@@ -148,6 +148,9 @@ class AULoss(LabelledLoss):
         ignore_index: the expression label meaning "unknown" (torch's -100 convention); ``None``
             (default): any negative label.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        validate_args: check label and target values at forward (one device sync; as
+            ``torch.distributions``' ``validate_args``). ``False`` where the caller has checked
+            them, e.g. :class:`~auknow.models.PriorHead`.
 
     Raises:
         ValueError: prior not a finite non-negative ``[E, A]`` matrix, scale <= 0 or a second
@@ -166,9 +169,10 @@ class AULoss(LabelledLoss):
 
     def __init__(self, prior: Any, *, scale: float = 5.0, pos_weight: Any | None = None,
                  expressions: Any = None, aus: Any = None, ignore_index: int | None = None,
-                 reduction: str = "mean"):
+                 reduction: str = "mean", validate_args: bool = True):
         super().__init__()
         check_reduction(reduction)
+        self.validate_args = bool(validate_args)
         if not scale > 0:
             raise ValueError(f"scale: expected > 0, got {scale}")
         already = compiled_scale(prior)
@@ -211,8 +215,9 @@ class AULoss(LabelledLoss):
             raise ValueError(f"au_logits: expected [B, {self.num_aus}], got {tuple(au_logits.shape)}")
         if expr_labels.shape[0] != au_logits.shape[0]:
             raise ValueError(f"expr_labels: expected {au_logits.shape[0]} labels, got {tuple(expr_labels.shape)}")
-        check_expression_labels(expr_labels, self.num_expressions, self.ignore_index)
-        check_au_targets(au_targets)
+        if self.validate_args:
+            check_expression_labels(expr_labels, self.num_expressions, self.ignore_index)
+            check_au_targets(au_targets)
         if self.ignore_index is not None and not expr_labels.is_floating_point():
             expr_labels = torch.where(expr_labels == self.ignore_index, -1, expr_labels)
         dt = compute_dtype(au_logits)
@@ -228,7 +233,7 @@ class AUDFERLoss(nn.Module):
     """Module form of :func:`au_dfer_loss`: ``(1 - alpha) * CE + alpha * L_AU``.
 
     Args:
-        prior, scale, pos_weight, expressions, aus, ignore_index: as :class:`AULoss`.
+        prior, scale, pos_weight, expressions, aus, ignore_index, validate_args: as :class:`AULoss`.
         alpha: in [0, 1] (AU-DFER: 0.25), the weight of the AU term.
         class_weight: optional ``[E]`` CE weights (a buffer); label_smoothing: CE smoothing.
         reduction: ``"mean"`` (AU-DFER) or ``"sum"`` (both terms summed over the batch);
@@ -245,7 +250,8 @@ class AUDFERLoss(nn.Module):
 
     def __init__(self, prior: Any, *, alpha: float = 0.25, scale: float = 5.0, pos_weight: Any | None = None,
                  class_weight: Any | None = None, label_smoothing: float = 0.0, expressions: Any = None,
-                 aus: Any = None, ignore_index: int | None = None, reduction: str = "mean"):
+                 aus: Any = None, ignore_index: int | None = None, reduction: str = "mean",
+                 validate_args: bool = True):
         super().__init__()
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha: expected 0 <= alpha <= 1, got {alpha}")
@@ -253,7 +259,7 @@ class AUDFERLoss(nn.Module):
             raise ValueError(f"reduction: expected 'mean' or 'sum' (the CE and AU terms differ in shape), "
                              f"got {reduction!r}")
         self.au = AULoss(prior, scale=scale, pos_weight=pos_weight, expressions=expressions, aus=aus,
-                         ignore_index=ignore_index, reduction=reduction)
+                         ignore_index=ignore_index, reduction=reduction, validate_args=validate_args)
         self.alpha = float(alpha)
         self.label_smoothing = float(label_smoothing)
         self.reduction = reduction

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from ._common import (LabelledLoss, as_prior_tensor, as_vector, buffer_dtype, check_au_targets, check_expression_labels,
                       check_label_count, check_reduction, compute_dtype, prior_labels)
@@ -229,6 +229,8 @@ class PriorConsistencyLoss(LabelledLoss):
         expressions, aus: the label orders of the logits (checked against a labelled prior).
         ignore_index: the expression label meaning "unknown"; ``None``: any negative label.
         reduction: ``"mean"`` (over the batch), ``"sum"`` or ``"none"`` (``[B]``).
+        validate_args: check label and target values at forward (one device sync); ``False``
+            where the caller has checked them.
 
     Raises:
         ValueError: prior outside ``[0, 1]`` or not a finite matrix, bad options; at forward,
@@ -246,9 +248,10 @@ class PriorConsistencyLoss(LabelledLoss):
     def __init__(self, prior: Any, *, temperature: float = 1.0, divergence: str = "kl", detach: str = "none",
                  class_prior: Any | None = None, soft_target_weight: float = 1.0, eps: float = 1e-4,
                  expressions: Any = None, aus: Any = None, ignore_index: int | None = None,
-                 reduction: str = "mean"):
+                 reduction: str = "mean", validate_args: bool = True):
         super().__init__()
         check_reduction(reduction)
+        self.validate_args = bool(validate_args)
         self.reduction = reduction
         self.ignore_index = ignore_index
         if not 0.0 < eps < 0.5:
@@ -283,10 +286,11 @@ class PriorConsistencyLoss(LabelledLoss):
         E, A = self.prior.shape
         _check(expr_logits, au_logits, E, A, expr_labels, au_targets, self.temperature, self.divergence, self.detach)
         if expr_labels is not None:
-            check_expression_labels(expr_labels, E, self.ignore_index)
+            if self.validate_args:
+                check_expression_labels(expr_labels, E, self.ignore_index)
             if self.ignore_index is not None and not expr_labels.is_floating_point():
                 expr_labels = torch.where(expr_labels == self.ignore_index, -1, expr_labels)
-        if au_targets is not None:
+        if au_targets is not None and self.validate_args:
             check_au_targets(au_targets)
         dt = compute_dtype(au_logits, expr_logits)
         return _pc(au_logits, expr_logits, self.prior.to(dt), self.prior_logit.to(dt), self.prior_bias.to(dt),

@@ -30,8 +30,8 @@ from typing import Any, Callable, Mapping, NamedTuple
 import torch
 from torch import Tensor, nn
 
-from ..losses._common import (as_prior_tensor, as_vector, buffer_dtype, check_expression_labels, expression_cross_entropy,
-                             prior_labels)
+from ..losses._common import (as_prior_tensor, as_vector, buffer_dtype, check_au_targets, check_expression_labels,
+                              expression_cross_entropy, prior_labels)
 from ..losses.au_loss import AULoss
 from ..losses.intensity_aware import intensity_aware_loss
 from ..losses.prior_consistency import PriorConsistencyLoss
@@ -279,7 +279,8 @@ class PriorHead(nn.Module):
         self.au_criterion: nn.Module | None = None
         self.consistency: PriorConsistencyLoss | None = None
         self.au_head: nn.Linear | None = None
-        labels = dict(expressions=self.expressions, aus=self.aus, ignore_index=ignore_index)
+        # loss() checks labels and targets once and maps ignore_index to -1 before the terms see them
+        labels = dict(expressions=self.expressions, aus=self.aus, ignore_index=None, validate_args=False)
         if needs_au:
             if num_aus is None or num_aus < 1:
                 raise ValueError("num_aus: give it, aus= or a prior (an AU term is active)")
@@ -350,7 +351,9 @@ class PriorHead(nn.Module):
         """
         expr_logits, au_logits = outputs[0], outputs[1]
         labels, aus = _parse_targets(targets)
-        check_expression_labels(labels, self.num_expressions, self.ignore_index)
+        check_expression_labels(labels, self.num_expressions, self.ignore_index)  # once for every term
+        if aus is not None:
+            check_au_targets(aus)
         if self.ignore_index is not None and not labels.is_floating_point():
             labels = torch.where(labels == self.ignore_index, -1, labels)
         terms: dict[str, Tensor] = {}
