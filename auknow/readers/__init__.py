@@ -8,12 +8,13 @@ from pathlib import Path
 from ..errors import DataError
 from .bp4d import BP4D_TASKS, read_bp4d
 from .ckplus import EMOTION_CODES, bundled_ckplus_path, read_ckplus
-from .detectors import PYFEAT_EMOTIONS, read_openface, read_pyfeat
 from .dfew import read_dfew_openface
 from .disfa import read_disfa
 from .filelabels import DFEW_CLASSES, FileLabels
 from .frames import MISSING, AUFrames
 from .imotions import read_imotions
+from .openface import read_openface
+from .pyfeat import PYFEAT_EMOTIONS, read_pyfeat
 from .tidy import read_tidy_csv
 
 #: ``read_dataset`` kinds and their readers.

@@ -17,8 +17,9 @@ import numpy as np
 
 from ..errors import AuknowError, DataError
 from ..facs import au_name
+from .columns import read_text
 from .frames import AUFrames
-from .tidy import _read_text, read_tidy_csv
+from .tidy import read_tidy_csv
 
 #: CK+ ``Emotion_labels`` codes (Lucey et al. 2010, Table 1).
 EMOTION_CODES = {0: "neutral", 1: "anger", 2: "contempt", 3: "disgust", 4: "fear", 5: "happiness",
@@ -115,7 +116,7 @@ def _read_release(root: Path) -> AUFrames:
         if video in seen:
             raise DataError(f"a second emotion label for video {video} (also {seen[video]})", file=str(ef))
         seen[video] = ef.name
-        text = _read_text(ef).split()
+        text = read_text(ef).split()
         try:
             value = float(text[0]) if len(text) == 1 else None
         except ValueError:
@@ -128,7 +129,7 @@ def _read_release(root: Path) -> AUFrames:
         if not ff.exists():
             raise DataError("the FACS file of this labelled sequence is missing", file=str(ff))
         present: dict[int, float] = {}
-        for line, raw in enumerate(_read_text(ff).splitlines(), start=1):
+        for line, raw in enumerate(read_text(ff).splitlines(), start=1):
             parts = raw.split()
             if not parts:
                 continue

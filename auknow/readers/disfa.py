@@ -17,9 +17,9 @@ import numpy as np
 
 from ..errors import DataError
 from ..facs import au_name, codes
+from .columns import check_duplicate_frames, existing_path, line_of_row, numeric_rows, read_text, stack_au_columns
+from .expression_map import read_expression_map
 from .frames import MISSING, AUFrames
-from .tidy import (_check_duplicate_frames, _existing, _line_of_row, _numeric_rows, _read_expression_map, _read_text,
-                   _stack_au_columns)
 
 DISFA_REFERENCE = ("Mavadati et al. (2013), DISFA, IEEE Transactions on Affective Computing 4(2), "
                    "doi:10.1109/T-AFFC.2013.4")
@@ -79,7 +79,7 @@ def read_disfa(root: str | Path, threshold: float = 2, expressions: str | Path |
 
     Source: Mavadati et al. (2013), doi:10.1109/T-AFFC.2013.4.
     """
-    root_p = _existing(root, "the DISFA folder or its ActionUnit_Labels folder")
+    root_p = existing_path(root, "the DISFA folder or its ActionUnit_Labels folder")
     if not root_p.is_dir():
         raise DataError("expected a folder (DISFA or ActionUnit_Labels), found a file", file=str(root_p))
     if not 0 < float(threshold) <= 5:
@@ -88,68 +88,19 @@ def read_disfa(root: str | Path, threshold: float = 2, expressions: str | Path |
     known = codes()
 
     subjects = []  # (subject, frames [n], {number: intensities [n] float32})
-    all_numbers: set[int] = set()
     files_read = 0
     for sdir in sorted((d for d in labels.iterdir() if d.is_dir() and not d.name.startswith(".")),
                        key=lambda d: d.name):
-        files = {}
-        for path in sorted(sdir.glob("*.txt")):
-            m = _LABEL_NAME.match(path.name)
-            if not m:
-                continue
-            number = int(m["au"])
-            if number not in known:
-                raise DataError(f"AU{number} in the file name is not a FACS 2002 code", file=str(path))
-            if number in files:
-                raise DataError(f"a second label file for AU{number} (also {files[number].name})", file=str(path))
-            files[number] = path
-        if not files:
-            raise DataError(f"subject {sdir.name} has no frames: no {sdir.name}_au*.txt label files in its folder",
-                            file=str(sdir))
-        per_au = {}
-        for number, path in sorted(files.items()):
-            file = str(path)
-            text = _read_text(path)
-            skip = _skip_header(text)
-            block = _numeric_rows(text, file, skip, ["frame", "intensity"], dtype=np.float64)
-            if block.shape[0] == 0:
-                raise DataError(f"no frames (subject {sdir.name} has no frames for AU{number})", file=file)
-            fr, val = block[:, 0], block[:, 1]
-            bad = (fr < 0) | (fr != np.floor(fr))
-            if bad.any():
-                k = int(np.argmax(bad))
-                raise DataError(f"'{fr[k]:g}' is not a frame number (a whole number >= 0)", file=file,
-                                line=_line_of_row(text, skip, k))
-            bad = ~((val >= 0) & (val <= 5))
-            if bad.any():
-                k = int(np.argmax(bad))
-                raise DataError(f"intensity {val[k]:g} is outside 0-5", file=file, line=_line_of_row(text, skip, k))
-            fr = fr.astype(np.int64)
-            _check_duplicate_frames(fr, file, lambda k, text=text, skip=skip: _line_of_row(text, skip, k))
-            per_au[number] = (fr, val.astype(np.float32))
-            files_read += 1
-        first = next(iter(per_au.values()))[0]
-        if all(np.array_equal(f, first) for f, _ in per_au.values()):
-            frames = first
-            cols = {k: v for k, (_, v) in per_au.items()}
-        else:  # label files of different lengths: the union of frames, NaN where a file lacks one
-            frames = np.unique(np.concatenate([f for f, _ in per_au.values()]))
-            cols = {}
-            for k, (f, v) in per_au.items():
-                col = np.full(len(frames), np.nan, dtype=np.float32)
-                col[np.searchsorted(frames, f)] = v
-                cols[k] = col
-        order = np.argsort(frames, kind="stable")
-        frames = frames[order]
-        cols = {k: v[order] for k, v in cols.items()}
-        all_numbers.update(cols)
-        subjects.append((sdir.name, frames, cols))
+        per_au = {number: _read_label_file(path, sdir.name, number)
+                  for number, path in sorted(_subject_label_files(sdir, known).items())}
+        files_read += len(per_au)
+        subjects.append((sdir.name, *_aligned_frames(per_au)))
     if not subjects:
         raise DataError("no subject folders (expected ActionUnit_Labels/SN001/SN001_au1.txt, ...)", file=str(labels))
 
-    numbers = sorted(all_numbers)
+    numbers = sorted(set().union(*(s[2] for s in subjects)))
     sizes = [len(s[1]) for s in subjects]
-    inten = _stack_au_columns([s[2] for s in subjects], sizes, numbers, np.nan, np.float32)
+    inten = stack_au_columns([s[2] for s in subjects], sizes, numbers, np.nan, np.float32)
     missing_files = [f"{name}_au{k}" for name, _, cols in subjects for k in numbers if k not in cols]
     occ = np.where(np.isnan(inten), MISSING, inten >= threshold).astype(np.int8)
     subject = np.repeat(np.array([s[0] for s in subjects]), sizes)
@@ -166,34 +117,105 @@ def read_disfa(root: str | Path, threshold: float = 2, expressions: str | Path |
     }
     if missing_files:
         source["missing_label_files"] = missing_files
-
     if expressions is not None:
-        key_name, mapping, where = _read_expression_map(expressions, ("subject+frame",))
-        efile = str(expressions)
-        present = set(s[0] for s in subjects)
-        for (subj, _), line in where.items():
-            if subj not in present:
-                raise DataError(f"subject {subj} has no frames in the DISFA labels ({labels})", file=efile, line=line)
-        labels_arr = np.array([mapping.get((s, f), "") for s, f in zip(subject.tolist(), frame.tolist())])
-        keep = labels_arr != ""
-        if not keep.any():
-            raise DataError("no labelled frame matches a frame of the DISFA labels", file=efile)
-        source["expressions"] = efile
-        source["frames_dropped_unlabelled"] = int((~keep).sum())
-        source["labels_without_frames"] = int(len(mapping) - keep.sum())
-        subject, frame, occ, inten, expression = subject[keep], frame[keep], occ[keep], inten[keep], labels_arr[keep]
-        # episodes: runs of the same expression within a subject (rows are sorted by subject, frame)
-        change = np.ones(len(subject), dtype=bool)
-        change[1:] = (subject[1:] != subject[:-1]) | (expression[1:] != expression[:-1])
-        run = np.cumsum(change)  # global run number, 1-based
-        new_subject = np.ones(len(subject), dtype=bool)
-        new_subject[1:] = subject[1:] != subject[:-1]
-        first_run = np.maximum.accumulate(np.where(new_subject, run, 0))
-        local = run - first_run + 1
-        sequence = np.char.add(np.char.add(subject, "_r"), np.char.zfill(local.astype(str), 3))
-        source["episodes"] = int(run[-1]) if len(run) else 0
+        keep, expression = _frame_expressions(expressions, labels, {s[0] for s in subjects}, subject, frame, source)
+        subject, frame, occ, inten = subject[keep], frame[keep], occ[keep], inten[keep]
+        sequence = _episodes(subject, expression, source)
 
     out = AUFrames(aus=[au_name(k) for k in numbers], occurrence=occ, subject=subject, sequence=sequence,
                    frame=frame, expression=expression, intensity=inten, source=source)
     out.source["frames"] = len(out)
     return out
+
+
+def _subject_label_files(sdir: Path, known) -> dict[int, Path]:
+    """``{AU number: label file}`` of one subject folder (``SN001_au1.txt``, ...)."""
+    files: dict[int, Path] = {}
+    for path in sorted(sdir.glob("*.txt")):
+        m = _LABEL_NAME.match(path.name)
+        if not m:
+            continue
+        number = int(m["au"])
+        if number not in known:
+            raise DataError(f"AU{number} in the file name is not a FACS 2002 code", file=str(path))
+        if number in files:
+            raise DataError(f"a second label file for AU{number} (also {files[number].name})", file=str(path))
+        files[number] = path
+    if not files:
+        raise DataError(f"subject {sdir.name} has no frames: no {sdir.name}_au*.txt label files in its folder",
+                        file=str(sdir))
+    return files
+
+
+def _read_label_file(path: Path, subject: str, number: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(frames [n] int64, intensities [n] float32)`` of one ``frame,intensity`` label file."""
+    file = str(path)
+    text = read_text(path)
+    skip = _skip_header(text)
+    block = numeric_rows(text, file, skip, ["frame", "intensity"], dtype=np.float64)
+    if block.shape[0] == 0:
+        raise DataError(f"no frames (subject {subject} has no frames for AU{number})", file=file)
+    fr, val = block[:, 0], block[:, 1]
+    bad = (fr < 0) | (fr != np.floor(fr))
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise DataError(f"'{fr[k]:g}' is not a frame number (a whole number >= 0)", file=file,
+                        line=line_of_row(text, skip, k))
+    bad = ~((val >= 0) & (val <= 5))
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise DataError(f"intensity {val[k]:g} is outside 0-5", file=file, line=line_of_row(text, skip, k))
+    fr = fr.astype(np.int64)
+    check_duplicate_frames(fr, file, lambda k: line_of_row(text, skip, k))
+    return fr, val.astype(np.float32)
+
+
+def _aligned_frames(per_au: dict[int, tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """One subject's frames (sorted) and ``{AU number: intensities}`` on them; label files of
+    different lengths are joined on the union of frames, NaN where a file lacks one."""
+    first = next(iter(per_au.values()))[0]
+    if all(np.array_equal(f, first) for f, _ in per_au.values()):
+        frames = first
+        cols = {k: v for k, (_, v) in per_au.items()}
+    else:
+        frames = np.unique(np.concatenate([f for f, _ in per_au.values()]))
+        cols = {}
+        for k, (f, v) in per_au.items():
+            col = np.full(len(frames), np.nan, dtype=np.float32)
+            col[np.searchsorted(frames, f)] = v
+            cols[k] = col
+    order = np.argsort(frames, kind="stable")
+    return frames[order], {k: v[order] for k, v in cols.items()}
+
+
+def _frame_expressions(expressions: str | Path, labels: Path, present: set[str], subject: np.ndarray,
+                       frame: np.ndarray, source: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``(keep [N] bool, expression [kept])`` from a ``subject, frame, expression`` CSV; records
+    the frames dropped and labels without frames in ``source``."""
+    _, mapping, where = read_expression_map(expressions, ("subject+frame",))
+    efile = str(expressions)
+    for (subj, _), line in where.items():
+        if subj not in present:
+            raise DataError(f"subject {subj} has no frames in the DISFA labels ({labels})", file=efile, line=line)
+    labels_arr = np.array([mapping.get((s, f), "") for s, f in zip(subject.tolist(), frame.tolist())])
+    keep = labels_arr != ""
+    if not keep.any():
+        raise DataError("no labelled frame matches a frame of the DISFA labels", file=efile)
+    source["expressions"] = efile
+    source["frames_dropped_unlabelled"] = int((~keep).sum())
+    source["labels_without_frames"] = int(len(mapping) - keep.sum())
+    return keep, labels_arr[keep]
+
+
+def _episodes(subject: np.ndarray, expression: np.ndarray, source: dict) -> np.ndarray:
+    """Episode ids (``SN001_r001``, ...): runs of the same expression within a subject (rows sorted
+    by subject, frame); their number goes to ``source["episodes"]``."""
+    change = np.ones(len(subject), dtype=bool)
+    change[1:] = (subject[1:] != subject[:-1]) | (expression[1:] != expression[:-1])
+    run = np.cumsum(change)  # global run number, 1-based
+    new_subject = np.ones(len(subject), dtype=bool)
+    new_subject[1:] = subject[1:] != subject[:-1]
+    first_run = np.maximum.accumulate(np.where(new_subject, run, 0))
+    local = run - first_run + 1
+    source["episodes"] = int(run[-1]) if len(run) else 0
+    return np.char.add(np.char.add(subject, "_r"), np.char.zfill(local.astype(str), 3))

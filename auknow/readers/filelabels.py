@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
 from ..errors import DataError
-from .tidy import _csv_rows, _ExpressionCache, _existing
+from .columns import csv_rows, existing_path
+from .expression_map import ExpressionCache
 
 #: DFEW's classes in label order (CSV label 1..7), canonical auknow names (Jiang et al. 2020).
 DFEW_CLASSES = ("happiness", "sadness", "neutral", "anger", "surprise", "disgust", "fear")
@@ -69,7 +70,7 @@ class FileLabels:
                  pattern: re.Pattern | None = None, has_subject: bool = False, has_expression: bool = False):
         self.kind, self.source, self.table, self.pattern = kind, source, table or {}, pattern
         self.has_subject, self.has_expression = has_subject, has_expression
-        self._canon = _ExpressionCache()
+        self._canon = ExpressionCache()
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
@@ -82,9 +83,9 @@ class FileLabels:
                 empty key, a key twice, a DFEW label outside 1..7, an unknown expression; each
                 names the file and line.
         """
-        p = _existing(path, "a labels CSV (sequence or file, subject, expression)")
+        p = existing_path(path, "a labels CSV (sequence or file, subject, expression)")
         file = str(p)
-        header, rows, lines = _csv_rows(p)
+        header, rows, lines = csv_rows(p)
         lower = [h.lower() for h in header]
         if not rows:
             raise DataError("no rows (the file has a header only)", file=file)

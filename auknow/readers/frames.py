@@ -10,6 +10,7 @@ from ..errors import DataError, LabelError
 from ..expressions import ExpressionError, canonical_expression
 from ..facs import au_name
 from ..vocabulary import resolve_aus
+from .columns import au_columns
 
 #: Value of :attr:`AUFrames.occurrence` for "not coded" (BP4D's 9, a missing file, a blank cell).
 MISSING = -1
@@ -179,25 +180,7 @@ class AUFrames:
             raise DataError("from_frame: a subject column is required (resampling is by subject)")
         expr = column(expression, "expression")
         picked = _au_frame_columns(df, aus, skip={subject, sequence, expression, frame})
-        values = []
-        for name in picked.values():
-            col = pd.to_numeric(df[name], errors="coerce")
-            bad = col.isna() & df[name].notna()
-            if bad.any():
-                row = int(np.flatnonzero(bad.to_numpy())[0])
-                raise DataError(f"from_frame: column '{name}' row {row}: '{df[name].iloc[row]}' is not a number")
-            values.append(col.to_numpy(dtype=float))
-        x = np.stack(values, axis=1) if values else np.zeros((len(df), 0))
-        missing = np.isnan(x) | (x < 0) | (x == 9)
-        if threshold is None:
-            odd = ~missing & ~np.isin(x, (0.0, 1.0))
-            if odd.any():
-                r, c = (int(v[0]) for v in np.nonzero(odd))
-                raise DataError(f"from_frame: column '{list(picked.values())[c]}' row {r}: {x[r, c]:g} is not "
-                                "occurrence 0/1; give threshold= for intensities or probabilities")
-            occ = np.where(missing, MISSING, x).astype(np.int8)
-        else:
-            occ = np.where(missing, MISSING, (x >= threshold).astype(np.int8)).astype(np.int8)
+        occ = _frame_occurrence(df, picked, threshold)
         subj_v = subj.astype(str).to_numpy()
         expr_v = None if expr is None else _canonical_expressions(expr.astype(str).to_numpy())
         if sequence is not None:
@@ -241,25 +224,51 @@ _PRESENCE_SUFFIXES = (None, "c", "occ", "occurrence", "prob", "probability", "ev
 _INTENSITY_SUFFIXES = ("r", "int", "intensity")
 
 
+def _frame_occurrence(df, picked: dict[str, str], threshold: float | None) -> np.ndarray:
+    """``[N, A]`` int8 occurrence of the DataFrame columns ``picked`` (AU name -> column).
+
+    NaN, negative values and BP4D's 9 are :data:`MISSING`; other values must be 0/1 unless a
+    ``threshold`` binarises them (present when ``>= threshold``).
+    """
+    import pandas as pd
+
+    values = []
+    for name in picked.values():
+        col = pd.to_numeric(df[name], errors="coerce")
+        bad = col.isna() & df[name].notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(f"from_frame: column '{name}' row {row}: '{df[name].iloc[row]}' is not a number")
+        values.append(col.to_numpy(dtype=float))
+    x = np.stack(values, axis=1) if values else np.zeros((len(df), 0))
+    missing = np.isnan(x) | (x < 0) | (x == 9)
+    if threshold is None:
+        odd = ~missing & ~np.isin(x, (0.0, 1.0))
+        if odd.any():
+            r, c = (int(v[0]) for v in np.nonzero(odd))
+            raise DataError(f"from_frame: column '{list(picked.values())[c]}' row {r}: {x[r, c]:g} is not "
+                            "occurrence 0/1; give threshold= for intensities or probabilities")
+        return np.where(missing, MISSING, x).astype(np.int8)
+    return np.where(missing, MISSING, (x >= threshold).astype(np.int8)).astype(np.int8)
+
+
 def _au_frame_columns(df, aus, skip) -> dict[str, str]:
     """Canonical AU name -> DataFrame column, for the AU columns of ``df`` (or the named ones).
 
-    The readers' own rules (``readers.tidy._au_columns``): an AU-like name that is not a FACS
-    AU, a one-sided column or an AU in two columns raises. Presence columns (``AU12_c``) come
-    first; an AU with only an intensity column (``AU12_r``) is read from that.
+    The readers' own rules (:func:`auknow.readers.columns.au_columns`): an AU-like name that is
+    not a FACS AU, a one-sided column or an AU in two columns raises. Presence columns
+    (``AU12_c``) come first; an AU with only an intensity column (``AU12_r``) is read from that.
     """
-    from .tidy import _au_columns  # lazy: tidy imports this module
-
     header = [str(c).strip() for c in df.columns]
     skip_idx = [i for i, c in enumerate(header) if c in skip]
     where = "DataFrame header"
     if aus is not None:
         names = [aus] if isinstance(aus, str) else [str(a) for a in aus]
-        idx, numbers, _ = _au_columns(header, skip_idx, where, au_cols=names)
+        idx, numbers, _ = au_columns(header, skip_idx, where, au_cols=names)
         return {au_name(n): df.columns[i] for i, n in zip(idx, numbers)}
     found: dict[int, int] = {}
     for suffixes in (_PRESENCE_SUFFIXES, _INTENSITY_SUFFIXES):
-        idx, numbers, _ = _au_columns(header, skip_idx, where, suffixes=suffixes)
+        idx, numbers, _ = au_columns(header, skip_idx, where, suffixes=suffixes)
         for i, n in zip(idx, numbers):
             found.setdefault(n, i)
     if not found:

@@ -26,13 +26,13 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import DataError
-from ..facs import au_name, codes
+from ..facs import codes
+from .columns import float_column
 from .csvio import read_delimited
-from .detectors import (_apply_labels, _check_frames_unique, _detector_files, _Expressions, _file_labels, _frames_of,
-                        _select_listed, _stack, _subjects_from)
+from .detector_files import (DetectorExpressions, apply_file_labels, check_frames_unique, detector_files,
+                             file_labels_for, frame_numbers, frames_from_parts, select_listed, subjects_provenance)
 from .filelabels import FileLabels
 from .frames import MISSING, AUFrames
-from .tidy import _float_column
 
 IMOTIONS_REFERENCE = ("Littlewort et al. (2011), CERT, IEEE FG, doi:10.1109/FG.2011.5771414; "
                       "iMotions FACET export (Emotient)")
@@ -122,44 +122,21 @@ def read_imotions(paths: str | Path | Iterable[str | Path], threshold: float = 0
     """
     if not np.isfinite(threshold):
         raise DataError(f"threshold {threshold} is not a finite Evidence value (log10 odds, e.g. 0 or 1)")
-    files, shown = _detector_files(paths, "iMotions", patterns=("*.txt", "*.csv", "*.tsv"))
-    file_labels, expressions_file = _file_labels(labels, name_pattern, expressions_file)
+    files, shown = detector_files(paths, "iMotions", patterns=("*.txt", "*.csv", "*.tsv"))
+    file_labels, expressions_file = file_labels_for(labels, name_pattern, expressions_file)
     if file_labels is not None and file_labels.has_expression and expression is not None:
         raise DataError("give an expression or a labels file / pattern with expressions, not both")
-    files, listed = _select_listed(files, file_labels)
-    exprs = _Expressions(expression, expressions_file)
+    files, listed = select_listed(files, file_labels)
+    exprs = DetectorExpressions(expression, expressions_file)
     parts, no_face, delimiters, versions = [], 0, set(), set()
     for path in files:
-        file = str(path)
-        header, rows, lines, info = read_delimited(path)
-        if not rows:
-            raise DataError("no frames (the file has a header only)", file=file)
+        part, n_no_face, info = _read_file(path, threshold, subject, file_labels, exprs)
+        parts.append(part)
+        no_face += n_no_face
         delimiters.add(info["delimiter"])
         if "Version" in info["preamble"]:
             versions.add(info["preamble"]["Version"])
-        cols = _au_evidence_columns(header, file)
-        n = len(rows)
-        face = np.ones(n, dtype=bool)
-        fi = _column(header, "NoOfFaces")
-        if fi is not None:
-            faces = _float_column([r[fi] for r in rows], file, lines, header[fi])
-            face = np.nan_to_num(faces) > 0
-        no_face += int((~face).sum())
-        frame_header = ["frame" if h.lower() == "frameno" else h for h in header]
-        frame = _frames_of(frame_header, rows, lines, file)
-        sequence, subj = _ids(path, header, rows, subject)
-        subj, labelled = _apply_labels(file_labels, path, sequence, subj)
-        _check_frames_unique(sequence, frame, file, lines, " (several faces in one frame? export one face)")
-        occ: dict[int, np.ndarray] = {}
-        for number, i in cols.items():
-            v = _float_column([r[i] for r in rows], file, lines, header[i])
-            occ[number] = np.where(np.isnan(v) | ~face, MISSING, v >= threshold).astype(np.int8)
-        expr = labelled if labelled is not None else exprs.for_file(header, rows, lines, file, sequence, subj)
-        parts.append({"n": n, "occ": occ, "int": {}, "frame": frame, "sequence": sequence, "subject": subj,
-                      "expression": expr})
-    numbers = sorted(set().union(*(p["occ"] for p in parts)))
-    occ, _ = _stack(parts, numbers, with_intensity=False)
-    subjects = _subjects_from(file_labels, subject)
+    subjects = subjects_provenance(file_labels, subject)
     if file_labels is None and subject is None:
         subjects["subjects_from"] = "the Name column (respondent), else the file stem"
     source = {"dataset": "imotions", "path": shown, "reference": IMOTIONS_REFERENCE, "threshold": float(threshold),
@@ -169,12 +146,34 @@ def read_imotions(paths: str | Path | Iterable[str | Path], threshold: float = 0
         source["expressions"] = str(expressions_file)
     elif expression is not None:
         source["expression"] = expression
-    expression_parts = [p["expression"] for p in parts]
-    out = AUFrames(aus=[au_name(k) for k in numbers], occurrence=occ,
-                   subject=np.concatenate([p["subject"] for p in parts]),
-                   sequence=np.concatenate([p["sequence"] for p in parts]),
-                   frame=np.concatenate([p["frame"] for p in parts]),
-                   expression=None if expression_parts[0] is None else np.concatenate(expression_parts),
-                   source=source)
-    out.source["frames"] = len(out)
-    return out
+    return frames_from_parts(parts, source)
+
+
+def _read_file(path: Path, threshold: float, subject: str | None, file_labels: FileLabels | None,
+               exprs: DetectorExpressions) -> tuple[dict, int, dict]:
+    """One export as a part (see :mod:`auknow.readers.detector_files`), its frames without a face,
+    and its layout (``delimiter``, ``preamble``) from :func:`~auknow.readers.csvio.read_delimited`."""
+    file = str(path)
+    header, rows, lines, info = read_delimited(path)
+    if not rows:
+        raise DataError("no frames (the file has a header only)", file=file)
+    cols = _au_evidence_columns(header, file)
+    n = len(rows)
+    face = np.ones(n, dtype=bool)
+    fi = _column(header, "NoOfFaces")
+    if fi is not None:
+        faces = float_column([r[fi] for r in rows], file, lines, header[fi])
+        face = np.nan_to_num(faces) > 0
+    frame_header = ["frame" if h.lower() == "frameno" else h for h in header]
+    frame = frame_numbers(frame_header, rows, lines, file)
+    sequence, subj = _ids(path, header, rows, subject)
+    subj, labelled = apply_file_labels(file_labels, path, sequence, subj)
+    check_frames_unique(sequence, frame, file, lines, " (several faces in one frame? export one face)")
+    occ: dict[int, np.ndarray] = {}
+    for number, i in cols.items():
+        v = float_column([r[i] for r in rows], file, lines, header[i])
+        occ[number] = np.where(np.isnan(v) | ~face, MISSING, v >= threshold).astype(np.int8)
+    expr = labelled if labelled is not None else exprs.for_file(header, rows, lines, file, sequence, subj)
+    part = {"n": n, "occ": occ, "int": {}, "frame": frame, "sequence": sequence, "subject": subj,
+            "expression": expr}
+    return part, int((~face).sum()), info
