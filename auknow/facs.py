@@ -72,7 +72,12 @@ class FacsCode:
         return f"{self.kind}{self.number:02d}"
 
 
-def _read_data_csv(filename: str) -> list[dict[str, str]]:
+def read_data_csv(filename: str) -> list[dict[str, str]]:
+    """Rows of a CSV shipped in ``auknow/data/`` as dicts (header -> cell), e.g. ``facs_codes.csv``.
+
+    >>> read_data_csv("facs_codes.csv")[1]
+    {'type': 'AU', 'number': '1', 'name': 'inner brow raiser', 'group': 'Upper Face', 'chapter': '2'}
+    """
     text = resources.files("auknow").joinpath("data").joinpath(filename).read_text(encoding="utf-8")
     return list(csv.DictReader(text.splitlines()))
 
@@ -86,7 +91,7 @@ def codes() -> dict[int, FacsCode]:
     (73, 'AU12', 'AD19')
     """
     out = {}
-    for row in _read_data_csv("facs_codes.csv"):
+    for row in read_data_csv("facs_codes.csv"):
         code = FacsCode(row["type"], int(row["number"]), row["name"], row["group"], int(row["chapter"]))
         out[code.number] = code
     return out

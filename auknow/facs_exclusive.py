@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 from .errors import FacsCodeError
-from .facs import FacsItem, _read_data_csv, au_name, code, exclusive_pairs, format_facs, parse_token
+from .facs import FacsItem, au_name, code, exclusive_pairs, format_facs, parse_token, read_data_csv
 from .facs import parse_facs  # noqa: F401  (used by the doctests)
 
 _LIPS = {"T": frozenset({"top"}), "B": frozenset({"bottom"})}
@@ -96,7 +96,7 @@ def exclusive_rules() -> tuple[ExclusiveRule, ...]:
     ['5/7E', '16/B28', 'S22/S28', 'T22/T28', 'B22/B28']
     """
     out: dict[tuple, ExclusiveRule] = {}
-    for row in _read_data_csv("facs_exclusives.csv"):
+    for row in read_data_csv("facs_exclusives.csv"):
         rule = ExclusiveRule(parse_token(row["code1"]), parse_token(row["code2"]))
         out.setdefault((rule.first, rule.second), rule)
     return tuple(out.values())

@@ -42,8 +42,6 @@ ALLOWED = {
     ("estimate/stream.py", "auknow.readers.bp4d._bp4d_files"),
     ("estimate/stream.py", "auknow.readers.bp4d._read_occ_file"),
     ("estimate/stream.py", "auknow.readers.bp4d._OCC_NAME"),
-    # facs
-    ("facs_exclusive.py", "auknow.facs._read_data_csv"),
     # models/
     ("models/relation_conv.py", "auknow.models.relation_graph._check_x"),
     ("models/relation_gnn.py", "auknow.models.relation_graph._check_x"),
