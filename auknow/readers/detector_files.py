@@ -69,9 +69,20 @@ def detector_files(paths, what: str, patterns: tuple[str, ...] = ("*.csv",)) -> 
 
 
 def file_labels_for(labels, name_pattern: str | None, expressions_file) -> tuple[FileLabels | None, object]:
-    """The :class:`FileLabels` of ``labels`` / ``name_pattern``; an ``expressions_file`` with a
-    ``file`` column, ``sequence`` and ``subject`` columns, or DFEW's ``video_name,label`` is read as
-    one too (so that its subject column is used). Returns ``(labels, expressions_file left)``."""
+    """The :class:`FileLabels` of a reader's ``labels`` / ``name_pattern`` / ``expressions_file`` options.
+
+    An ``expressions_file`` with a ``file`` column, ``sequence`` and ``subject`` columns, or
+    DFEW's ``video_name,label`` is read as labels too (so that its subject column is used).
+
+    Returns:
+        ``(labels or None, the expressions_file left for DetectorExpressions or None)``.
+
+    Raises:
+        DataError: more than one of the three given; any error of :class:`FileLabels`.
+
+    >>> file_labels_for(None, r"(?P<subject>[^_]+)_\\w+", None)[0].has_subject
+    True
+    """
     given = [x for x in (labels, name_pattern) if x is not None]
     if len(given) > 1 or (given and expressions_file is not None):
         raise DataError("give one of a labels file, a file-name pattern or an expressions file, not several")
@@ -91,7 +102,16 @@ def file_labels_for(labels, name_pattern: str | None, expressions_file) -> tuple
 
 
 def select_listed(files: list[Path], labels: FileLabels | None) -> tuple[list[Path], dict]:
-    """DFEW split files list the clips of one split: read only those, and every one of them."""
+    """The files of the clips a DFEW split file lists (all ``files`` for other labels).
+
+    DFEW split files list the clips of one split: read only those, and every one of them.
+
+    Returns:
+        ``(files kept, provenance)``: ``clips_listed`` and ``files_not_in_split`` for DFEW.
+
+    Raises:
+        DataError: a listed clip without a file ``<5-digit id>.csv`` (naming the label file).
+    """
     if labels is None or labels.kind != "dfew":
         return files, {}
     by_id = {str(int(f.stem)): f for f in files if f.stem.isdigit()}
@@ -105,9 +125,15 @@ def select_listed(files: list[Path], labels: FileLabels | None) -> tuple[list[Pa
 
 
 def apply_file_labels(labels: FileLabels | None, path: Path, sequence: np.ndarray, subj: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(subject [n], expression [n] or None)`` of one file's rows from ``labels`` (``subj`` kept
-    where the labels give no subject)."""
+                      ) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(subject [n], expression [n] or None)`` of one file's rows from ``labels``.
+
+    Each sequence of the file is looked up (:meth:`FileLabels.lookup`); ``subj`` is kept where
+    the labels give no subject, and ``expression`` is ``None`` when they give no expression.
+
+    Raises:
+        DataError: a sequence / file the labels do not cover.
+    """
     if labels is None:
         return subj, None
     subj = subj.astype(object)
@@ -123,7 +149,19 @@ def apply_file_labels(labels: FileLabels | None, path: Path, sequence: np.ndarra
 
 
 class DetectorExpressions:
-    """Where detector frames get their expression: a file column, a constant, a CSV, or none."""
+    """Where detector frames get their expression: a file column, a constant, a CSV, or none.
+
+    Args:
+        expression: a column name of the files, else one expression for every frame.
+        expressions_file: a CSV keyed by ``sequence`` or ``subject`` with an ``expression`` column.
+        reserved: column names never read as labels (py-feat's emotion probabilities).
+
+    Without both, an ``expression`` column of the files is used where there is one. Every file
+    must be labelled alike: :meth:`for_file` raises when some files have labels and others not.
+
+    Raises:
+        DataError: both options given; any error of the expressions CSV.
+    """
 
     def __init__(self, expression: str | None, expressions_file: str | Path | None, reserved: Iterable[str] = ()):
         if expression is not None and expressions_file is not None:
@@ -177,9 +215,16 @@ class DetectorExpressions:
 
 
 def detector_ids(path: Path, header: list[str], rows: list[list[str]], lines: Sequence[int], group_col: str | None,
-                  subject: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Sequence and subject ids of the rows of one detector file (file stem; split by ``group_col``
-    (face_id / input) when that column has several values)."""
+                 subject: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(sequence [n], subject [n])`` ids of the rows of one detector file.
+
+    The sequence is the file stem, split by ``group_col`` (``face_id``: ``{stem}_face{id}``;
+    ``input``: ``{stem}_{input stem}``) when that column has several values; the subject is
+    ``subject`` when given, else the sequence (one person per video).
+
+    >>> detector_ids(Path("v.csv"), ["frame", "face_id"], [["0", "0"], ["0", "1"]], [2, 3], "face_id", None)
+    (array(['v_face0', 'v_face1'], dtype='<U7'), array(['v_face0', 'v_face1'], dtype='<U7'))
+    """
     stem = path.stem
     n = len(rows)
     lower = [h.lower() for h in header]
@@ -202,7 +247,11 @@ def detector_ids(path: Path, header: list[str], rows: list[list[str]], lines: Se
 
 
 def subjects_provenance(labels: FileLabels | None, subject: str | None) -> dict:
-    """Provenance: where the subject ids came from (``subjects_from``) and the labels source."""
+    """Provenance: where the subject ids came from (``subjects_from``) and the labels source.
+
+    >>> subjects_provenance(None, None)
+    {'subjects_from': 'file stem (one subject per file)'}
+    """
     if labels is not None:
         out = labels.describe()
         out["subjects_from"] = out["labels_from"] if labels.has_subject else "file stem (one subject per file)"

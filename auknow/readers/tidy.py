@@ -85,13 +85,7 @@ def read_tidy_csv(path: str | Path, subject_col: str = "subject", expression_col
     Source: the tidy layout of NetFACS (Mielke et al. 2022) and of CK+ as shipped there
     (Lucey et al. 2010, doi:10.1109/CVPRW.2010.5543262).
     """
-    p = existing_path(path, "a CSV file with one row per frame or sequence")
-    if p.is_dir():
-        raise DataError("expected a CSV file, found a folder", file=str(p))
-    if threshold is not None and not 0 < threshold <= 5:
-        raise DataError(f"threshold {threshold:g} is outside (0, 5] (intensities are 0-5)", file=str(p))
-    if facs_col is not None and au_cols is not None:
-        raise DataError("give either au_cols or facs_col, not both", file=str(p))
+    p = _checked_options(path, threshold, au_cols, facs_col)
     header, rows, lines = csv_rows(p)
     file = str(p)
     n = len(rows)
@@ -100,14 +94,7 @@ def read_tidy_csv(path: str | Path, subject_col: str = "subject", expression_col
     si, ei, qi, fi = _label_columns(header, file, subject_col, expression_col, sequence_col, frame_col)
     used = {i for i in (si, ei, qi, fi) if i is not None}
 
-    subject = [r[si].strip() for r in rows]
-    for s, line in zip(subject, lines):
-        if not s:
-            raise DataError(f"empty {header[si]} (subject id)", file=file, line=line)
-    expression = None
-    if ei is not None:
-        canon = ExpressionCache()
-        expression = [canon(r[ei], file, line, header[ei]) for r, line in zip(rows, lines)]
+    subject, expression = _subjects_and_expressions(header, rows, lines, file, si, ei)
     sequence = _sequence_ids(header, rows, lines, file, subject, qi)
     frame = _frame_numbers(header, rows, lines, file, sequence, fi)
 
@@ -126,6 +113,31 @@ def read_tidy_csv(path: str | Path, subject_col: str = "subject", expression_col
     return AUFrames(aus=[au_name(k) for k in numbers], occurrence=occ, subject=subject,
                     sequence=np.array(sequence, dtype=str), frame=frame, expression=expression,
                     intensity=intensity, source=source)
+
+
+def _checked_options(path: str | Path, threshold: float | None, au_cols, facs_col: str | None) -> Path:
+    """The CSV file's path, after checking that it is a file and that the options fit together."""
+    p = existing_path(path, "a CSV file with one row per frame or sequence")
+    if p.is_dir():
+        raise DataError("expected a CSV file, found a folder", file=str(p))
+    if threshold is not None and not 0 < threshold <= 5:
+        raise DataError(f"threshold {threshold:g} is outside (0, 5] (intensities are 0-5)", file=str(p))
+    if facs_col is not None and au_cols is not None:
+        raise DataError("give either au_cols or facs_col, not both", file=str(p))
+    return p
+
+
+def _subjects_and_expressions(header: list[str], rows: list[list[str]], lines: Sequence[int], file: str, si: int,
+                              ei: int | None) -> tuple[list[str], list[str] | None]:
+    """Subject ids (none blank) and canonical expressions (``None`` without an expression column)."""
+    subject = [r[si].strip() for r in rows]
+    for s, line in zip(subject, lines):
+        if not s:
+            raise DataError(f"empty {header[si]} (subject id)", file=file, line=line)
+    if ei is None:
+        return subject, None
+    canon = ExpressionCache()
+    return subject, [canon(r[ei], file, line, header[ei]) for r, line in zip(rows, lines)]
 
 
 def _label_columns(header: list[str], file: str, subject_col: str, expression_col: str | None,

@@ -76,6 +76,8 @@ def parse_dataset(ctx: ParseContext, data: dict, name, title, provenance, extra)
             folds[fold] = list(subjects)
     return DatasetDescriptor(name=name, title=title, provenance=provenance, aus=aus, intensity_aus=intensity,
                              occurrence_threshold=threshold, tasks=tasks, emotion_codes=codes, folds=folds)
+
+
 def _au_list(ctx: ParseContext, value: Any, path: PathKey) -> list[str]:
     if value is None:
         return []
