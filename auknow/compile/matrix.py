@@ -54,9 +54,10 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
     * ``softmax``: :math:`\mathrm{softmax}_a(x_{ea}/\tau)`, ``tau = temperature``.
     * ``signed``: evidence against is negative: prototype tables: AUs FACS forbids with a
       required AU get ``-negative_value``; estimated tables with q-values and a non-negative
-      statistic (``p_au_given_expression``): :math:`x_{ea} - \bar x_{\cdot a}` where
-      ``q < alpha`` and :math:`x_{ea} < \bar x_{\cdot a}` (:math:`\bar x_{\cdot a}`: the AU's
-      mean over the table's expressions); ``log_odds_ratio`` / ``phi`` tables keep their sign.
+      statistic (``p_au_given_expression``): :math:`x_{ea} - r_{ea}` where the cell is
+      significantly below its reference :math:`r_{ea}` (P(AU | not e), see
+      :func:`~auknow.compile.sources.table_matrix` and :mod:`auknow.significance`);
+      ``log_odds_ratio`` / ``phi`` tables keep their sign.
 
     The normalized modes and softmax act on the consensus of the ``base`` values
     (``"quantified"`` or ``"binary"``), over the target AUs.

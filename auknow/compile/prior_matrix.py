@@ -43,9 +43,9 @@ class PriorMatrix:
             zeros instead of treating them as missing.
         q_values: ``[E, A]`` Benjamini-Hochberg q-values of an estimated source (NaN where
             none), kept only when the matrix has a single source.
-        significance: ``[E, A]`` int8: +1 significantly above the AU's level in other
-            expressions (q < alpha), -1 significantly below, 0 otherwise; single estimated
-            source only (rule in ``docs/compile.md``, "signed").
+        significance: ``[E, A]`` int8: +1 significantly associated (q < alpha and
+            P(AU | e) > P(AU | not e)), -1 significantly below, 0 otherwise, by
+            :func:`auknow.significance.significance`; single estimated source only.
         ci: ``([E, A] low, [E, A] high)`` confidence intervals in the matrix's units; only in
             ``quantified`` mode with a single source that gives them.
     """

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..facs import au_number
+from ..significance import risk_difference, significant
 from ..tables.model import Provenance, QuantifiedTable, Relation, RelationTable, Statistic, Weight
 from . import statistics as st
 from .prior import PriorEstimate
@@ -171,7 +172,7 @@ def quantified_table(est: PriorEstimate, statistic: str, name: str, title: str, 
             if np.isfinite(low[e, a]) and np.isfinite(high[e, a]):
                 ci = (_clip(_round(low[e, a]), rng), _clip(_round(high[e, a]), rng))
             row[au] = Weight(value=_clip(_round(v), rng), ci=ci,
-                             n=int(est.n_sequences[e, a] if est.settings["unit"] == "sequence" else est.n_frames[e, a]),
+                             n=int(unit_counts(est)[e, a]),
                              p_value=None if np.isnan(est.p_value[e, a]) else _round(est.p_value[e, a]),
                              q_value=None if np.isnan(est.q_value[e, a]) else min(1.0, _round(est.q_value[e, a])))
         weights[expr] = row
@@ -209,11 +210,25 @@ def _value_text(x: float) -> str:
     return f"{x:.3f}" if abs(x) < 1000 else f"{x:.3g}"
 
 
+def significant_cells(est: PriorEstimate, alpha: float) -> np.ndarray:
+    """``[E, A]`` bool: the AUs significantly associated with each expression, by the one rule of
+    :mod:`auknow.significance` (``q < alpha`` and ``P(AU | e) > P(AU | not e)``), computed from
+    the same P(AU | e) and unit counts ``n`` that :func:`quantified_table` writes, so compiling
+    the written table with the same ``alpha`` marks the same cells."""
+    return significant(est.q_value, risk_difference(est.expression["p_au_given_expression"], unit_counts(est)), alpha)
+
+
+def unit_counts(est: PriorEstimate) -> np.ndarray:
+    """``[E, A]`` units behind each cell: sequences with ``unit="sequence"``, else frames (the ``n``
+    of the written table and the denominators of P(AU | e))."""
+    return est.n_sequences if est.settings["unit"] == "sequence" else est.n_frames
+
+
 def summary(est: PriorEstimate, statistic: str, top: int, alpha: float) -> str:
     """Terminal summary as an aligned table (at most 100 columns): per expression, its units and
     its ``top`` AUs by the written statistic, each with the value, CI and BH q-value; ``*`` marks
-    AUs significantly associated with the expression (q < alpha and a positive log odds ratio),
-    explained in the footer.
+    AUs significantly associated with the expression (:func:`significant_cells`: q < alpha and
+    P(AU | e) > P(AU | not e)), explained in the footer.
 
     Columns: expression, n (its sequences), AU, value, ``[low, high]`` CI, q, mark.
     """
@@ -232,6 +247,7 @@ def summary(est: PriorEstimate, statistic: str, top: int, alpha: float) -> str:
     header = (f"{'expression':<{width}}  {'n':>5}  {'AU':<5}  {value_head:>8}  {f'{level:.0%} CI':^19}  "
               f"{'q':>7}")
     lines += [header, "-" * len(header)]
+    marked = significant_cells(est, alpha)
     for e, expr in enumerate(est.expressions):
         vals = np.where(np.isnan(M[e]), -np.inf, M[e])
         order = [a for a in np.argsort(-vals, kind="stable")[:top] if np.isfinite(M[e, a]) or np.isposinf(M[e, a])]
@@ -240,7 +256,7 @@ def summary(est: PriorEstimate, statistic: str, top: int, alpha: float) -> str:
         if not order:
             lines.append(f"{name:<{width}}  {n_seq:>5}  (no AU coded)")
         for k, a in enumerate(order):
-            sig = "*" if (est.q_value[e, a] < alpha and est.expression["log_odds_ratio"][e, a] > 0) else ""
+            sig = "*" if marked[e, a] else ""
             ci = (f"[{_value_text(low[e, a]):>7}, {_value_text(high[e, a]):>7}]" if np.isfinite(low[e, a])
                   else f"{'-':^19}")
             lead = f"{name:<{width}}  {n_seq:>5}" if k == 0 else " " * (width + 7)
@@ -248,7 +264,7 @@ def summary(est: PriorEstimate, statistic: str, top: int, alpha: float) -> str:
                          f"{_q_text(est.q_value[e, a]):>7} {sig}".rstrip())
     lines.append("n: sequences of the expression; q: Benjamini-Hochberg q-value of the within-subject "
                  "permutation test")
-    lines.append(f"* significant: q < {alpha:g} and positively associated (log odds ratio > 0)")
+    lines.append(f"* significant: q < {alpha:g} and positively associated (P(AU | e) > P(AU | not e))")
     return "\n".join(lines)
 
 

@@ -92,7 +92,8 @@ class PriorEstimate:
 
     def summary(self, statistic: str = "p_au_given_expression", top: int = 5, alpha: float = 0.05) -> str:
         """The terminal summary: per expression the top AUs with their CIs; ``*`` marks AUs
-        significantly associated with the expression (q < alpha, positive log odds ratio)."""
+        significantly associated with the expression (q < alpha and P(AU | e) > P(AU | not e),
+        :mod:`auknow.significance`)."""
         from .output import relations_summary, summary
 
         if not self.expressions:

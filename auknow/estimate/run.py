@@ -324,7 +324,7 @@ def _heatmap(est, args, path: Path, name: str) -> None:
     from ..plots import interval_panel, prior_heatmap
     from .statistics import RANGES
 
-    sig = (est.q_value < args.alpha) & (est.expression["log_odds_ratio"] > 0)
+    sig = output.significant_cells(est, args.alpha)
     M = est.expression[args.statistic]
     fig = prior_heatmap(M, est.expressions, est.aus, significant=sig, alpha=args.alpha,
                         declared=RANGES.get(args.statistic), title=f"{name}: {args.statistic}",
