@@ -16,6 +16,7 @@ Conventions used by every loss in :mod:`auknow.losses`:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -28,6 +29,37 @@ from ..vocabulary import check_same_order, labels_of, resolve_aus, resolve_expre
 __all__ = ["as_prior_tensor", "valid_mask", "compute_dtype", "expression_cross_entropy", "expression_rows",
            "weighted_bce_mean", "check_expression_labels", "check_au_targets", "prior_labels", "compiled_scale",
            "LabelledLoss"]
+
+
+def au_loss_weight_of(au_loss_weight: float | None, alpha: float | None, owner: str,
+                      default: float | None = 0.25) -> float | None:
+    """The AU-loss weight from ``au_loss_weight=`` or its deprecated name ``alpha=``.
+
+    ``alpha`` means the FDR (q-value) level elsewhere in auknow (``compile_matrix``,
+    ``estimate-prior --alpha``), as in statsmodels; the weight of the AU loss against
+    cross-entropy (``(1 - w) * CE + w * L_AU``, AU-DFER's 0.25) is ``au_loss_weight``.
+
+    Returns:
+        ``au_loss_weight``, else ``alpha`` (with a ``DeprecationWarning``), else ``default``.
+
+    Raises:
+        TypeError: both names given.
+
+    >>> au_loss_weight_of(0.3, None, "AUDFERLoss")
+    0.3
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     au_loss_weight_of(None, 0.5, "AUDFERLoss"), w[0].category.__name__
+    (0.5, 'DeprecationWarning')
+    """
+    if alpha is None:
+        return default if au_loss_weight is None else au_loss_weight
+    if au_loss_weight is not None:
+        raise TypeError(f"{owner}: give au_loss_weight= only (alpha= is its deprecated name), not both")
+    warnings.warn(f"{owner}: alpha= as the AU-loss weight is deprecated, use au_loss_weight= (alpha now only "
+                  "names an FDR level)", DeprecationWarning, stacklevel=3)
+    return alpha
 
 
 def compute_dtype(*tensors: Tensor) -> torch.dtype:

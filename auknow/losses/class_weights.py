@@ -23,7 +23,7 @@ Sources:
     * effective number of samples, ``w_c = (1 - beta) / (1 - beta^n_c)``, normalized to sum to
       the number of classes: Cui, Jia, Lin, Song & Belongie, "Class-Balanced Loss Based on
       Effective Number of Samples", CVPR 2019, eq. 4 and sec. 4.
-    * smoothed: ``power`` (``w_i ~ r_i^-alpha``, alpha in [0, 1]; alpha = 0.5 is the
+    * smoothed: ``power`` (``w_i ~ r_i^-power``, power in [0, 1]; power = 0.5 is the
       inverse-square-root weighting discussed by Cui et al. 2019) or ``log``
       (``w_i = 1 / ln(c + r_i)``, c = 1.02, ENet, Paszke et al. 2016).
 """
@@ -145,7 +145,7 @@ def inverse_frequency_weights(counts: Any, totals: Any | None = None, *, power: 
     Args:
         counts: ``[C]`` non-negative counts (positives per AU, or samples per class).
         totals: ``[C]`` labelled samples per AU (multi-label) or None (single-label).
-        power: smoothing exponent ``alpha >= 0``.
+        power: smoothing exponent, ``>= 0``.
         normalize: scale so that the non-empty classes' weights sum to their number.
         empty: weight of empty classes, ``"max"`` or ``"zero"`` (see module docstring).
         dtype: output dtype.

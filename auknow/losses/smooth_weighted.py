@@ -8,14 +8,14 @@ the closest public form: the JAA-Net / ME-GraphAU weighted BCE with **power-smoo
 inverse-occurrence weights, plus optional label smoothing::
 
     r_a   = positives_a / labelled_a                       (occurrence rate, missing excluded)
-    w_a   = A * r_a^-alpha / sum_c r_c^-alpha              (weights sum to A: mean 1)
+    w_a   = A * r_a^-power / sum_c r_c^-power              (weights sum to A: mean 1)
     y~    = y (1 - eps) + eps / 2                          (label smoothing, eps = 0 by default)
     L     = sum_{b,a valid} w_a * BCE(z_ba, y~_ba) / #valid
 
-``alpha = 1`` is exactly the JAA-Net (Shao et al., ECCV 2018) / ME-GraphAU (Luo et al., IJCAI
-2022) inverse-occurrence weights, whose largest weight grows like ``1 / r_min``; ``alpha = 0.5``
+``power = 1`` is exactly the JAA-Net (Shao et al., ECCV 2018) / ME-GraphAU (Luo et al., IJCAI
+2022) inverse-occurrence weights, whose largest weight grows like ``1 / r_min``; ``power = 0.5``
 (default, the inverse square root of Cui et al. 2019 sec. 2) compresses the range so that rare AUs
-are not over-amplified (a 100x rarer AU gets 10x, not 100x, the weight); ``alpha = 0`` is plain
+are not over-amplified (a 100x rarer AU gets 10x, not 100x, the weight); ``power = 0`` is plain
 BCE. ``method="log"`` uses the bounded ENet weights ``1 / ln(1.02 + r_a)`` instead.
 """
 
