@@ -88,6 +88,15 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
     Raises:
         CompileError: unknown mode / label / option, a table that lacks cells under policy
             ``"error"``, a cell no table gives under fill ``"error"``.
+
+    >>> m = compile_matrix("fig2002", "binary")      # a bundled prototype table
+    >>> m.expressions
+    ('surprise', 'fear', 'happiness', 'sadness', 'disgust', 'anger')
+    >>> {a: v for a, v in m.row("happiness").items() if v}
+    {'AU06': 1.0, 'AU12': 1.0}
+    >>> r = compile_matrix("fig2002", "row_normalized", aus=["AU06", "AU12", "AU04"])
+    >>> r.row("happiness")
+    {'AU06': 0.5, 'AU12': 0.5, 'AU04': 0.0}
     """
     _check_choice("mode", mode, MODES)
     if mode in ("binary", "quantified", "signed"):

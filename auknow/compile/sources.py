@@ -47,6 +47,12 @@ def configuration_vector(config, aus: Sequence[str], *, signed: bool = False, op
     an AU not in the configuration that FACS 2002 forbids together with one of its required AUs
     (:func:`auknow.facs.are_exclusive`) gets ``-negative_value``. Intensity and laterality are
     ignored (``L12A`` counts as AU12).
+
+    >>> from auknow.facs import parse_facs
+    >>> from auknow.tables.model import Configuration
+    >>> c = Configuration(parse_facs("1+2+5B"), parse_facs("25"), parse_facs("26+27", check_exclusive=False))
+    >>> configuration_vector(c, ["AU01", "AU05", "AU25", "AU26", "AU27", "AU12"]).tolist()
+    [1.0, 1.0, 0.5, 0.5, 0.5, 0.0]
     """
     v = np.zeros(len(aus))
     pos = {a: i for i, a in enumerate(aus)}
