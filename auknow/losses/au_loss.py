@@ -88,6 +88,11 @@ def au_loss(au_logits: Tensor, au_targets: Tensor, expr_labels: Tensor, prior: A
         ValueError: shapes do not match.
 
     Source: AU-DFER reference code, ``BCEWithLogitsLoss(weight=5 * W[e], pos_weight=P)``.
+
+    >>> z = torch.zeros(2, 2)                                    # AU logits [B, A]
+    >>> y = torch.tensor([[1.0, 0.0], [1.0, float("nan")]])      # NaN: missing target
+    >>> round(float(au_loss(z, y, torch.tensor([0, 1]), torch.ones(2, 2), scale=1.0)), 4)   # log 2
+    0.6931
     """
     check_logits_targets(au_logits, au_targets)
     check_reduction(reduction)
@@ -357,6 +362,12 @@ def pos_weight_from_data(au_targets: Any, expr_labels: Any | None = None, *, str
 
     Raises:
         ValueError: unknown strategy, missing labels, bad shapes, targets outside [0, 1].
+
+    >>> t = torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0], [1.0, 0.0]])   # [N, A] clip targets
+    >>> pos_weight_from_data(t)                                           # (1 - p) / p per AU
+    tensor([0.3333, 3.0000])
+    >>> pos_weight_from_data(t, torch.tensor([0, 0, 1, 1]), strategy="distinct", num_expressions=2).shape
+    torch.Size([2, 2])
     """
     if smoothing < 0:
         raise ValueError(f"smoothing: expected >= 0, got {smoothing}")
@@ -423,6 +434,10 @@ def clip_au_targets(frame_aus: Any, *, threshold: float = 0.5, frame_threshold: 
 
     Returns:
         float ``[..., A]`` with values 0, 1 or NaN.
+
+    >>> frames = torch.tensor([[[1.0, 0.0], [1.0, 0.0], [0.0, float("nan")]]])    # [clips, T, A]
+    >>> clip_au_targets(frames)                                # AU A: 2 of 3 frames; AU B: 0 of 2
+    tensor([[1., 0.]])
     """
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold: expected 0 < threshold <= 1, got {threshold}")
