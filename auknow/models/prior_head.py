@@ -42,7 +42,12 @@ __all__ = ["PriorHead", "PriorHeadOutput", "AUTerm", "IALTerm", "ConsistencyTerm
 
 class PriorHeadOutput(NamedTuple):
     """What :class:`PriorHead` returns: ``expr_logits [B, E]``, ``au_logits [B, A]`` (None when the
-    AU head is skipped) and the pooled ``features [B, D]``."""
+    AU head is skipped) and the pooled ``features [B, D]``.
+
+    >>> out = PriorHeadOutput(expr_logits=torch.zeros(2, 7), au_logits=None, features=torch.zeros(2, 16))
+    >>> out.expr_logits.shape, out.au_logits is None
+    (torch.Size([2, 7]), True)
+    """
 
     expr_logits: Tensor
     au_logits: Tensor | None
@@ -52,7 +57,13 @@ class PriorHeadOutput(NamedTuple):
 class AttentionPool(nn.Module):
     """Attention pooling over time: ``softmax_t(w . x_t + b)``-weighted mean of ``[B, T, D]``,
     with an optional boolean ``mask [B, T]`` (False = padding; a clip with no valid frame
-    pools to 0)."""
+    pools to 0).
+
+    >>> pool = AttentionPool(16)
+    >>> x = torch.randn(2, 5, 16)
+    >>> pool(x).shape, pool(x, mask=torch.tensor([[True] * 5, [False] * 5]))[1].abs().sum().item()
+    (torch.Size([2, 16]), 0.0)
+    """
 
     def __init__(self, dim: int):
         super().__init__()
@@ -70,7 +81,12 @@ class AttentionPool(nn.Module):
 
 
 def temporal_pool(x: Tensor, how: str = "mean") -> Tensor:
-    """``[B, T, D] -> [B, D]`` by ``"mean"`` or ``"max"``; ``[B, D]`` is returned as it is."""
+    """``[B, T, D] -> [B, D]`` by ``"mean"`` or ``"max"``; ``[B, D]`` is returned as it is.
+
+    >>> x = torch.arange(6.0).reshape(1, 3, 2)     # [B, T, D]
+    >>> temporal_pool(x), temporal_pool(x, "max")
+    (tensor([[2., 3.]]), tensor([[4., 5.]]))
+    """
     if x.dim() == 2:
         return x
     if x.dim() != 3:
@@ -113,6 +129,9 @@ class AUTerm:
             prior) or ``"smooth"`` (:class:`~auknow.losses.SmoothWeightedLoss`).
         scale, pos_weight: of the AU-DFER loss (5; None, ``[A]`` or ``[E, A]``).
         au_weight, label_smoothing: of the smooth loss (``[A]`` or None).
+
+    >>> AUTerm()                                   # AU-DFER's: 0.75 CE + 0.25 L_AU, scale 5
+    AUTerm(weight=0.25, loss='prior', scale=5.0, pos_weight=None, au_weight=None, label_smoothing=0.0)
     """
 
     weight: float = 0.25
@@ -125,7 +144,11 @@ class AUTerm:
 
 @dataclass(frozen=True)
 class IALTerm:
-    """The intensity-aware term of :class:`PriorHead`: ``weight * L_IAL`` (Li et al. 2023 ran 0.1)."""
+    """The intensity-aware term of :class:`PriorHead`: ``weight * L_IAL`` (Li et al. 2023 ran 0.1).
+
+    >>> IALTerm().weight
+    0.1
+    """
 
     weight: float = 0.1
 
@@ -133,7 +156,11 @@ class IALTerm:
 @dataclass(frozen=True)
 class ConsistencyTerm:
     """The prior-consistency term of :class:`PriorHead`: ``weight * L_PC`` (see
-    :class:`~auknow.losses.PriorConsistencyLoss` for the options)."""
+    :class:`~auknow.losses.PriorConsistencyLoss` for the options).
+
+    >>> ConsistencyTerm(0.3)
+    ConsistencyTerm(weight=0.3, temperature=1.0, divergence='kl', detach='none', soft_target_weight=1.0)
+    """
 
     weight: float = 0.5
     temperature: float = 1.0
