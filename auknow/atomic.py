@@ -17,7 +17,17 @@ from .errors import AuknowError
 
 
 class OutputExistsError(AuknowError, FileExistsError):
-    """The output exists and overwriting was not asked for."""
+    """The output exists and overwriting was not asked for.
+
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = write_text_atomic(pathlib.Path(d) / "a.txt", "one")
+    ...     try:
+    ...         write_text_atomic(p, "two")
+    ...     except OutputExistsError:
+    ...         print("kept:", p.read_text())
+    kept: one
+    """
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[Path], None], overwrite: bool = False) -> Path:
@@ -30,6 +40,12 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None], overwri
 
     Returns:
         The target path.
+
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = write_atomic(pathlib.Path(d) / "b.bin", lambda tmp: tmp.write_bytes(b"42"))
+    ...     p.read_bytes()
+    b'42'
     """
     target = Path(path)
     if target.exists() and not overwrite:
@@ -61,7 +77,15 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None], overwri
 
 
 def write_text_atomic(path: str | os.PathLike, text: str, overwrite: bool = False) -> Path:
-    """Write UTF-8 text atomically (see :func:`write_atomic`)."""
+    """Write UTF-8 text atomically (see :func:`write_atomic`).
+
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = write_text_atomic(pathlib.Path(d) / "a.txt", "one")
+    ...     p = write_text_atomic(p, "two", overwrite=True)
+    ...     p.read_text()
+    'two'
+    """
     return write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"), overwrite=overwrite)
 
 
@@ -73,6 +97,14 @@ def publish_folder(staged: Path, out_dir: Path, overwrite: bool = False) -> list
 
     Raises:
         OutputExistsError: a file exists in ``out_dir`` and ``overwrite`` is false.
+
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     staged, out = pathlib.Path(d) / "staged", pathlib.Path(d) / "out"
+    ...     staged.mkdir()
+    ...     _ = (staged / "x.csv").write_text("a,b")
+    ...     [p.name for p in publish_folder(staged, out)], (out / "x.csv").read_text()
+    (['x.csv'], 'a,b')
     """
     names = sorted(p.name for p in staged.iterdir())
     if out_dir.exists() and not out_dir.is_dir():

@@ -20,18 +20,33 @@ from .errors import AuknowError
 
 
 class ExpressionError(AuknowError, ValueError):
-    """An expression name is not in the vocabulary (message suggests the closest names)."""
+    """An expression name is not in the vocabulary (message suggests the closest names).
+
+    >>> try:
+    ...     canonical_expression("hapy")
+    ... except ExpressionError as err:
+    ...     print(err)
+    unknown expression 'hapy'; did you mean happy, hap?
+    """
 
 
 def normalize(text: str) -> str:
     """Lower-case, trimmed, spaces / dots / hyphens to underscores: ``"Happily Surprised" ->
-    "happily_surprised"``."""
+    "happily_surprised"``.
+
+    >>> normalize("  Happily Surprised ")
+    'happily_surprised'
+    """
     return re.sub(r"[\s.\-]+", "_", str(text).strip().lower()).strip("_")
 
 
 @lru_cache(maxsize=None)
 def vocabulary() -> dict[str, tuple[str, ...]]:
-    """Canonical expression name -> its aliases (normalized), from ``data/expressions.yaml``."""
+    """Canonical expression name -> its aliases (normalized), from ``data/expressions.yaml``.
+
+    >>> vocabulary()["happiness"][:3]
+    ('happy', 'joy', 'joyful')
+    """
     raw = yaml.safe_load(resources.files("auknow").joinpath("data").joinpath("expressions.yaml").read_text("utf-8"))
     return {name: tuple(normalize(a) for a in (aliases or [])) for name, aliases in raw.items()}
 
@@ -55,6 +70,9 @@ def canonical_expression(text: str, extra: Iterable[str] = ()) -> str:
 
     Raises:
         ExpressionError: unknown name; the message names it and suggests close matches.
+
+    >>> canonical_expression("Happy"), canonical_expression("pain", extra=["pain"])
+    ('happiness', 'pain')
     """
     key = normalize(text)
     extra_set = {normalize(e) for e in extra}

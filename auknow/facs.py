@@ -58,6 +58,10 @@ class FacsCode:
         description: the manual's name, e.g. ``"lip corner puller"``.
         region: face region / group, e.g. ``"Upper Face"``, ``"Lower Face"``, ``"Head Position"``.
         chapter: chapter of the FACS 2002 manual that describes it.
+
+    >>> c = code(12)
+    >>> c.kind, c.description, c.region
+    ('AU', 'lip corner puller', 'Lower Face')
     """
 
     kind: str
@@ -118,12 +122,20 @@ def exclusive_pairs() -> frozenset[frozenset[int]]:
 
 def are_exclusive(a: int, b: int) -> bool:
     """Whether FACS numbers ``a`` and ``b`` cannot be scored together at any intensity or side
-    (FACS 2002; see :func:`exclusive_pairs`). ``are_exclusive(24, 25) -> True``."""
+    (FACS 2002; see :func:`exclusive_pairs`). ``are_exclusive(24, 25) -> True``.
+
+    >>> are_exclusive(24, 25), are_exclusive(6, 12)
+    (True, False)
+    """
     return frozenset((a, b)) in exclusive_pairs()
 
 
 def code(number: int) -> FacsCode:
-    """The :class:`FacsCode` of a FACS number. Raises :class:`FacsCodeError` if unknown."""
+    """The :class:`FacsCode` of a FACS number. Raises :class:`FacsCodeError` if unknown.
+
+    >>> code(19).kind, code(19).description
+    ('AD', 'tongue show')
+    """
     try:
         return codes()[number]
     except KeyError:
@@ -136,6 +148,9 @@ def au_name(number: int) -> str:
 
     Raises:
         FacsCodeError: the number is not a FACS 2002 code.
+
+    >>> au_name(12), au_name(1), au_name(19)
+    ('AU12', 'AU01', 'AD19')
     """
     return code(number).name
 
@@ -212,7 +227,11 @@ def parse_au_column(text: str) -> tuple[int, str | None, str | None]:
 
 def au_number(text: str | int) -> int:
     """FACS number of an AU written any common way (``"AU01"``, ``"AU1"``, ``"au_1"``, ``1``,
-    ``"AU12_c"``). Raises :class:`FacsCodeError` for anything else, naming the text."""
+    ``"AU12_c"``). Raises :class:`FacsCodeError` for anything else, naming the text.
+
+    >>> au_number("AU01"), au_number("au_1"), au_number("AU12_c"), au_number(5)
+    (1, 1, 12, 5)
+    """
     if isinstance(text, int) and not isinstance(text, bool):
         return code(text).number
     number, side, _ = parse_au_column(str(text))
@@ -223,7 +242,11 @@ def au_number(text: str | int) -> int:
 
 
 def canonical_au(text: str | int) -> str:
-    """Canonical name of an AU written any common way: ``"au_1" -> "AU01"``, ``19 -> "AD19"``."""
+    """Canonical name of an AU written any common way: ``"au_1" -> "AU01"``, ``19 -> "AD19"``.
+
+    >>> canonical_au("au_1"), canonical_au(19)
+    ('AU01', 'AD19')
+    """
     return au_name(au_number(text))
 
 
@@ -235,6 +258,9 @@ class FacsItem:
         number: FACS number (a key of :func:`codes`).
         laterality: ``None`` (bilateral / not given) or one of ``L R U T B``.
         intensity: ``None``, one letter ``A``-``E``, or two adjacent letters (``"CD"``: C or D).
+
+    >>> parse_facs("L12A")[0]
+    FacsItem(number=12, laterality='L', intensity='A')
     """
 
     number: int
@@ -405,12 +431,20 @@ def parse_facs(text: str | int | Iterable, check_exclusive: bool = True) -> tupl
 
 
 def format_facs(items: Iterable[FacsItem]) -> str:
-    """Canonical FACS code string: sorted by number, ``+``-joined, e.g. ``"1+2+5B+26"``."""
+    """Canonical FACS code string: sorted by number, ``+``-joined, e.g. ``"1+2+5B+26"``.
+
+    >>> format_facs([FacsItem(26), FacsItem(5, intensity="B"), FacsItem(1)])
+    '1+5B+26'
+    """
     return "+".join(str(i) for i in sorted(items, key=_sort_key))
 
 
 def canonical_facs(text: str) -> str:
-    """``format_facs(parse_facs(text))``: the canonical spelling of a FACS code string."""
+    """``format_facs(parse_facs(text))``: the canonical spelling of a FACS code string.
+
+    >>> canonical_facs("26 + 5b + 1")
+    '1+5B+26'
+    """
     return format_facs(parse_facs(text))
 
 
@@ -437,7 +471,11 @@ AU_SETS: dict[str, tuple[int, ...]] = {
 
 def au_set(name: str) -> tuple[str, ...]:
     """Canonical AU names of a named AU set (``"bp4d"``, ``"disfa"``, ``"disfa8"``, ``"ckplus"``,
-    ``"openface_c"``, ``"openface_r"``, ``"pyfeat"``). Raises ``KeyError`` naming the choices."""
+    ``"openface_c"``, ``"openface_r"``, ``"pyfeat"``). Raises ``KeyError`` naming the choices.
+
+    >>> au_set("disfa8")
+    ('AU01', 'AU02', 'AU04', 'AU06', 'AU09', 'AU12', 'AU25', 'AU26')
+    """
     try:
         return tuple(au_name(n) for n in AU_SETS[name.lower()])
     except KeyError:

@@ -35,6 +35,10 @@ class ExclusiveRule:
     AU16/22/28) and optionally one intensity (``7E``). An item matches a pattern when it has the
     number, exactly that intensity (``7E`` is matched by ``7E``, not by ``7D`` or ``7DE``) and
     covers the pattern's lip (``22`` and ``S22`` cover both lips, ``T22`` only the top one).
+
+    >>> rule = exclusive_rules()[0]
+    >>> str(rule), rule.second
+    ('5/7E', FacsItem(number=7, laterality=None, intensity='E'))
     """
 
     first: FacsItem
@@ -132,7 +136,16 @@ def _rules_by_pair() -> dict[frozenset[int], tuple[ExclusiveRule, ...]]:
 
 def check_exclusive_items(items: Iterable[FacsItem], text: str | None = None) -> None:
     """Raise :class:`FacsCodeError` naming both codes and the rule if two of ``items`` cannot be
-    scored together (:func:`exclusive_conflicts`); ``text`` is the code string, for the message."""
+    scored together (:func:`exclusive_conflicts`); ``text`` is the code string, for the message.
+
+    >>> from auknow.facs import parse_facs
+    >>> check_exclusive_items(parse_facs("6+12", check_exclusive=False))  # compatible: no error
+    >>> try:
+    ...     check_exclusive_items(parse_facs("24+25", check_exclusive=False), "24+25")
+    ... except FacsCodeError as err:
+    ...     print(str(err)[:45])
+    '24' and '25' cannot be scored together in '2
+    """
     items = list(items)
     conflicts = exclusive_conflicts(items)
     if conflicts:

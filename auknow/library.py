@@ -36,6 +36,9 @@ def knowledge_dir() -> Path:
         FileNotFoundError: neither location exists (a broken installation).
 
     Source: ``pyproject.toml`` maps ``auknow.knowledge`` to ``knowledge/``.
+
+    >>> (knowledge_dir() / "prototypes").is_dir()
+    True
     """
     try:
         root = resources.files("auknow.knowledge")
@@ -57,6 +60,10 @@ def bundled_table_paths() -> list[Path]:
 
     Raises:
         FileNotFoundError: see :func:`knowledge_dir`.
+
+    >>> names = [p.stem for p in bundled_table_paths()]
+    >>> "fig2002" in names and "au_dfer" in names
+    True
     """
     return iter_table_files([knowledge_dir()])
 
@@ -96,6 +103,10 @@ def list_bundled() -> list[tuple[str, Table]]:
         FileNotFoundError: see :func:`knowledge_dir`.
 
     Source: the files under :func:`knowledge_dir`; see ``knowledge/README.md``.
+
+    >>> kinds = [t.kind for _, t in list_bundled()]
+    >>> kinds[0], kinds[-1]
+    ('prototype', 'dataset')
     """
     tables = [(name, _load(path)) for name, path in _paths_by_name().items()]
     order = {kind: i for i, kind in enumerate(TABLE_KINDS)}
@@ -114,6 +125,10 @@ def load_bundled(name: str) -> Table:
         TableError: the bundled file is invalid.
 
     Source: ``knowledge/<kind>/<name>.yaml``; see ``knowledge/README.md``.
+
+    >>> t = load_bundled("FIG2002")
+    >>> t.name, t.kind
+    ('fig2002', 'prototype')
     """
     paths = _paths_by_name()
     key = str(name).strip().lower()
@@ -140,6 +155,10 @@ def dataset_descriptor(name: str) -> DatasetDescriptor:
 
     Source: ``knowledge/datasets/<name>.yaml`` (BP4D: Zhang et al. 2014; DISFA: Mavadati et al.
     2013; CK+: Lucey et al. 2010; folds: the JAA-Net / ME-GraphAU split).
+
+    >>> d = dataset_descriptor("disfa")
+    >>> d.name
+    'disfa'
     """
     paths = _paths_by_name()
     key = str(name).strip().lower()

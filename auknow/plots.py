@@ -33,15 +33,25 @@ CELL_IN = 0.3  # inches per heatmap cell (width); rows 0.26 in
 
 
 def new_figure(size: tuple[float, float]):
-    """A matplotlib Figure of ``size`` inches (no pyplot state)."""
+    """A matplotlib Figure of ``size`` inches (no pyplot state).
+
+    >>> fig = new_figure((3.5, 2.0))
+    >>> [float(x) for x in fig.get_size_inches()]
+    [3.5, 2.0]
+    """
     from matplotlib.figure import Figure
 
     return Figure(figsize=size, layout="constrained")
 
 
 def heatmap_size(n_rows: int, n_cols: int) -> tuple[float, float]:
-    """Figure size (inches) of an ``n_rows x n_cols`` heatmap: 0.3 in per AU plus labels and
-    colour bar; 23 AUs give 7.0 in (a double column), 10 AUs 3.5 in (one column)."""
+    """Figure size ``(width, height)`` in inches of an ``n_rows x n_cols`` heatmap (rows:
+    expressions, columns: AUs): 0.3 in per AU plus 1.9 in of labels and colour bar, at least
+    3.5 in (one column); 17 AUs give 7.0 in (a double column).
+
+    >>> [round(x, 2) for x in heatmap_size(7, 17)], heatmap_size(7, 4)[0]
+    ([7.0, 3.22], 3.5)
+    """
     return (max(3.5, CELL_IN * n_cols + 1.9), max(2.0, 0.26 * n_rows + 1.4))
 
 
@@ -263,6 +273,11 @@ def plot_prior(matrix, ax=None, title: str | None = None, value_label: str | Non
 
     Returns:
         The matplotlib Figure.
+
+    >>> from auknow.compile import compile_matrix
+    >>> fig = plot_prior(compile_matrix("fig2002", "binary"))
+    >>> fig.axes[0].get_xlabel()
+    'Action Unit'
     """
     sig = matrix.significance if marks else None
     names = ", ".join(s.get("table", "?") for s in matrix.sources)
@@ -280,7 +295,14 @@ def plot_prior(matrix, ax=None, title: str | None = None, value_label: str | Non
 
 def diff_heatmap(diff, ax=None, title: str | None = None, size: tuple[float, float] | None = None):
     """Heatmap of ``B - A`` of a :class:`~auknow.compile.diff.MatrixDiff` on the common labels:
-    diverging colours symmetric about 0, blank where a side is NaN. Returns the Figure."""
+    diverging colours symmetric about 0, blank where a side is NaN. Returns the Figure.
+
+    >>> from auknow.compile import compile_matrix, diff_matrices
+    >>> a = compile_matrix("fig2002", "binary")
+    >>> fig = diff_heatmap(diff_matrices(a, a))
+    >>> len(fig.axes) >= 1
+    True
+    """
     return prior_heatmap(diff.delta, diff.expressions, diff.aus, diverging=True, ax=ax, size=size,
                          value_label="B - A", footnote=f"B = {diff.name_b}, A = {diff.name_a} ({diff.a.mode})",
                          title=title or f"B - A: {diff.name_b} - {diff.name_a}")

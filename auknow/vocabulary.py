@@ -172,7 +172,11 @@ def au_identities(aus) -> tuple[tuple[str, ...] | None, int]:
 
 
 def au_sort_key(name: str) -> int:
-    """FACS number of a canonical AU name, for sorting columns in FACS order (``AU12 -> 12``)."""
+    """FACS number of a canonical AU name, for sorting columns in FACS order (``AU12 -> 12``).
+
+    >>> sorted(["AU12", "AU04", "AD19"], key=au_sort_key)
+    ['AU04', 'AU12', 'AD19']
+    """
     return au_number(name)
 
 

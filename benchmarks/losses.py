@@ -79,11 +79,11 @@ def _variants(backbone: VideoBackbone, prior: torch.Tensor, pos_weight: torch.Te
 
     return {
         "plain CE": PlainCE(copy.deepcopy(backbone)),
-        "AU-DFER: 0.75 CE + 0.25 AU loss": head(alpha=0.25, pos_weight=pos_weight),
-        "CE + 0.1 IAL": head(alpha=0.0, ial_weight=0.1),
-        "0.75 CE + 0.25 smooth AU": head(alpha=0.25, au_loss="smooth", au_weight=au_weight),
-        "CE + 0.5 prior consistency": head(alpha=0.0, consistency_weight=0.5),
-        "PriorHead, all terms": head(alpha=0.25, pos_weight=pos_weight, ial_weight=0.1, consistency_weight=0.5),
+        "AU-DFER: 0.75 CE + 0.25 AU loss": head(au_loss_weight=0.25, pos_weight=pos_weight),
+        "CE + 0.1 IAL": head(au_loss_weight=0.0, ial_weight=0.1),
+        "0.75 CE + 0.25 smooth AU": head(au_loss_weight=0.25, au_loss="smooth", au_weight=au_weight),
+        "CE + 0.5 prior consistency": head(au_loss_weight=0.0, consistency_weight=0.5),
+        "PriorHead, all terms": head(au_loss_weight=0.25, pos_weight=pos_weight, ial_weight=0.1, consistency_weight=0.5),
     }
 
 

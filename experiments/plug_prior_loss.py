@@ -125,10 +125,10 @@ def main(argv=None):
 
     D = fresh_backbone().dim
     models = {
-        "plain CE": PriorHead(fresh_backbone(), D, num_expressions=E, alpha=0.0, pooling="attention",
+        "plain CE": PriorHead(fresh_backbone(), D, num_expressions=E, au_loss_weight=0.0, pooling="attention",
                               class_weight=class_weight),
         "PriorHead (AU loss + IAL + prior consistency)": PriorHead(
-            fresh_backbone(), D, M, pooling="attention", alpha=0.25, pos_weight=pos_weight,
+            fresh_backbone(), D, M, pooling="attention", au_loss_weight=0.25, pos_weight=pos_weight,
             ial_weight=0.1, consistency_weight=0.5, class_weight=class_weight),
     }
 

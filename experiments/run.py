@@ -227,7 +227,7 @@ def dfer_setup(cfg: dict, train_r: list, test_r: list, aus: Sequence[str], use_a
     torch.manual_seed(t["seed"] + fold)
     backbone = backbone_fn(cfg) if backbone_fn else build_backbone(cfg)
     model = PriorHead(backbone, m["dim"], prior, num_expressions=len(DFEW_EXPRESSIONS), num_aus=len(aus),
-                      pooling=m["pooling"], alpha=L["alpha"], scale=L["scale"], pos_weight=pw,
+                      pooling=m["pooling"], au_loss_weight=L["alpha"], scale=L["scale"], pos_weight=pw,
                       ial_weight=L["ial_weight"], consistency_weight=L["consistency_weight"],
                       temperature=L["temperature"], label_smoothing=L["label_smoothing"]).to(device)
     train_ds = ClipDataset(train_r, d["num_frames"], d["image_size"], d["channels"], True, len(aus), t["seed"])

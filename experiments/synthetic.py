@@ -185,7 +185,7 @@ def build(cfg: BenchmarkConfig, arm: Arm, data: dict, seed: int):
 
             cw = effective_number_weights(class_counts(torch.as_tensor(data["train"].labels), E), beta=0.999)
         model = PriorHead(backbone, cfg.dim, torch.as_tensor(prior) if arm.prior else None, num_expressions=E,
-                          num_aus=A, pooling="mean", alpha=arm.alpha, pos_weight=data["pos_weight"],
+                          num_aus=A, pooling="mean", au_loss_weight=arm.alpha, pos_weight=data["pos_weight"],
                           ial_weight=arm.ial_weight, consistency_weight=arm.consistency_weight, class_weight=cw)
 
         def loss_fn(out, batch):

@@ -34,7 +34,7 @@ def _model():
     torch.manual_seed(0)
     prior = torch.rand(E, A, dtype=torch.float64) * 0.9 + 0.05
     pw = torch.rand(E, A, dtype=torch.float64) * 3 + 0.5
-    return PriorHead(Backbone(), D, prior, pooling="attention", alpha=0.25, pos_weight=pw, ial_weight=0.1,
+    return PriorHead(Backbone(), D, prior, pooling="attention", au_loss_weight=0.25, pos_weight=pw, ial_weight=0.1,
                      consistency_weight=0.5, temperature=2.0, label_smoothing=0.1).double()
 
 

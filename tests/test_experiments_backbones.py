@@ -41,7 +41,7 @@ def test_config_backbones_in_prior_head(name, steps):
     x = torch.rand(2, 8, 3, 32, 32)
     f = bb(x)
     assert f.shape == (2, steps, 16)
-    head = PriorHead(bb, 16, None, num_expressions=7, alpha=0.0, consistency_weight=0.0)
+    head = PriorHead(bb, 16, None, num_expressions=7, au_loss_weight=0.0, consistency_weight=0.0)
     loss = head.loss(head(x), {"expression": torch.tensor([0, 3])})
     loss.backward()
     assert torch.isfinite(loss)

@@ -90,7 +90,7 @@ def test_loss_is_the_weighted_sum_of_the_terms():
     pw = L.pos_weight_from_data((torch.rand(50, A) > 0.5).float(), torch.randint(0, E, (50,)),
                                 strategy="distinct", num_expressions=E)
     cls_w = torch.linspace(0.5, 2, E)
-    head = PriorHead(FrameBackbone(), D, W, alpha=0.3, pos_weight=pw, ial_weight=0.1, consistency_weight=0.7,
+    head = PriorHead(FrameBackbone(), D, W, au_loss_weight=0.3, pos_weight=pw, ial_weight=0.1, consistency_weight=0.7,
                      temperature=2.0, class_weight=cls_w, label_smoothing=0.05)
     x, y, aus = _data(B=6, seed=2)
     out = head(x)
@@ -102,14 +102,14 @@ def test_loss_is_the_weighted_sum_of_the_terms():
     torch.testing.assert_close(total, 0.7 * ce + 0.3 * au + 0.1 * ial + 0.7 * pc)
     for k, v in dict(ce=ce, au=au, ial=ial, consistency=pc).items():
         torch.testing.assert_close(terms[k], v.detach())
-    # AU-DFER's loss exactly: alpha 0.25, nothing else
+    # AU-DFER's loss exactly: au_loss_weight 0.25, nothing else
     head2 = PriorHead(ClipBackbone(), D, W)
     out2 = head2(x)
     torch.testing.assert_close(head2.loss(out2, (y, aus)),
-                               L.au_dfer_loss(out2.expr_logits, out2.au_logits, y, aus, W, alpha=0.25))
+                               L.au_dfer_loss(out2.expr_logits, out2.au_logits, y, aus, W, au_loss_weight=0.25))
     # smooth AU loss instead of the prior-weighted one; no prior needed
     w = L.au_weights_from_data(aus)
-    head3 = PriorHead(ClipBackbone(), D, num_expressions=E, num_aus=A, au_loss="smooth", au_weight=w, alpha=0.5)
+    head3 = PriorHead(ClipBackbone(), D, num_expressions=E, num_aus=A, au_loss="smooth", au_weight=w, au_loss_weight=0.5)
     out3 = head3(x)
     torch.testing.assert_close(head3.loss(out3, (y, aus)),
                                0.5 * F.cross_entropy(out3.expr_logits, y) + 0.5 * L.smooth_weighted_loss(out3.au_logits, aus, w))
@@ -159,7 +159,7 @@ def test_no_inference_cost_eval_drop_and_export():
     h2 = PriorHead(ClipBackbone(), D, _prior(), au_head_in_eval=True).eval()
     assert h2(x).au_logits is not None
     # no AU term: no AU head at all
-    h3 = PriorHead(ClipBackbone(), D, num_expressions=E, alpha=0.0, ial_weight=0.1)
+    h3 = PriorHead(ClipBackbone(), D, num_expressions=E, au_loss_weight=0.0, ial_weight=0.1)
     assert h3.au_head is None and h3.train()(x).au_logits is None
 
 
@@ -217,18 +217,18 @@ def test_torch_compile_step_fullgraph():
 
 def test_errors():
     with pytest.raises(ValueError, match="prior"):
-        PriorHead(ClipBackbone(), D, num_expressions=E, num_aus=A, alpha=0.25)  # the prior loss needs a prior
-    # without a prior the default is no AU term (an IAL-only head needs no alpha=0)
+        PriorHead(ClipBackbone(), D, num_expressions=E, num_aus=A, au_loss_weight=0.25)  # the prior loss needs a prior
+    # without a prior the default is no AU term (an IAL-only head needs no au_loss_weight=0)
     plain = PriorHead(ClipBackbone(), D, num_expressions=E, ial_weight=0.1)
-    assert plain.au_head is None and plain.alpha == 0.0 and plain.ial_weight == 0.1
+    assert plain.au_head is None and plain.au_loss_weight == 0.0 and plain.ial_weight == 0.1
     with pytest.raises(ValueError, match="num_expressions"):
-        PriorHead(ClipBackbone(), D, alpha=0.0)
+        PriorHead(ClipBackbone(), D, au_loss_weight=0.0)
     with pytest.raises(ValueError, match="pooling"):
         PriorHead(ClipBackbone(), D, _prior(), pooling="median")
     with pytest.raises(ValueError, match="rows"):
         PriorHead(ClipBackbone(), D, _prior(), num_expressions=3)
-    with pytest.raises(ValueError, match="alpha"):
-        PriorHead(ClipBackbone(), D, _prior(), alpha=2.0)
+    with pytest.raises(ValueError, match="au_loss_weight"):
+        PriorHead(ClipBackbone(), D, _prior(), au_loss_weight=2.0)
     head = PriorHead(ClipBackbone(), D, _prior())
     x, y, aus = _data()
     with pytest.raises(ValueError, match="features"):

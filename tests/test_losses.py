@@ -303,8 +303,8 @@ def test_au_loss_errors():
         L.au_loss(au, t, y, W, pos_weight=torch.ones(3))
     with pytest.raises(ValueError, match="non-negative"):
         L.AULoss(-W)
-    with pytest.raises(ValueError, match="alpha"):
-        L.au_dfer_loss(ex, au, y, t, W, alpha=1.5)
+    with pytest.raises(ValueError, match="au_loss_weight"):
+        L.au_dfer_loss(ex, au, y, t, W, au_loss_weight=1.5)
     with pytest.raises(ValueError, match="reduction"):
         L.AULoss(W, reduction="avg")
 
@@ -316,7 +316,7 @@ def test_au_dfer_total_equals_reference_composition():
     alpha = 0.25
     ref = (1 - alpha) * torch.nn.CrossEntropyLoss()(ex, y) + \
         alpha * torch.nn.BCEWithLogitsLoss(weight=5 * W[y], pos_weight=P)(au, t)
-    torch.testing.assert_close(L.au_dfer_loss(ex, au, y, t, W, alpha=alpha, pos_weight=P), ref)
+    torch.testing.assert_close(L.au_dfer_loss(ex, au, y, t, W, au_loss_weight=alpha, pos_weight=P), ref)
     torch.testing.assert_close(L.AUDFERLoss(W, pos_weight=P).double()(ex, au, y, t), ref)
     # CE with class weights and label smoothing is torch's, also with an unknown label in the batch
     cls_w = torch.linspace(0.2, 3, E, dtype=torch.float64)

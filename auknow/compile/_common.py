@@ -15,7 +15,14 @@ from ..vocabulary import LABEL_SPACES, au_sort_key, resolve_aus, resolve_express
 
 class CompileError(AuknowError, ValueError):
     """Tables cannot be compiled as asked: a gap with policy ``error``, an unknown label, a bad
-    option value. The message names the table / key and what was expected."""
+    option value. The message names the table / key and what was expected.
+
+    >>> try:
+    ...     resolve_table("no_such_table")
+    ... except CompileError as err:
+    ...     print(type(err).__name__, isinstance(err, ValueError))
+    CompileError True
+    """
 
 
 TableLike = Union[Table, str, os.PathLike]
@@ -45,6 +52,10 @@ def resolve_table(ref: TableLike) -> Table:
     Raises:
         CompileError: neither an existing file nor a bundled table name.
         auknow.errors.TableError: the file is not a valid table.
+
+    >>> t = resolve_table("fig2002")   # a bundled name; a path to a .yaml file works too
+    >>> t.name, t.kind, resolve_table(t) is t
+    ('fig2002', 'prototype', True)
     """
     if not isinstance(ref, (str, os.PathLike)):
         return ref
@@ -66,7 +77,11 @@ def resolve_table(ref: TableLike) -> Table:
 
 
 def resolve_tables(tables) -> list[Table]:
-    """A list of tables from one table / path / name or a sequence of them (see :func:`resolve_table`)."""
+    """A list of tables from one table / path / name or a sequence of them (see :func:`resolve_table`).
+
+    >>> [t.name for t in resolve_tables(["fig2002", "au_dfer"])], len(resolve_tables("fig2002"))
+    (['fig2002', 'au_dfer'], 1)
+    """
     if isinstance(tables, (str, os.PathLike)) or not isinstance(tables, (list, tuple)):
         tables = [tables]
     if not tables:
@@ -75,6 +90,10 @@ def resolve_tables(tables) -> list[Table]:
 
 
 def citation_short(table: Table) -> str | None:
-    """``"Ekman et al. (2002)"`` for a table with a citation, else ``None``."""
+    """``"Ekman et al. (2002)"`` for a table with a citation, else ``None``.
+
+    >>> citation_short(resolve_table("fig2002"))
+    'Ekman et al. (2002)'
+    """
     cite = table.provenance.citation
     return cite.short() if cite is not None else None

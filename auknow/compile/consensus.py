@@ -64,6 +64,12 @@ def combine_matrices(matrices: Sequence[PriorMatrix], *, weights=None, method: s
 
     Raises:
         CompileError: a gap under policy ``"error"``, bad weights or policies, mixed modes.
+
+    >>> from auknow.compile import table_matrix
+    >>> a, b = table_matrix("fig2002", "binary"), table_matrix("ekman_emfacs", "binary")
+    >>> m = combine_matrices([a, b], missing="zero")   # mean of the two sources per cell
+    >>> m.values.shape, m.row("happiness")["AU12"]
+    ((6, 22), 1.0)
     """
     if not matrices:
         raise CompileError("no tables to combine")

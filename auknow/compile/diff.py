@@ -30,6 +30,11 @@ class MatrixDiff:
         delta: ``[E, A]`` float64 ``B - A`` on the common labels (NaN where either side is NaN).
         value_a, value_b: ``[E, A]`` the two sides on the common labels.
         tolerance: ``|delta|`` above which a cell differs.
+
+    >>> from auknow.compile import table_matrix
+    >>> d = diff_matrices(table_matrix("fig2002", "binary"), table_matrix("ekman_emfacs", "binary"))
+    >>> d.identical, d.only_a_aus, d.delta.shape
+    (False, ('AD54', 'AD64'), (6, 20))
     """
 
     a: PriorMatrix
@@ -157,6 +162,14 @@ def diff_matrices(a: PriorMatrix, b: PriorMatrix, tolerance: float = 1e-9, names
 
     Raises:
         CompileError: a negative tolerance.
+
+    >>> from auknow.compile import table_matrix
+    >>> a = table_matrix("fig2002", "binary")
+    >>> diff_matrices(a, a).identical
+    True
+    >>> d = diff_matrices(a, table_matrix("ekman_emfacs", "binary"))
+    >>> print(d.text().splitlines()[3])
+    6 expressions x 20 AUs in common: 11 cell(s) differ (tolerance 1e-09); largest |B - A| 1 at anger AU11
     """
     if not tolerance >= 0:
         raise CompileError(f"tolerance: {tolerance} must be >= 0")
@@ -181,7 +194,12 @@ def load_side(ref, **compile_options) -> PriorMatrix:
     """One side of a diff: a :class:`PriorMatrix`; a matrix file written by ``auknow export``
     (``.pt``, ``.npy``, ``.csv``, ``.json``; then no recompiling); or a table / path / bundled
     name, compiled with ``compile_options`` (default ``fill="nan"``, so cells a table lacks
-    show as one-sided differences instead of errors)."""
+    show as one-sided differences instead of errors).
+
+    >>> m = load_side("fig2002", mode="binary")   # a table name, compiled; or a .pt/.npy/.csv/.json matrix
+    >>> m.mode, m.values.shape
+    ('binary', (6, 22))
+    """
     if isinstance(ref, PriorMatrix):
         return ref
     if isinstance(ref, (str, Path)) and Path(ref).suffix.lower() in MATRIX_SUFFIXES and Path(ref).exists():
@@ -199,6 +217,10 @@ def diff_tables(a, b, mode: str = "quantified", tolerance: float = 1e-9, **compi
 
     Raises:
         CompileError: as :func:`compile_matrix` and :func:`diff_matrices`.
+
+    >>> d = diff_tables("fig2002", "ekman_emfacs", mode="binary")
+    >>> d.identical, len(d.cells())
+    (False, 11)
     """
     ma = load_side(a, mode=mode, **compile_options)
     mb = load_side(b, mode=mode, **compile_options)

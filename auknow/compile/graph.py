@@ -46,12 +46,23 @@ GRAPH_FORMAT = "auknow.au_graph/1"
 
 
 class GraphError(CompileError):
-    """A graph cannot be built, converted or normalized as asked (names the edge / option)."""
+    """A graph cannot be built, converted or normalized as asked (names the edge / option).
+
+    >>> try:
+    ...     save_graph(au_graph("fig2002", aus=["AU01", "AU02"]), "graph.txt")
+    ... except GraphError as err:
+    ...     print(type(err).__name__, isinstance(err, CompileError))
+    GraphError True
+    """
 
 
 def au_node_attributes(name: str) -> dict:
     """Node attributes of an AU: ``name``, ``number``, ``description``, ``region``, ``code_type``
-    (FACS 2002 code list, :func:`auknow.facs.code`)."""
+    (FACS 2002 code list, :func:`auknow.facs.code`).
+
+    >>> au_node_attributes("AU12")
+    {'name': 'AU12', 'number': 12, 'description': 'lip corner puller', 'region': 'Lower Face', 'code_type': 'AU'}
+    """
     c = code(au_number(name))
     return {"name": c.name, "number": c.number, "description": c.description, "region": c.region,
             "code_type": c.kind}
@@ -200,6 +211,12 @@ def au_graph(tables, aus=None, *, kinds: Iterable[str] | None = None, facs_exclu
 
     Raises:
         GraphError: a quantified or dataset table, an unknown kind / option, ``top_k < 1``.
+
+    >>> g = au_graph("fig2002", aus=["AU01", "AU02", "AU05", "AU26", "AU27"])
+    >>> g.number_of_nodes(), g.number_of_edges()
+    (5, 10)
+    >>> round(g["AU01"]["AU02"]["co-occurrence"]["weight"], 3), g["AU26"]["AU27"]["exclusive"]["weight"]
+    (0.141, 1.0)
     """
     tabs = resolve_tables(tables)
     kinds = tuple(EDGE_KINDS[:3]) if kinds is None else tuple(kinds)
@@ -324,6 +341,11 @@ def graph_to_table(graph, name: str, title: str | None = None, provenance: Prove
 
     Raises:
         GraphError: in a directed graph, an undirected edge whose two arcs differ, or lack one.
+
+    >>> g = au_graph("fig2002", aus=["AU01", "AU02", "AU05"], facs_exclusive=False)
+    >>> t = graph_to_table(g, "fig2002_graph")
+    >>> t.kind, len(t.relations), t.relations[0].au_i, t.relations[0].au_j
+    ('relation', 3, 'AU01', 'AU02')
     """
     rels: list[Relation] = []
     directed_graph = graph.is_directed()
@@ -364,6 +386,12 @@ def save_graph(graph, path: str | os.PathLike, overwrite: bool = False, aus=None
 
     Raises:
         GraphError: unknown suffix. OutputExistsError: the file exists and not ``overwrite``.
+
+    >>> import pathlib, tempfile
+    >>> g = au_graph("fig2002", aus=["AU01", "AU02", "AU05"])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     save_graph(g, pathlib.Path(d) / "g.graphml").name
+    'g.graphml'
     """
     from ..atomic import write_atomic, write_text_atomic
 
@@ -391,6 +419,13 @@ def load_graph(path: str | os.PathLike):
 
     Raises:
         GraphError: unknown suffix or unreadable file.
+
+    >>> import pathlib, tempfile
+    >>> g = au_graph("fig2002", aus=["AU01", "AU02", "AU05"])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     back = load_graph(save_graph(g, pathlib.Path(d) / "g.json"))
+    >>> sorted(back.edges(keys=True)) == sorted(g.edges(keys=True))
+    True
     """
     path = Path(path)
     suffix = path.suffix.lower()

@@ -85,6 +85,12 @@ def to_pyg(graph, aus=None, *, kinds: Iterable[str] | None = None, signed: bool 
     Raises:
         GraphError: unknown kind / normalization, negative weights with a normalization, an AU
             order that leaves out an AU with edges.
+
+    >>> from auknow.compile import au_graph
+    >>> g = au_graph("fig2002", aus=["AU01", "AU02", "AU05", "AU26", "AU27"])
+    >>> edge_index, edge_weight, edge_type = to_pyg(g)    # 10 edges, both arcs each
+    >>> edge_index.shape, edge_weight.shape, edge_type.shape
+    (torch.Size([2, 20]), torch.Size([20]), torch.Size([20]))
     """
     ei, ew, et, _, _ = _pyg_parts(graph, aus, kinds=kinds, signed=signed, self_loops=self_loops,
                                   self_loop_weight=self_loop_weight, normalize=normalize, dtype=dtype, device=device)
@@ -152,6 +158,11 @@ def to_data(graph, aus=None, **options):
     ``node_number [A]`` long (FACS numbers), ``num_nodes`` A, and the plain attributes
     ``aus`` (node names in order), ``edge_kinds``, ``directed`` (the networkx graph's
     directedness) and ``tables``. :func:`from_pyg` inverts it without loss.
+
+    >>> from auknow.compile import au_graph
+    >>> d = to_data(au_graph("fig2002", aus=["AU01", "AU02", "AU05", "AU26", "AU27"]))
+    >>> d.num_nodes, tuple(d.edge_attr.shape), d.aus
+    (5, (20, 5), ['AU01', 'AU02', 'AU05', 'AU26', 'AU27'])
     """
     import torch
     from torch_geometric.data import Data
@@ -188,6 +199,11 @@ def from_pyg(data):
 
     Raises:
         GraphError: a required field is missing.
+
+    >>> from auknow.compile import au_graph
+    >>> g = au_graph("fig2002", aus=["AU01", "AU02", "AU05", "AU26", "AU27"])
+    >>> sorted(from_pyg(to_data(g)).edges(keys=True)) == sorted(g.edges(keys=True))
+    True
     """
     get = data.get if isinstance(data, dict) else (lambda k, default=None: getattr(data, k, default))
     for key in ("edge_index", "edge_type", "edge_stats", "aus"):
@@ -230,6 +246,12 @@ def dense_adjacency(graph, aus=None, *, by_kind: bool = False, **options):
 
     With ``by_kind=True``: ``[K, A, A]``, one slice per kind of :data:`EDGE_KINDS` (K = 4,
     ``self`` last), so kinds that share an AU pair stay apart.
+
+    >>> from auknow.compile import au_graph
+    >>> g = au_graph("fig2002", aus=["AU01", "AU02", "AU05"], facs_exclusive=False)
+    >>> A = dense_adjacency(g)
+    >>> A.shape, bool((A == A.T).all()), float(A[0, 0])
+    (torch.Size([3, 3]), True, 0.0)
     """
     import torch
     from torch_geometric.utils import to_dense_adj
@@ -259,6 +281,11 @@ def bipartite_graph(matrix, threshold: float = 0.0):
     (``bipartite=1``, ``kind="au"``, ``index``, plus :func:`au_node_attributes`). Edges: one per
     cell with :math:`|x_{ea}| >` ``threshold`` (default: every non-zero cell; NaN cells skipped),
     attribute ``weight`` :math:`x_{ea}`. ``graph.graph`` holds ``mode`` and ``tables``.
+
+    >>> from auknow.compile import compile_matrix
+    >>> b = bipartite_graph(compile_matrix("fig2002", "binary"))
+    >>> b.number_of_nodes(), b.number_of_edges()    # 6 expressions + 22 AUs; non-zero cells
+    (28, 42)
     """
     G = nx.Graph(mode=matrix.mode, tables=";".join(s.get("table", "") for s in matrix.sources))
     for i, e in enumerate(matrix.expressions):
@@ -277,7 +304,13 @@ def bipartite_to_pyg(matrix, threshold: float = 0.0, dtype=None, device=None):
     """``(edge_index [2, M], edge_weight [M])`` of the expression->AU bipartite graph: row 0
     indexes ``matrix.expressions``, row 1 ``matrix.aus`` (torch-geometric's bipartite
     convention, source then target); cells with ``|x| > threshold``, row-major order
-    (``torch_geometric.utils.dense_to_sparse``)."""
+    (``torch_geometric.utils.dense_to_sparse``).
+
+    >>> from auknow.compile import compile_matrix
+    >>> edge_index, edge_weight = bipartite_to_pyg(compile_matrix("fig2002", "binary"))
+    >>> edge_index.shape, round(float(edge_weight.min()), 3)   # 1/3: one of three alternatives
+    (torch.Size([2, 42]), 0.333)
+    """
     import torch
     from torch_geometric.utils import dense_to_sparse
 
@@ -291,7 +324,13 @@ def bipartite_data(matrix, threshold: float = 0.0, dtype=None, device=None):
     """``torch_geometric.data.HeteroData`` with node types ``expression`` (E nodes, ``names``)
     and ``au`` (A nodes, ``names``, ``number``) and edge type ``("expression", "shows", "au")``
     holding ``edge_index`` / ``edge_weight`` of :func:`bipartite_to_pyg` (apply
-    ``torch_geometric.transforms.ToUndirected`` for the reverse edges)."""
+    ``torch_geometric.transforms.ToUndirected`` for the reverse edges).
+
+    >>> from auknow.compile import compile_matrix
+    >>> h = bipartite_data(compile_matrix("fig2002", "binary"))
+    >>> h["expression"].num_nodes, h["au"].num_nodes, h["expression", "shows", "au"].edge_index.shape
+    (6, 22, torch.Size([2, 42]))
+    """
     import torch
     from torch_geometric.data import HeteroData
 

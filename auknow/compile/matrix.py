@@ -54,9 +54,10 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
     * ``softmax``: :math:`\mathrm{softmax}_a(x_{ea}/\tau)`, ``tau = temperature``.
     * ``signed``: evidence against is negative: prototype tables: AUs FACS forbids with a
       required AU get ``-negative_value``; estimated tables with q-values and a non-negative
-      statistic (``p_au_given_expression``): :math:`x_{ea} - \bar x_{\cdot a}` where
-      ``q < alpha`` and :math:`x_{ea} < \bar x_{\cdot a}` (:math:`\bar x_{\cdot a}`: the AU's
-      mean over the table's expressions); ``log_odds_ratio`` / ``phi`` tables keep their sign.
+      statistic (``p_au_given_expression``): :math:`x_{ea} - r_{ea}` where the cell is
+      significantly below its reference :math:`r_{ea}` (P(AU | not e), see
+      :func:`~auknow.compile.sources.table_matrix` and :mod:`auknow.significance`);
+      ``log_odds_ratio`` / ``phi`` tables keep their sign.
 
     The normalized modes and softmax act on the consensus of the ``base`` values
     (``"quantified"`` or ``"binary"``), over the target AUs.
@@ -87,6 +88,15 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
     Raises:
         CompileError: unknown mode / label / option, a table that lacks cells under policy
             ``"error"``, a cell no table gives under fill ``"error"``.
+
+    >>> m = compile_matrix("fig2002", "binary")      # a bundled prototype table
+    >>> m.expressions
+    ('surprise', 'fear', 'happiness', 'sadness', 'disgust', 'anger')
+    >>> {a: v for a, v in m.row("happiness").items() if v}
+    {'AU06': 1.0, 'AU12': 1.0}
+    >>> r = compile_matrix("fig2002", "row_normalized", aus=["AU06", "AU12", "AU04"])
+    >>> r.row("happiness")
+    {'AU06': 0.5, 'AU12': 0.5, 'AU04': 0.0}
     """
     _check_choice("mode", mode, MODES)
     if mode in ("binary", "quantified", "signed"):

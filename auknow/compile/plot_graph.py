@@ -49,7 +49,12 @@ def _new_figure(size: tuple[float, float]):
 
 def heatmap_axes(n_rows: int, n_cols: int, ax=None, size: tuple[float, float] | None = None):
     """``(figure, ax)`` for an expression x AU heatmap: the given ``ax``, or a new Figure sized
-    by :func:`auknow.plots.heatmap_size`."""
+    by :func:`auknow.plots.heatmap_size`.
+
+    >>> fig, ax = heatmap_axes(6, 17)
+    >>> [round(float(x), 2) for x in fig.get_size_inches()]
+    [7.0, 2.96]
+    """
     from ..plots import heatmap_size
 
     if ax is not None:
@@ -60,7 +65,13 @@ def heatmap_axes(n_rows: int, n_cols: int, ax=None, size: tuple[float, float] | 
 
 def plot_prior(matrix, ax=None, title: str | None = None, value_label: str | None = None,
                size: tuple[float, float] | None = None, marks: bool = True):
-    """Heatmap of a prior matrix; see :func:`auknow.plots.plot_prior` (the one drawing style)."""
+    """Heatmap of a prior matrix; see :func:`auknow.plots.plot_prior` (the one drawing style).
+
+    >>> from auknow.compile import compile_matrix
+    >>> fig = plot_prior(compile_matrix("fig2002", "binary"), title="FACS 2002")
+    >>> fig.axes[0].get_title(loc="left")
+    'FACS 2002'
+    """
     from ..plots import plot_prior as _plot_prior
 
     return _plot_prior(matrix, ax=ax, title=title, value_label=value_label, size=size, marks=marks)
@@ -129,6 +140,11 @@ def plot_graph(graph, ax=None, layout: str = "circular", seed: int = 0, title: s
 
     Raises:
         CompileError: an unknown layout.
+
+    >>> from auknow.compile import au_graph
+    >>> fig = plot_graph(au_graph("fig2002", aus=["AU01", "AU02", "AU05", "AU26", "AU27"]), size=(4, 4))
+    >>> [float(x) for x in fig.get_size_inches()]
+    [4.0, 4.0]
     """
     import networkx as nx
     from matplotlib.lines import Line2D
@@ -213,6 +229,14 @@ def save_figure(fig, path: str | os.PathLike, overwrite: bool = False, dpi: floa
 
     Raises:
         CompileError: an unknown suffix or a non-positive dpi. OutputExistsError: the file exists.
+
+    >>> import pathlib, tempfile
+    >>> from auknow.plots import new_figure
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = save_figure(new_figure((2.0, 1.0)), pathlib.Path(d) / "f.png", dpi=100)
+    ...     from matplotlib.image import imread
+    ...     imread(p).shape[:2]
+    (100, 200)
     """
     from ..atomic import write_atomic
 

@@ -43,11 +43,17 @@ class PriorMatrix:
             zeros instead of treating them as missing.
         q_values: ``[E, A]`` Benjamini-Hochberg q-values of an estimated source (NaN where
             none), kept only when the matrix has a single source.
-        significance: ``[E, A]`` int8: +1 significantly above the AU's level in other
-            expressions (q < alpha), -1 significantly below, 0 otherwise; single estimated
-            source only (rule in ``docs/compile.md``, "signed").
+        significance: ``[E, A]`` int8: +1 significantly associated (q < alpha and
+            P(AU | e) > P(AU | not e)), -1 significantly below, 0 otherwise, by
+            :func:`auknow.significance.significance`; single estimated source only.
         ci: ``([E, A] low, [E, A] high)`` confidence intervals in the matrix's units; only in
             ``quantified`` mode with a single source that gives them.
+
+    >>> import numpy as np
+    >>> m = PriorMatrix(values=np.array([[1.0, 0.5]]), expressions=("happiness",), aus=("AU06", "AU12"),
+    ...                 mode="binary")
+    >>> m.row("happiness"), m.tensor().shape
+    ({'AU06': 1.0, 'AU12': 0.5}, torch.Size([1, 2]))
     """
 
     values: np.ndarray
@@ -328,7 +334,11 @@ class PriorMatrix:
 
 
 def labels_path(npy_path: str | os.PathLike) -> Path:
-    """The labels file written next to a ``.npy`` matrix: ``prior.npy -> prior.labels.json``."""
+    """The labels file written next to a ``.npy`` matrix: ``prior.npy -> prior.labels.json``.
+
+    >>> labels_path("out/prior.npy").as_posix()
+    'out/prior.labels.json'
+    """
     p = Path(npy_path)
     return p.with_name(p.stem + ".labels.json")
 

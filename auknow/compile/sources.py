@@ -4,16 +4,23 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Sequence
 
 import numpy as np
 
 from ..facs import are_exclusive, au_name, au_number, exclusive_pairs
+from ..significance import RULE, risk_difference
+from ..significance import significance as significance_of
 from ..tables.expand import ALTERNATIVE_READINGS, DEFAULT_ALTERNATIVES, alternative_shares
 from ..tables.model import PrototypeTable, QuantifiedTable, Table
 from ._common import (BASES, CONFIGURATION_RULES, RESCALE_METHODS, SIGNED_STATISTICS, CompileError, _check_choice,
                       citation_short)
 from .prior_matrix import PriorMatrix
+
+#: Statistics that are rates P(AU | e) up to a positive per-AU factor: their direction is read
+#: against the pooled rate of the other expressions (:func:`auknow.significance.risk_difference`).
+RATE_STATISTICS = ("p_au_given_expression", "p_expression_given_au")
 
 
 def _source_info(table: Table, weight: float = 1.0) -> dict:
@@ -40,6 +47,12 @@ def configuration_vector(config, aus: Sequence[str], *, signed: bool = False, op
     an AU not in the configuration that FACS 2002 forbids together with one of its required AUs
     (:func:`auknow.facs.are_exclusive`) gets ``-negative_value``. Intensity and laterality are
     ignored (``L12A`` counts as AU12).
+
+    >>> from auknow.facs import parse_facs
+    >>> from auknow.tables.model import Configuration
+    >>> c = Configuration(parse_facs("1+2+5B"), parse_facs("25"), parse_facs("26+27", check_exclusive=False))
+    >>> configuration_vector(c, ["AU01", "AU05", "AU25", "AU26", "AU27", "AU12"]).tolist()
+    [1.0, 1.0, 0.5, 0.5, 0.5, 0.0]
     """
     v = np.zeros(len(aus))
     pos = {a: i for i, a in enumerate(aus)}
@@ -117,6 +130,24 @@ def _scale_factor(table: QuantifiedTable, scale) -> float:
     return f
 
 
+def _reference(table: QuantifiedTable, raw: np.ndarray, n: np.ndarray, signed_stat: bool) -> tuple[np.ndarray, str]:
+    """What each cell is compared with for the direction of its association
+    (:mod:`auknow.significance`: P(AU | e) vs P(AU | not e)), and that reading in words."""
+    name = table.statistic.name
+    if signed_stat:
+        return np.zeros_like(raw), f"sign of {name}"
+    if name == "lift":
+        return np.ones_like(raw), "lift vs 1"
+    if name in RATE_STATISTICS and np.isfinite(n[np.isfinite(raw)]).all():
+        return raw - risk_difference(raw, n), "pooled rate of the other expressions (from value and n)"
+    why = "has no unit count n for every value" if name in RATE_STATISTICS else f"has statistic '{name}'"
+    warnings.warn(f"table '{table.name}' has q-values but {why}, so P(AU | not e) is unknown: the direction of "
+                  "an association is read against the AU's mean over expressions instead", UserWarning, stacklevel=4)
+    with np.errstate(all="ignore"):
+        col_mean = np.nanmean(raw, axis=0) if raw.shape[0] else np.zeros(raw.shape[1])
+    return np.broadcast_to(col_mean, raw.shape), "mean over expressions (fallback: P(AU | not e) unknown)"
+
+
 def _quantified_matrix(table: QuantifiedTable, base: str, *, threshold, scale, rescale, alpha) -> PriorMatrix:
     exprs = tuple(table.weights)
     aus = tuple(table.aus())
@@ -125,6 +156,7 @@ def _quantified_matrix(table: QuantifiedTable, base: str, *, threshold, scale, r
     q = np.full((E, A), np.nan)
     lo = np.full((E, A), np.nan)
     hi = np.full((E, A), np.nan)
+    n = np.full((E, A), np.nan)
     for i, e in enumerate(exprs):
         for j, a in enumerate(aus):
             w = table.weights[e].get(a)
@@ -133,21 +165,20 @@ def _quantified_matrix(table: QuantifiedTable, base: str, *, threshold, scale, r
             raw[i, j] = w.value
             if w.q_value is not None:
                 q[i, j] = w.q_value
+            if w.n is not None:
+                n[i, j] = w.n
             if w.ci is not None:
                 lo[i, j], hi[i, j] = w.ci
     stat = table.statistic
     signed_stat = stat.name in SIGNED_STATISTICS or stat.range[0] < 0
     has_q = bool(np.isfinite(q).any())
-    with np.errstate(all="ignore"):
-        col_mean = np.nanmean(np.where(np.isnan(raw), np.nan, raw), axis=0) if E else np.zeros(A)
     significance = None
     info = _source_info(table)
     if has_q:
+        reference, info["direction"] = _reference(table, raw, n, signed_stat)
         info["alpha"] = float(alpha)
-        above = raw > 0 if signed_stat else raw > col_mean
-        below = raw < 0 if signed_stat else raw < col_mean
-        sig = np.isfinite(q) & (q < alpha)
-        significance = np.where(sig & above, 1, np.where(sig & below, -1, 0)).astype(np.int8)
+        info["significance_rule"] = RULE
+        significance = significance_of(q, raw - reference, alpha)
     if base == "binary":
         if threshold is None:
             raise CompileError(f"table '{table.name}' is quantified ({stat.name}); binary mode needs a threshold "
@@ -163,10 +194,11 @@ def _quantified_matrix(table: QuantifiedTable, base: str, *, threshold, scale, r
             info["signed_rule"] = f"{stat.name} keeps its sign"
         elif has_q:
             neg = significance == -1
-            vals = np.where(neg, raw - col_mean[None, :], raw)
+            vals = np.where(neg, raw - reference, raw)
             ci_lo = np.where(neg, np.nan, ci_lo)
             ci_hi = np.where(neg, np.nan, ci_hi)
-            info["signed_rule"] = (f"value - mean over expressions where q < {alpha:g} and value below that mean")
+            info["signed_rule"] = (f"value - reference ({info['direction']}) where q < {alpha:g} and value "
+                                   "below the reference")
         else:
             info["signed_rule"] = "none: no q-values and a non-negative statistic (values kept)"
     if rescale is not None:
@@ -218,7 +250,15 @@ def table_matrix(table, base: str = "quantified", *, optional_value: float = 0.5
             ``scale``, e.g. 5 for AU-DFER; 1 if it has none) or a number.
         rescale: quantified tables, applied before ``scale``: ``"range"`` maps the statistic's
             declared range ``[lo, hi]`` to ``[0, 1]``; ``"max"`` divides by the largest ``|value|``.
-        alpha: q-value threshold of significance (estimated tables).
+        alpha: FDR level in (0, 1) of tables with q-values (estimated tables): a cell is
+            significantly above (+1 in ``significance``) when ``q < alpha`` and the AU is more
+            frequent in the expression than in the others, below (-1) when less frequent, by the
+            one rule of :mod:`auknow.significance`. The direction: the sign of a signed statistic
+            (``log_odds_ratio``, ``phi``); ``lift`` vs 1; a rate (``p_au_given_expression``,
+            ``p_expression_given_au``) vs the pooled rate of the other expressions, from the
+            values and their unit counts ``n`` (estimate-prior writes both). A table with
+            q-values but neither (no ``n``, another statistic) is read against the AU's mean over
+            expressions, with a ``UserWarning``; ``info["direction"]`` in the sources says which.
 
     Returns:
         A per-source :class:`PriorMatrix` whose mode is ``base``. For prototype tables, quantified
@@ -227,11 +267,21 @@ def table_matrix(table, base: str = "quantified", *, optional_value: float = 0.5
     Raises:
         CompileError: a relation / dataset table, binary mode of a quantified table without a
             threshold, or a bad option value.
+
+    >>> from auknow.tables.model import Provenance, QuantifiedTable, Statistic, Weight
+    >>> t = QuantifiedTable("est", "est", Provenance("estimated"), Statistic("p_au_given_expression", (0, 1)),
+    ...                     {"anger": {"AU04": Weight(0.6, n=10, q_value=0.01)},
+    ...                      "fear": {"AU04": Weight(0.1, n=30, q_value=0.01)}})
+    >>> m = table_matrix(t, "signed")
+    >>> m.significance.tolist(), [round(float(v), 3) for v in m.values[:, 0]]  # fear: 0.1 - 0.6
+    ([[1], [-1]], [0.6, -0.5])
     """
     from ._common import resolve_table
 
     table = resolve_table(table)
     _check_choice("base", base, BASES)
+    if isinstance(alpha, (bool, str)) or not (isinstance(alpha, (int, float, np.number)) and 0.0 < float(alpha) < 1.0):
+        raise CompileError(f"alpha: expected a q-value (FDR) level in (0, 1), got {alpha!r}")
     _check_choice("configurations", configurations, CONFIGURATION_RULES)
     if isinstance(table, PrototypeTable):
         _check_choice("alternatives", alternatives, ALTERNATIVE_READINGS)

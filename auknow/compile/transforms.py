@@ -16,14 +16,24 @@ def _require_non_negative(vals: np.ndarray, mode: str) -> None:
 
 def normalize_rows(vals: np.ndarray) -> np.ndarray:
     r"""Row-normalized ``[E, A]``: :math:`x_{ea} / \sum_{a'} x_{ea'}`; rows summing to 0 stay 0;
-    NaN cells are left out of the sum and stay NaN."""
+    NaN cells are left out of the sum and stay NaN.
+
+    >>> import numpy as np
+    >>> normalize_rows(np.array([[1.0, 3.0], [0.0, 0.0]])).tolist()
+    [[0.25, 0.75], [0.0, 0.0]]
+    """
     s = np.nansum(vals, axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(s > 0, vals / np.where(s > 0, s, 1.0), np.where(np.isnan(vals), np.nan, 0.0))
 
 
 def normalize_columns(vals: np.ndarray) -> np.ndarray:
-    r"""Column-normalized ``[E, A]``: :math:`x_{ea} / \sum_{e'} x_{e'a}`; columns summing to 0 stay 0."""
+    r"""Column-normalized ``[E, A]``: :math:`x_{ea} / \sum_{e'} x_{e'a}`; columns summing to 0 stay 0.
+
+    >>> import numpy as np
+    >>> normalize_columns(np.array([[1.0, 3.0], [1.0, 1.0]])).tolist()
+    [[0.5, 0.75], [0.5, 0.25]]
+    """
     return normalize_rows(vals.T).T
 
 
@@ -32,6 +42,12 @@ def softmax_rows(vals: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
     ``tau -> 0`` approaches a one-hot argmax, ``tau -> inf`` the uniform ``1/A``. NaN cells are
     left out and stay NaN. Raises :class:`CompileError` unless ``temperature > 0``.
+
+    >>> import numpy as np
+    >>> [round(float(x), 6) for x in softmax_rows(np.log(np.array([[1.0, 3.0]])))[0]]
+    [0.25, 0.75]
+    >>> [round(float(x), 6) for x in softmax_rows(np.log(np.array([[1.0, 3.0]])), temperature=1e9)[0]]
+    [0.5, 0.5]
     """
     t = float(temperature)
     if not (math.isfinite(t) and t > 0):

@@ -23,7 +23,11 @@ import numpy as np
 from ..readers.frames import AUFrames
 
 class ResamplingWarning(UserWarning):
-    """The resampling cannot vary on this design (see :func:`check_design`)."""
+    """The resampling cannot vary on this design (see :func:`check_design`).
+
+    >>> issubclass(ResamplingWarning, UserWarning)
+    True
+    """
 
 
 #: How the resampling reads with ``independent_clips=True`` (written into provenance).
@@ -71,7 +75,14 @@ def check_design(seq_subject: np.ndarray, seq_expression: np.ndarray, n_subjects
 
 
 def design_warnings(design: dict, labelled: bool) -> list[str]:
-    """The loud messages for a design where the resampling cannot vary (empty when it can)."""
+    """The loud messages for a design where the resampling cannot vary (empty when it can).
+
+    >>> one_each = check_design(np.array([0, 1, 2]), np.array([0, 1, 0]), 3)   # one sequence per subject
+    >>> print(design_warnings(one_each, labelled=True)[0][:62])
+    the within-subject permutation cannot change any label (every
+    >>> design_warnings(check_design(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), 2), labelled=True)
+    []
+    """
     out = []
     if labelled and not design["permutation_varies"]:
         why = ("every subject has one sequence" if design["sequences_per_subject_max"] <= 1
@@ -101,7 +112,11 @@ def as_independent_clips(frames: AUFrames) -> tuple[AUFrames, np.ndarray]:
 
 
 def unrestricted_block(n_sequences: int) -> np.ndarray:
-    """``[Q]`` all-zero block labels: a within-block permutation over one block is unrestricted."""
+    """``[Q]`` all-zero block labels: a within-block permutation over one block is unrestricted.
+
+    >>> unrestricted_block(3)
+    array([0, 0, 0])
+    """
     return np.zeros(n_sequences, dtype=np.int64)
 
 
@@ -111,6 +126,14 @@ def real_subject_counts(counts, sequence: np.ndarray, real_subject: np.ndarray) 
     Args:
         counts: :class:`~auknow.estimate.statistics.Counts` of clip-as-subject frames.
         sequence, real_subject: ``[N]`` per row, the sequence id and the original subject id.
+
+    >>> from auknow.estimate.statistics import count_units
+    >>> from auknow.readers.frames import AUFrames
+    >>> clips = AUFrames(aus=("AU06",), occurrence=[[1], [1], [0]], subject=["c1", "c2", "c3"],
+    ...                  sequence=["c1", "c2", "c3"], frame=[0, 0, 0], expression=["happiness", "happiness", "sadness"])
+    >>> real_subject_counts(count_units(clips), np.array(["c1", "c2", "c3"]), np.array(["P1", "P1", "P2"]))
+    array([[1.],
+           [1.]])
     """
     from .statistics import scatter_rows
 

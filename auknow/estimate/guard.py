@@ -39,7 +39,15 @@ def resampling_bytes(n_subjects: int, n_sequences: int, n_expressions: int, n_au
 
 def available_bytes() -> int | None:
     """Memory available to this process: ``AUKNOW_MAX_MEMORY`` (bytes, or with a K/M/G suffix)
-    when set, else ``MemAvailable`` of ``/proc/meminfo``, else ``None`` (unknown: no guard)."""
+    when set, else ``MemAvailable`` of ``/proc/meminfo``, else ``None`` (unknown: no guard).
+
+    >>> import os
+    >>> old = os.environ.get("AUKNOW_MAX_MEMORY")
+    >>> os.environ["AUKNOW_MAX_MEMORY"] = "2G"
+    >>> available_bytes()
+    2147483648
+    >>> _ = os.environ.pop("AUKNOW_MAX_MEMORY") if old is None else os.environ.update(AUKNOW_MAX_MEMORY=old)
+    """
     limit = os.environ.get("AUKNOW_MAX_MEMORY")
     if limit:
         units = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}

@@ -16,7 +16,14 @@ DATASETS = ("bp4d", "disfa", "ckplus", "csv", "openface", "pyfeat", "imotions", 
 
 
 def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
-    """Add every ``estimate-prior`` option to a parser."""
+    """Add every ``estimate-prior`` option to a parser.
+
+    >>> p = argparse.ArgumentParser(prog="auknow estimate-prior")
+    >>> add_estimate_arguments(p)
+    >>> args = p.parse_args(["--n-perm", "100"])
+    >>> args.n_perm, args.alpha, args.statistic
+    (100, 0.05, 'p_au_given_expression')
+    """
     data = p.add_argument_group("data")
     data.add_argument("--dataset", choices=DATASETS,
                       help="layout of PATH (default: the bundled CK+ peak-frame FACS codes); dfew: OpenFace "

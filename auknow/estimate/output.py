@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..facs import au_number
+from ..significance import risk_difference, significant
 from ..tables.model import Provenance, QuantifiedTable, Relation, RelationTable, Statistic, Weight
 from . import statistics as st
 from .prior import PriorEstimate
@@ -31,7 +32,11 @@ RELATION_COLUMNS = (
 
 
 def fmt(x) -> str:
-    """A CSV cell: 6 significant digits, empty for NaN / None, ``inf``/``-inf``, integers plain."""
+    """A CSV cell: 6 significant digits, empty for NaN / None, ``inf``/``-inf``, integers plain.
+
+    >>> fmt(0.1234567), fmt(float("nan")), fmt(3.0), fmt(float("inf")), fmt(True)
+    ('0.123457', '', '3', 'inf', 'true')
+    """
     if x is None:
         return ""
     if isinstance(x, (bool, np.bool_)):
@@ -49,7 +54,11 @@ def fmt(x) -> str:
 
 
 def csv_text(header, rows) -> str:
-    """A CSV document (``\\n`` line ends) from a header and rows of cells, via :mod:`csv`."""
+    """A CSV document (``\\n`` line ends) from a header and rows of cells, via :mod:`csv`.
+
+    >>> csv_text(["expression", "note"], [["happiness", "AU6, AU12"]])
+    'expression,note\\nhappiness,"AU6, AU12"\\n'
+    """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
@@ -58,7 +67,16 @@ def csv_text(header, rows) -> str:
 
 
 def statistics_rows(est: PriorEstimate, statistic: str) -> list[list]:
-    """The rows of ``statistics.csv`` as raw values (full precision, NaN where undefined)."""
+    """The rows of ``statistics.csv`` as raw values (full precision, NaN where undefined).
+
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(read_ckplus(bundled_ckplus_path()), n_boot=0, n_perm=0)
+    >>> rows = statistics_rows(est, "p_au_given_expression")
+    >>> len(rows) == len(est.expressions) * len(est.aus), rows[0][:3]
+    (True, ['anger', 1, 'AU01'])
+    """
     rows = []
     low, high = est.expression_ci[statistic]
     for e, expr in enumerate(est.expressions):
@@ -78,6 +96,13 @@ def statistics_csv(est: PriorEstimate, statistic: str) -> str:
 
     AUs with no coded unit in an expression still get a row (values empty, counts 0), so the
     grid is complete; AUs never coded in the data were dropped before estimation.
+
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(read_ckplus(bundled_ckplus_path()), n_boot=0, n_perm=0)
+    >>> statistics_csv(est, "p_au_given_expression").splitlines()[0].split(",")[:4]
+    ['expression', 'au', 'au_name', 'p_au_given_expression']
     """
     return csv_text(STATISTICS_COLUMNS, [[v if isinstance(v, str) else fmt(v) for v in row]
                                      for row in statistics_rows(est, statistic)])
@@ -88,6 +113,13 @@ def relations_csv(est: PriorEstimate) -> str:
 
     ``n_units`` counts units where both AUs are coded (frames, or sequences with ``--unit
     sequence``); ``never_co_occur`` flags pairs coded together but never present together.
+
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(read_ckplus(bundled_ckplus_path()), n_boot=0, n_perm=0)
+    >>> relations_csv(est).splitlines()[0].split(",")[:5]
+    ['au_i', 'au_j', 'au_i_name', 'au_j_name', 'p_j_given_i']
     """
     rows = []
     both = est.counts.pair_counts.sum(0)[3]
@@ -115,7 +147,16 @@ def _clip(x: float, rng: tuple[float, float]) -> float:
 
 def provenance(est: PriorEstimate, source: dict, statistic: str, extra: dict) -> Provenance:
     """Provenance of an estimated table: dataset, path, unit, counts, subjects, folds, statistic,
-    resampling schemes, seed, auknow version and date (all in ``details``)."""
+    resampling schemes, seed, auknow version and date (all in ``details``).
+
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(read_ckplus(bundled_ckplus_path()), n_boot=0, n_perm=0)
+    >>> prov = provenance(est, {"dataset": "ckplus"}, "p_au_given_expression", {})
+    >>> prov.kind, prov.details["dataset"], prov.details["n_subjects"], prov.details["unit"]
+    ('estimated', 'ckplus', 118, 'frame')
+    """
     from .. import __version__
 
     counts = est.counts
@@ -157,7 +198,17 @@ def _plain(v) -> bool:
 
 
 def quantified_table(est: PriorEstimate, statistic: str, name: str, title: str, prov: Provenance) -> QuantifiedTable:
-    """The written contributions as a quantified knowledge table (value, CI, n units, p, q)."""
+    """The written contributions as a quantified knowledge table (value, CI, n units, p, q).
+
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(read_ckplus(bundled_ckplus_path()), n_boot=0, n_perm=0)
+    >>> prov = provenance(est, {"dataset": "ckplus"}, "p_au_given_expression", {})
+    >>> t = quantified_table(est, "p_au_given_expression", "ck", "CK+", prov)
+    >>> t.kind, t.weights["happiness"]["AU12"].value, t.weights["happiness"]["AU12"].n
+    ('quantified', 0.971014, 69)
+    """
     rng = st.RANGES[statistic]
     low, high = est.expression_ci[statistic]
     weights: dict[str, dict[str, Weight]] = {}
@@ -171,7 +222,7 @@ def quantified_table(est: PriorEstimate, statistic: str, name: str, title: str, 
             if np.isfinite(low[e, a]) and np.isfinite(high[e, a]):
                 ci = (_clip(_round(low[e, a]), rng), _clip(_round(high[e, a]), rng))
             row[au] = Weight(value=_clip(_round(v), rng), ci=ci,
-                             n=int(est.n_sequences[e, a] if est.settings["unit"] == "sequence" else est.n_frames[e, a]),
+                             n=int(unit_counts(est)[e, a]),
                              p_value=None if np.isnan(est.p_value[e, a]) else _round(est.p_value[e, a]),
                              q_value=None if np.isnan(est.q_value[e, a]) else min(1.0, _round(est.q_value[e, a])))
         weights[expr] = row
@@ -180,7 +231,17 @@ def quantified_table(est: PriorEstimate, statistic: str, name: str, title: str, 
 
 
 def relation_table(est: PriorEstimate, name: str, title: str, prov: Provenance) -> RelationTable:
-    """Directed co-occurrence relations P(j | i) with CIs, as a relation knowledge table."""
+    """Directed co-occurrence relations P(j | i) with CIs, as a relation knowledge table.
+
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(read_ckplus(bundled_ckplus_path()), n_boot=0, n_perm=0)
+    >>> prov = provenance(est, {"dataset": "ckplus"}, "p_au_given_expression", {})
+    >>> r = relation_table(est, "ck_rel", "CK+ co-occurrence", prov)
+    >>> r.kind, r.relations[0].kind, r.relations[0].directed
+    ('relation', 'co-occurrence', True)
+    """
     low, high = est.relation_ci["p_j_given_i"]
     rels = []
     for i, ai in enumerate(est.aus):
@@ -209,13 +270,52 @@ def _value_text(x: float) -> str:
     return f"{x:.3f}" if abs(x) < 1000 else f"{x:.3g}"
 
 
+def significant_cells(est: PriorEstimate, alpha: float) -> np.ndarray:
+    """``[E, A]`` bool: the AUs significantly associated with each expression, by the one rule of
+    :mod:`auknow.significance` (``q < alpha`` and ``P(AU | e) > P(AU | not e)``), computed from
+    the same P(AU | e) and unit counts ``n`` that :func:`quantified_table` writes, so compiling
+    the written table with the same ``alpha`` marks the same cells.
+
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(read_ckplus(bundled_ckplus_path()), n_boot=0, n_perm=200)
+    >>> sig = significant_cells(est, 0.05)
+    >>> e = est.expressions.index("happiness")
+    >>> [est.aus[a] for a in np.flatnonzero(sig[e])]
+    ['AU06', 'AU12', 'AU25']
+    """
+    return significant(est.q_value, risk_difference(est.expression["p_au_given_expression"], unit_counts(est)), alpha)
+
+
+def unit_counts(est: PriorEstimate) -> np.ndarray:
+    """``[E, A]`` units behind each cell: sequences with ``unit="sequence"``, else frames (the ``n``
+    of the written table and the denominators of P(AU | e)).
+
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(read_ckplus(bundled_ckplus_path()), n_boot=0, n_perm=0)
+    >>> int(unit_counts(est)[est.expressions.index("happiness"), est.aus.index("AU12")])   # frames coded
+    69
+    """
+    return est.n_sequences if est.settings["unit"] == "sequence" else est.n_frames
+
+
 def summary(est: PriorEstimate, statistic: str, top: int, alpha: float) -> str:
     """Terminal summary as an aligned table (at most 100 columns): per expression, its units and
     its ``top`` AUs by the written statistic, each with the value, CI and BH q-value; ``*`` marks
-    AUs significantly associated with the expression (q < alpha and a positive log odds ratio),
-    explained in the footer.
+    AUs significantly associated with the expression (:func:`significant_cells`: q < alpha and
+    P(AU | e) > P(AU | not e)), explained in the footer.
 
     Columns: expression, n (its sequences), AU, value, ``[low, high]`` CI, q, mark.
+
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(read_ckplus(bundled_ckplus_path()), n_boot=0, n_perm=200)
+    >>> print(summary(est, "p_au_given_expression", top=1, alpha=0.05).splitlines()[3])
+    anger          45  AU04      0.889           -             0.007 *
     """
     c = est.counts
     level = est.settings["ci"]
@@ -232,6 +332,7 @@ def summary(est: PriorEstimate, statistic: str, top: int, alpha: float) -> str:
     header = (f"{'expression':<{width}}  {'n':>5}  {'AU':<5}  {value_head:>8}  {f'{level:.0%} CI':^19}  "
               f"{'q':>7}")
     lines += [header, "-" * len(header)]
+    marked = significant_cells(est, alpha)
     for e, expr in enumerate(est.expressions):
         vals = np.where(np.isnan(M[e]), -np.inf, M[e])
         order = [a for a in np.argsort(-vals, kind="stable")[:top] if np.isfinite(M[e, a]) or np.isposinf(M[e, a])]
@@ -240,7 +341,7 @@ def summary(est: PriorEstimate, statistic: str, top: int, alpha: float) -> str:
         if not order:
             lines.append(f"{name:<{width}}  {n_seq:>5}  (no AU coded)")
         for k, a in enumerate(order):
-            sig = "*" if (est.q_value[e, a] < alpha and est.expression["log_odds_ratio"][e, a] > 0) else ""
+            sig = "*" if marked[e, a] else ""
             ci = (f"[{_value_text(low[e, a]):>7}, {_value_text(high[e, a]):>7}]" if np.isfinite(low[e, a])
                   else f"{'-':^19}")
             lead = f"{name:<{width}}  {n_seq:>5}" if k == 0 else " " * (width + 7)
@@ -248,7 +349,7 @@ def summary(est: PriorEstimate, statistic: str, top: int, alpha: float) -> str:
                          f"{_q_text(est.q_value[e, a]):>7} {sig}".rstrip())
     lines.append("n: sequences of the expression; q: Benjamini-Hochberg q-value of the within-subject "
                  "permutation test")
-    lines.append(f"* significant: q < {alpha:g} and positively associated (log odds ratio > 0)")
+    lines.append(f"* significant: q < {alpha:g} and positively associated (P(AU | e) > P(AU | not e))")
     return "\n".join(lines)
 
 
@@ -257,7 +358,16 @@ def _r3(x: float) -> float:
 
 
 def relations_summary(est: PriorEstimate, top: int = 8) -> str:
-    """The strongest AU co-occurrences by phi, for data without expression labels."""
+    """The strongest AU co-occurrences by phi, for data without expression labels.
+
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(read_ckplus(bundled_ckplus_path()), n_boot=0, n_perm=0)
+    >>> print(relations_summary(est, top=1))
+    118 subjects; strongest AU co-occurrences (phi, P(j|i)):
+      AU01-AU02  phi 0.811  P(AU02|AU01) 0.762
+    """
     phi = est.relation["phi"].copy()
     A = len(est.aus)
     pairs = [(phi[i, j], i, j) for i in range(A) for j in range(i + 1, A) if np.isfinite(phi[i, j])]

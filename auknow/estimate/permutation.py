@@ -47,6 +47,11 @@ def subject_expression_sums(labels: np.ndarray, seq_subject: np.ndarray, values:
 
     Returns:
         [P, S, E, A] float64 sums.
+
+    >>> labels = np.array([[0, 1, 0]])                 # one label vector, 3 sequences
+    >>> sums = subject_expression_sums(labels, np.array([0, 0, 1]), np.array([[1.0], [2.0], [4.0]]), 2, 2)
+    >>> sums.shape, sums[0, :, :, 0].tolist()          # [P, S, E, A]; subject x expression
+    ((1, 2, 2, 1), [[1.0, 2.0], [4.0, 0.0]])
     """
     P, Q = labels.shape
     S, E, A = n_subjects, n_expressions, values.shape[1]
@@ -170,6 +175,16 @@ def permutation_test(counts: Counts, permutations: np.ndarray,
         ``(p, T)``: p = (1 + #{|T*| >= |T|}) / (1 + P), in [1/(P+1), 1], NaN where T is NaN
         (equal to :func:`studentized_difference` of the permuted data). A permutation whose
         statistic is undefined (the AU no longer coded in e) counts as extreme.
+
+    >>> from auknow.estimate.statistics import count_units, within_subject_permutations
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> counts = count_units(read_ckplus(bundled_ckplus_path()))
+    >>> perms = within_subject_permutations(np.random.default_rng(0), counts.seq_subject, 99)
+    >>> p, T = permutation_test(counts, perms)
+    >>> e, a = counts.expressions.index("happiness"), counts.aus.index("AU12")
+    >>> float(p[e, a]), bool(T[e, a] > 0)             # at the floor 1 / (99 + 1)
+    (0.01, True)
     """
     layout = layout or _CellLayout(counts)
     if (counts.seq_expression[permutations[:, layout.pos]] < 0).any():
@@ -214,6 +229,14 @@ def adaptive_permutation_test(counts: Counts, rng: np.random.Generator, n_perm: 
     Returns:
         ``{"p": [E, A], "T": [E, A], "n_perm": permutations drawn, "floor": 1/(P+1),
         "floor_q": BH q-value of the cells at the floor (None if none), "n_floor": their number}``.
+
+    >>> from auknow.estimate.statistics import count_units
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> counts = count_units(read_ckplus(bundled_ckplus_path()))
+    >>> test = adaptive_permutation_test(counts, np.random.default_rng(0), 100)
+    >>> sorted(test), test["n_perm"] >= 100
+    (['T', 'floor', 'floor_q', 'n_floor', 'n_perm', 'p'], True)
     """
     from .statistics import bh_qvalues
 

@@ -41,6 +41,13 @@ class PriorEstimate:
         relation: statistic name -> [A, A] point estimates (row i, column j); relation_ci likewise.
         relation_n: [A, A] units where both AUs are coded; relation_subjects: [A, A] subjects.
         settings: unit, min_fraction, n_boot, n_perm, ci, seed and the resampling schemes.
+
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> est = estimate_prior(read_ckplus(bundled_ckplus_path()), n_boot=0, n_perm=0)
+    >>> e, a = est.expressions.index("happiness"), est.aus.index("AU12")
+    >>> round(float(est.expression["p_au_given_expression"][e, a]), 3), int(est.n_sequences[e, a])
+    (0.971, 69)
     """
 
     counts: st.Counts
@@ -92,7 +99,8 @@ class PriorEstimate:
 
     def summary(self, statistic: str = "p_au_given_expression", top: int = 5, alpha: float = 0.05) -> str:
         """The terminal summary: per expression the top AUs with their CIs; ``*`` marks AUs
-        significantly associated with the expression (q < alpha, positive log odds ratio)."""
+        significantly associated with the expression (q < alpha and P(AU | e) > P(AU | not e),
+        :mod:`auknow.significance`)."""
         from .output import relations_summary, summary
 
         if not self.expressions:

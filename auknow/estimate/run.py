@@ -47,7 +47,15 @@ READER_OPTIONS = ("task_map", "threshold", "expressions", "expression", "labels"
 
 
 def reader_options(args: argparse.Namespace) -> dict:
-    """The keyword arguments of :func:`load_frames` from parsed command-line options."""
+    """The keyword arguments of :func:`load_frames` from parsed command-line options.
+
+    >>> from auknow.estimate.options import add_estimate_arguments
+    >>> p = argparse.ArgumentParser()
+    >>> add_estimate_arguments(p)
+    >>> opts = reader_options(p.parse_args(["--dataset", "csv", "codes.csv", "--threshold", "2"]))
+    >>> opts["dataset"], opts["paths"], opts["threshold"]
+    ('csv', ['codes.csv'], 2.0)
+    """
     return {"dataset": args.dataset, "paths": list(args.paths),
             **{k: getattr(args, k) for k in READER_OPTIONS if hasattr(args, k)}}
 
@@ -151,6 +159,12 @@ def select_subjects(frames: AUFrames, dataset: str | None = None, folds=(), excl
 
     Raises:
         DataError: unknown folds or subjects, every subject left out.
+
+    >>> frames = AUFrames(aus=("AU06",), occurrence=[[1], [0], [1]], subject=["S1", "S2", "S3"],
+    ...                   sequence=["a", "b", "c"], frame=[0, 0, 0], expression=["happiness"] * 3)
+    >>> kept, prov = select_subjects(frames, exclude_subjects="S2")
+    >>> len(kept), prov
+    (2, {'excluded_subjects': ['S2']})
     """
     excluded, info = excluded_subjects(frames.subjects, dataset, folds, exclude_subjects)
     if excluded:
@@ -162,7 +176,14 @@ def select_subjects(frames: AUFrames, dataset: str | None = None, folds=(), excl
 
 def excluded_subjects(subjects, dataset: str | None = None, folds=(), exclude_subjects: str | None = None
                       ) -> tuple[set[str], dict]:
-    """The subjects ``folds`` / ``exclude_subjects`` leave out of ``subjects``, and provenance."""
+    """The subjects ``folds`` / ``exclude_subjects`` leave out of ``subjects``, and provenance.
+
+    >>> out, prov = excluded_subjects(["S1", "S2", "S3"], exclude_subjects="S1,S3")
+    >>> sorted(out), prov
+    (['S1', 'S3'], {'excluded_subjects': ['S1', 'S3']})
+    >>> excluded_subjects(["F001", "M001"], dataset="bp4d", folds=[1])[1]["trained_on_folds"]
+    [2, 3]
+    """
     excluded: set[str] = set()
     info: dict = {}
     folds = list(folds or ())
@@ -239,7 +260,14 @@ def _check_memory(data, n_boot: int, n_perm: int) -> None:
 
 
 def run_estimate(args: argparse.Namespace) -> int:
-    """Run ``auknow estimate-prior`` from parsed options; returns the exit status."""
+    """Run ``auknow estimate-prior`` from parsed options; returns the exit status.
+
+    >>> from auknow.estimate.options import add_estimate_arguments
+    >>> p = argparse.ArgumentParser()
+    >>> add_estimate_arguments(p)
+    >>> run_estimate(p.parse_args(["--quiet", "--n-boot", "0", "--n-perm", "0"]))   # bundled CK+, no --out
+    0
+    """
     if args.plot and not args.out:
         raise AuknowError("--plot writes heatmap.png into --out DIR; give --out")
     out_dir = Path(args.out) if args.out else None
@@ -324,7 +352,7 @@ def _heatmap(est, args, path: Path, name: str) -> None:
     from ..plots import interval_panel, prior_heatmap
     from .statistics import RANGES
 
-    sig = (est.q_value < args.alpha) & (est.expression["log_odds_ratio"] > 0)
+    sig = output.significant_cells(est, args.alpha)
     M = est.expression[args.statistic]
     fig = prior_heatmap(M, est.expressions, est.aus, significant=sig, alpha=args.alpha,
                         declared=RANGES.get(args.statistic), title=f"{name}: {args.statistic}",

@@ -183,6 +183,16 @@ def count_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, unit
 
     Raises:
         DataError: every error of :func:`auknow.readers.read_bp4d` (file and line named).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     occ = Path(root) / "AUCoding" / "AU_OCC"
+    ...     occ.mkdir(parents=True)
+    ...     for name in ("F001_T1", "F001_T2", "M001_T1", "M001_T2"):   # frame, AU1, AU12
+    ...         _ = (occ / f"{name}.csv").write_text("0,1,12\\n1,0,1\\n2,1,1\\n")
+    ...     counts, source = count_bp4d(root, exclude=["M001"])
+    >>> counts.aus, counts.expressions, counts.subjects, source["dataset"]
+    (('AU01', 'AU12'), ('happiness', 'sadness'), ('F001',), 'bp4d')
     """
     from ..readers.bp4d import BP4D_REFERENCE, _bp4d_files, _read_occ_file
 
@@ -211,7 +221,17 @@ def count_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, unit
 
 
 def bp4d_subjects(root: str | Path) -> list[str]:
-    """Subject ids of a BP4D tree from its file names (no file is read)."""
+    """Subject ids of a BP4D tree from its file names (no file is read).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as root:
+    ...     occ = Path(root) / "AUCoding" / "AU_OCC"
+    ...     occ.mkdir(parents=True)
+    ...     for name in ("F001_T1", "M001_T1", "M001_T2"):
+    ...         _ = (occ / f"{name}.csv").write_text("0,1\\n1,0\\n")
+    ...     bp4d_subjects(root)
+    ['F001', 'M001']
+    """
     from ..readers.bp4d import _OCC_NAME, _bp4d_files
 
     _, _, _, files, _ = _bp4d_files(root, None)

@@ -4,7 +4,7 @@ Each loss has a functional form and an ``nn.Module`` whose priors and weights ar
 buffers (``.to(device)``, ``state_dict``, ``torch.compile`` and DDP carry them):
 
 * :func:`au_loss` / :class:`AULoss`, :func:`au_dfer_loss` / :class:`AUDFERLoss`: AU-DFER's
-  prior-weighted AU loss and ``(1 - alpha) * CE + alpha * L_AU``; :func:`pos_weight_from_data`
+  prior-weighted AU loss and ``(1 - w) * CE + w * L_AU`` (``w = au_loss_weight``); :func:`pos_weight_from_data`
   (``global`` / ``distinct`` / ``minor``); :func:`clip_au_targets` (majority vote, empty clips
   missing).
 * :func:`intensity_aware_loss` / :class:`IntensityAwareLoss`: IAL (Li et al., AAAI 2023).

@@ -16,6 +16,7 @@ Conventions used by every loss in :mod:`auknow.losses`:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -30,8 +31,43 @@ __all__ = ["as_prior_tensor", "valid_mask", "compute_dtype", "expression_cross_e
            "LabelledLoss"]
 
 
+def au_loss_weight_of(au_loss_weight: float | None, alpha: float | None, owner: str,
+                      default: float | None = 0.25) -> float | None:
+    """The AU-loss weight from ``au_loss_weight=`` or its deprecated name ``alpha=``.
+
+    ``alpha`` means the FDR (q-value) level elsewhere in auknow (``compile_matrix``,
+    ``estimate-prior --alpha``), as in statsmodels; the weight of the AU loss against
+    cross-entropy (``(1 - w) * CE + w * L_AU``, AU-DFER's 0.25) is ``au_loss_weight``.
+
+    Returns:
+        ``au_loss_weight``, else ``alpha`` (with a ``DeprecationWarning``), else ``default``.
+
+    Raises:
+        TypeError: both names given.
+
+    >>> au_loss_weight_of(0.3, None, "AUDFERLoss")
+    0.3
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     au_loss_weight_of(None, 0.5, "AUDFERLoss"), w[0].category.__name__
+    (0.5, 'DeprecationWarning')
+    """
+    if alpha is None:
+        return default if au_loss_weight is None else au_loss_weight
+    if au_loss_weight is not None:
+        raise TypeError(f"{owner}: give au_loss_weight= only (alpha= is its deprecated name), not both")
+    warnings.warn(f"{owner}: alpha= as the AU-loss weight is deprecated, use au_loss_weight= (alpha now only "
+                  "names an FDR level)", DeprecationWarning, stacklevel=3)
+    return alpha
+
+
 def compute_dtype(*tensors: Tensor) -> torch.dtype:
-    """``float32`` for half-precision inputs, ``float64`` if any input is ``float64``."""
+    """``float32`` for half-precision inputs, ``float64`` if any input is ``float64``.
+
+    >>> compute_dtype(torch.zeros(1, dtype=torch.float16)), compute_dtype(torch.zeros(1), torch.zeros(1).double())
+    (torch.float32, torch.float64)
+    """
     dtype = torch.float32
     for t in tensors:
         if t is not None and t.dtype == torch.float64:
@@ -45,11 +81,18 @@ def as_prior_tensor(prior: Any, device: torch.device | str | None = None,
 
     Accepts a tensor, a NumPy array, nested lists, or any object with a ``.tensor()`` method
     (duck typing: ``auknow.compile.PriorMatrix`` or your own). ``dtype`` defaults to the
-    tensor's own floating dtype, else ``torch.get_default_dtype()``.
+    input's own floating dtype (float64 for NumPy arrays and Python lists), else
+    ``torch.get_default_dtype()``.
 
     Raises:
         ValueError: not 2-D, empty, or not finite.
         TypeError: not convertible to a tensor.
+
+    >>> as_prior_tensor([[1, 0], [0.5, 1]], dtype=torch.float32)
+    tensor([[1.0000, 0.0000],
+            [0.5000, 1.0000]])
+    >>> as_prior_tensor(np.eye(2)).dtype, as_prior_tensor([[1.0]]).dtype   # arrays and lists: float64
+    (torch.float64, torch.float64)
     """
     if hasattr(prior, "tensor") and callable(prior.tensor) and not isinstance(prior, (Tensor, np.ndarray)):
         try:
@@ -79,14 +122,27 @@ def as_prior_tensor(prior: Any, device: torch.device | str | None = None,
 
 def buffer_dtype(x: Any) -> torch.dtype:
     """dtype of a module buffer made from ``x``: a floating tensor keeps its dtype (float64 stays
-    float64), anything else (arrays, lists, ``.tensor()`` objects) gets the default dtype."""
+    float64), anything else (arrays, lists, ``.tensor()`` objects) gets the default dtype.
+
+    >>> buffer_dtype(torch.zeros(1, dtype=torch.float64)), buffer_dtype(np.zeros(1))
+    (torch.float64, torch.float32)
+    """
     if isinstance(x, Tensor) and x.is_floating_point():
         return x.dtype
     return torch.get_default_dtype()
 
 
 def as_vector(x: Any, length: int | None, name: str, dtype: torch.dtype | None = None) -> Tensor:
-    """A 1-D floating tensor (weights), checked for length, finiteness and non-negativity."""
+    """A 1-D floating tensor (weights), checked for length, finiteness and non-negativity.
+
+    >>> as_vector([1, 2, 3], 3, "class_weight")
+    tensor([1., 2., 3.])
+    >>> try:
+    ...     as_vector([1, -2], 2, "class_weight")
+    ... except ValueError as err:
+    ...     print(err)
+    class_weight: must be finite and non-negative
+    """
     dtype = dtype or buffer_dtype(x)
     t = x.detach() if isinstance(x, Tensor) else torch.as_tensor(np.asarray(x, dtype=np.float64))
     t = t.to(dtype=dtype)
@@ -99,12 +155,24 @@ def as_vector(x: Any, length: int | None, name: str, dtype: torch.dtype | None =
 
 
 def valid_mask(targets: Tensor) -> Tensor:
-    """Boolean mask of the non-missing targets: not NaN and ``>= 0``."""
+    """Boolean mask of the non-missing targets: not NaN and ``>= 0``.
+
+    >>> valid_mask(torch.tensor([[1.0, float("nan"), -1.0, 0.0]]))
+    tensor([[ True, False, False,  True]])
+    """
     return targets >= 0  # NaN >= 0 is False
 
 
 def check_logits_targets(logits: Tensor, targets: Tensor, what: str = "au") -> None:
-    """Shape check ``[B, A]`` vs ``[B, A]`` (shape only: free, no device sync)."""
+    """Shape check ``[B, A]`` vs ``[B, A]`` (shape only: free, no device sync).
+
+    >>> check_logits_targets(torch.zeros(2, 3), torch.zeros(2, 3))   # same shape: nothing happens
+    >>> try:
+    ...     check_logits_targets(torch.zeros(2, 3), torch.zeros(2, 4))
+    ... except ValueError as err:
+    ...     print(err)
+    au_targets: expected shape (2, 3) like the logits, got (2, 4)
+    """
     if logits.dim() != 2:
         raise ValueError(f"{what}_logits: expected [B, A], got shape {tuple(logits.shape)}")
     if targets.shape != logits.shape:
@@ -115,6 +183,15 @@ def check_logits_targets(logits: Tensor, targets: Tensor, what: str = "au") -> N
 
 
 def check_reduction(reduction: str) -> None:
+    """Raise ValueError unless ``reduction`` is ``"mean"``, ``"sum"`` or ``"none"`` (torch's names).
+
+    >>> check_reduction("sum")
+    >>> try:
+    ...     check_reduction("avg")
+    ... except ValueError as err:
+    ...     print(err)
+    reduction: expected 'mean', 'sum' or 'none', got 'avg'
+    """
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"reduction: expected 'mean', 'sum' or 'none', got {reduction!r}")
 
@@ -129,6 +206,10 @@ def expression_rows(table: Tensor, labels: Tensor, fill: float = 1.0) -> Tensor:
     smoothing), which mix the rows: ``labels @ table``, computed without a matrix product so
     that autocast leaves it in full precision. Several tables are looked up in one go by
     concatenating them along dim 1 first.
+
+    >>> expression_rows(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), torch.tensor([1, -100]))   # -100: unknown
+    tensor([[3., 4.],
+            [1., 1.]])
     """
     E = table.shape[0]
     if labels.is_floating_point():
@@ -151,6 +232,10 @@ def weighted_bce_mean(logits: Tensor, targets: Tensor, weight: Tensor | None, po
     ``weight`` (broadcastable to ``[B, A]``) is multiplied by the mask, so one fused
     ``binary_cross_entropy_with_logits`` call does the masking; ``mean`` divides the sum by the
     number of valid entries (0 when there is none, still attached to the graph).
+
+    >>> loss = weighted_bce_mean(torch.zeros(1, 2), torch.tensor([[1.0, float("nan")]]), None, None, "mean")
+    >>> round(float(loss), 4)   # log 2 over the one valid target
+    0.6931
     """
     valid = targets >= 0
     y0 = torch.where(valid, targets, 0.0)
@@ -215,6 +300,13 @@ def check_expression_labels(labels: Tensor, num_expressions: int, ignore_index: 
     Unknown is ``ignore_index`` when it is set (torch's -100 convention), any negative label when
     it is ``None``. Soft labels ``[B, E]`` must be finite and non-negative. One device sync
     (skipped under ``torch.compile``).
+
+    >>> check_expression_labels(torch.tensor([0, 6, -1]), 7, None)    # -1: unknown
+    >>> try:
+    ...     check_expression_labels(torch.tensor([0, 7]), 7, None)
+    ... except ValueError as err:
+    ...     print(str(err)[:42])
+    expr_labels: [7] outside [0, 7) for 7 expr
     """
     if _compiling():
         return
@@ -240,6 +332,13 @@ def check_au_targets(targets: Tensor) -> None:
 
     Catches intensities (0-5) or BP4D's 9 passed as targets. One device sync (skipped under
     ``torch.compile``).
+
+    >>> check_au_targets(torch.tensor([[0.0, 1.0, -1.0, float("nan")]]))
+    >>> try:
+    ...     check_au_targets(torch.tensor([[0.0, 3.0]]))   # an intensity, not an occurrence
+    ... except ValueError as err:
+    ...     print(str(err)[:32])
+    au_targets: values [3.0] above 1
     """
     if _compiling():
         return
@@ -264,6 +363,11 @@ def prior_labels(prior: Any, expressions: Any = None, aus: Any = None, what: str
 
     Raises:
         LabelError: the prior is in another order than the given labels.
+
+    >>> from auknow.compile import compile_matrix
+    >>> exprs, aus = prior_labels(compile_matrix("fig2002", "binary", aus=["AU06", "AU12"]))
+    >>> exprs[:2], aus, prior_labels(torch.ones(2, 2))
+    (('surprise', 'fear'), ('AU06', 'AU12'), (None, None))
     """
     own_e, own_a = labels_of(prior, "expressions"), labels_of(prior, "aus")
     want_e = _resolve(resolve_expressions, expressions, own_e)
@@ -287,21 +391,40 @@ def _resolve(resolve, spec, own):
 
 
 def check_label_count(labels: Sequence[str] | None, n: int, kind: str, what: str) -> None:
-    """LabelError when ``labels`` name another count than the tensor's ``n``."""
+    """LabelError when ``labels`` name another count than the tensor's ``n``.
+
+    >>> check_label_count(("happiness", "sadness"), 2, "expressions", "class_weight")
+    >>> try:
+    ...     check_label_count(("happiness", "sadness"), 3, "expressions", "class_weight")
+    ... except LabelError as err:
+    ...     print(err)
+    class_weight: 2 expressions given (happiness,sadness) for a tensor of 3
+    """
     if labels is not None and len(labels) != n:
         raise LabelError(f"{what}: {len(labels)} {kind} given ({','.join(labels)}) for a tensor of {n}")
 
 
 def compiled_scale(prior: Any) -> float:
     """The scale already compiled into a prior: ``PriorMatrix.scale`` (``compile_matrix(scale="table")``),
-    1 for tensors, arrays and objects that record none."""
+    1 for tensors, arrays and objects that record none.
+
+    >>> from auknow.compile import compile_matrix
+    >>> compiled_scale(torch.ones(1, 1)), compiled_scale(compile_matrix("au_dfer", "quantified", scale="table"))
+    (1.0, 5.0)
+    """
     scale = getattr(prior, "scale", 1.0)
     return float(scale) if isinstance(scale, (int, float)) and not isinstance(scale, bool) else 1.0
 
 
 class LabelledLoss(nn.Module):
     """Base of the loss modules that carry label orders: ``expressions`` / ``aus`` (tuples of
-    canonical names, or ``None``) travel in ``state_dict`` (extra state) and are checked on load."""
+    canonical names, or ``None``) travel in ``state_dict`` (extra state) and are checked on load.
+
+    >>> from auknow.losses import AULoss
+    >>> loss = AULoss(torch.ones(2, 2), expressions=["happiness", "sadness"], aus=["AU06", "AU12"])
+    >>> isinstance(loss, LabelledLoss), loss.expressions, loss.aus
+    (True, ('happiness', 'sadness'), ('AU06', 'AU12'))
+    """
 
     expressions: tuple[str, ...] | None = None
     aus: tuple[str, ...] | None = None

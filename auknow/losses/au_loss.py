@@ -7,7 +7,7 @@ times a scale (5 in AU-DFER)::
 
     l_ba = - scale * W[e_b, a] * ( P_ba * y_ba * log sigmoid(z_ba) + (1 - y_ba) * log(1 - sigmoid(z_ba)) )
     L_AU = sum_{b,a valid} l_ba / #valid
-    L    = (1 - alpha) * CE(expression logits, e) + alpha * L_AU          (alpha = 0.25 in AU-DFER)
+    L    = (1 - w) * CE(expression logits, e) + w * L_AU     (w = au_loss_weight, 0.25 in AU-DFER)
 
 which is ``torch.nn.BCEWithLogitsLoss(weight=scale * W[e], pos_weight=P)`` as the reference code
 builds it per batch, with missing targets masked out (the reference has none: it turns clips
@@ -21,6 +21,7 @@ None (1). See ``docs/losses.md`` for what differs from the reference code and wh
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -28,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._common import (LabelledLoss, as_prior_tensor, as_vector, buffer_dtype, check_au_targets, check_expression_labels,
+from ._common import (LabelledLoss, as_prior_tensor, au_loss_weight_of, as_vector, buffer_dtype, check_au_targets, check_expression_labels,
                       check_label_count, check_logits_targets, check_reduction, compiled_scale, compute_dtype,
                       expression_cross_entropy, expression_rows, prior_labels, valid_mask, weighted_bce_mean)
 from .class_weights import au_counts, class_counts
@@ -87,6 +88,11 @@ def au_loss(au_logits: Tensor, au_targets: Tensor, expr_labels: Tensor, prior: A
         ValueError: shapes do not match.
 
     Source: AU-DFER reference code, ``BCEWithLogitsLoss(weight=5 * W[e], pos_weight=P)``.
+
+    >>> z = torch.zeros(2, 2)                                    # AU logits [B, A]
+    >>> y = torch.tensor([[1.0, 0.0], [1.0, float("nan")]])      # NaN: missing target
+    >>> round(float(au_loss(z, y, torch.tensor([0, 1]), torch.ones(2, 2), scale=1.0)), 4)   # log 2
+    0.6931
     """
     check_logits_targets(au_logits, au_targets)
     check_reduction(reduction)
@@ -108,27 +114,37 @@ def au_loss(au_logits: Tensor, au_targets: Tensor, expr_labels: Tensor, prior: A
 
 
 def au_dfer_loss(expr_logits: Tensor, au_logits: Tensor, expr_labels: Tensor, au_targets: Tensor,
-                 prior: Any, *, alpha: float = 0.25, scale: float = 5.0, pos_weight: Tensor | None = None,
-                 class_weight: Tensor | None = None, label_smoothing: float = 0.0) -> Tensor:
-    """AU-DFER total loss ``(1 - alpha) * CE(expr_logits, e) + alpha * L_AU``.
+                 prior: Any, *, au_loss_weight: float | None = None, scale: float = 5.0,
+                 pos_weight: Tensor | None = None, class_weight: Tensor | None = None, label_smoothing: float = 0.0,
+                 alpha: float | None = None) -> Tensor:
+    """AU-DFER total loss ``(1 - w) * CE(expr_logits, e) + w * L_AU``, ``w = au_loss_weight``.
 
     Args:
         expr_logits: ``[B, E]``; au_logits, au_targets, prior, scale, pos_weight: see
             :func:`au_loss`; expr_labels: integer ``[B]`` (negative = unknown, ignored by CE)
             or soft ``[B, E]``.
-        alpha: in ``[0, 1]`` (AU-DFER: 0.25).
+        au_loss_weight: the AU term's weight ``w`` in ``[0, 1]`` (default 0.25, AU-DFER's).
         class_weight: optional ``[E]`` CE class weights (see :mod:`auknow.losses.class_weights`;
             AU-DFER used none); label_smoothing: CE label smoothing (M3DFEL: 0.1).
+        alpha: deprecated name of ``au_loss_weight`` (``DeprecationWarning``).
 
     Raises:
-        ValueError: alpha outside [0, 1] or shapes do not match.
+        ValueError: au_loss_weight outside [0, 1] or shapes do not match.
+        TypeError: both ``au_loss_weight`` and ``alpha`` given.
+
+    >>> W = torch.ones(2, 3)
+    >>> y, t = torch.tensor([0, 1]), torch.ones(2, 3)
+    >>> ce_only = au_dfer_loss(torch.zeros(2, 2), torch.zeros(2, 3), y, t, W, au_loss_weight=0.0)
+    >>> round(float(ce_only), 4)  # log 2: two equal logits
+    0.6931
     """
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha: expected 0 <= alpha <= 1, got {alpha}")
+    w = au_loss_weight_of(au_loss_weight, alpha, "au_dfer_loss")
+    if not 0.0 <= w <= 1.0:
+        raise ValueError(f"au_loss_weight: expected 0 <= au_loss_weight <= 1, got {w}")
     ce = expression_cross_entropy(expr_logits, expr_labels, class_weight=class_weight,
                                   label_smoothing=label_smoothing)
     lau = au_loss(au_logits, au_targets, expr_labels, prior, scale=scale, pos_weight=pos_weight)
-    return (1.0 - alpha) * ce + alpha * lau
+    return (1.0 - w) * ce + w * lau
 
 
 class AULoss(LabelledLoss):
@@ -230,11 +246,12 @@ class AULoss(LabelledLoss):
 
 
 class AUDFERLoss(nn.Module):
-    """Module form of :func:`au_dfer_loss`: ``(1 - alpha) * CE + alpha * L_AU``.
+    """Module form of :func:`au_dfer_loss`: ``(1 - w) * CE + w * L_AU``, ``w = au_loss_weight``.
 
     Args:
         prior, scale, pos_weight, expressions, aus, ignore_index, validate_args: as :class:`AULoss`.
-        alpha: in [0, 1] (AU-DFER: 0.25), the weight of the AU term.
+        au_loss_weight: in [0, 1] (default 0.25, AU-DFER's), the weight of the AU term;
+            ``alpha``: its deprecated name (``DeprecationWarning``; both given: ``TypeError``).
         class_weight: optional ``[E]`` CE weights (a buffer); label_smoothing: CE smoothing.
         reduction: ``"mean"`` (AU-DFER) or ``"sum"`` (both terms summed over the batch);
             ``"none"`` is refused, the two terms have different shapes (use :class:`AULoss`).
@@ -243,24 +260,25 @@ class AUDFERLoss(nn.Module):
     logits first (expression, then AU), then the labels in the same order.
 
     >>> import torch
-    >>> loss = AUDFERLoss(torch.ones(2, 3), alpha=0.5)
+    >>> loss = AUDFERLoss(torch.ones(2, 3), au_loss_weight=0.5)
     >>> float(loss(torch.zeros(4, 2), torch.zeros(4, 3), torch.tensor([0, 1, 0, 1]), torch.ones(4, 3))) > 0
     True
     """
 
-    def __init__(self, prior: Any, *, alpha: float = 0.25, scale: float = 5.0, pos_weight: Any | None = None,
-                 class_weight: Any | None = None, label_smoothing: float = 0.0, expressions: Any = None,
-                 aus: Any = None, ignore_index: int | None = None, reduction: str = "mean",
-                 validate_args: bool = True):
+    def __init__(self, prior: Any, *, au_loss_weight: float | None = None, scale: float = 5.0,
+                 pos_weight: Any | None = None, class_weight: Any | None = None, label_smoothing: float = 0.0,
+                 expressions: Any = None, aus: Any = None, ignore_index: int | None = None, reduction: str = "mean",
+                 validate_args: bool = True, alpha: float | None = None):
         super().__init__()
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha: expected 0 <= alpha <= 1, got {alpha}")
+        w = au_loss_weight_of(au_loss_weight, alpha, "AUDFERLoss")
+        if not 0.0 <= w <= 1.0:
+            raise ValueError(f"au_loss_weight: expected 0 <= au_loss_weight <= 1, got {w}")
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction: expected 'mean' or 'sum' (the CE and AU terms differ in shape), "
                              f"got {reduction!r}")
         self.au = AULoss(prior, scale=scale, pos_weight=pos_weight, expressions=expressions, aus=aus,
                          ignore_index=ignore_index, reduction=reduction, validate_args=validate_args)
-        self.alpha = float(alpha)
+        self.au_loss_weight = float(w)
         self.label_smoothing = float(label_smoothing)
         self.reduction = reduction
         E = self.au.num_expressions
@@ -287,10 +305,16 @@ class AUDFERLoss(nn.Module):
             labels = torch.where(labels == self.au.ignore_index, -1, labels)
         ce = expression_cross_entropy(expr_logits, labels, class_weight=self.class_weight,
                                       label_smoothing=self.label_smoothing, reduction=self.reduction)
-        return (1.0 - self.alpha) * ce + self.alpha * l_au
+        return (1.0 - self.au_loss_weight) * ce + self.au_loss_weight * l_au
+
+    @property
+    def alpha(self) -> float:
+        """Deprecated name of :attr:`au_loss_weight` (``DeprecationWarning``)."""
+        warnings.warn("AUDFERLoss.alpha is deprecated, use AUDFERLoss.au_loss_weight", DeprecationWarning, stacklevel=2)
+        return self.au_loss_weight
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}, label_smoothing={self.label_smoothing}, reduction={self.reduction!r}"
+        return f"au_loss_weight={self.au_loss_weight}, label_smoothing={self.label_smoothing}, reduction={self.reduction!r}"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -338,6 +362,12 @@ def pos_weight_from_data(au_targets: Any, expr_labels: Any | None = None, *, str
 
     Raises:
         ValueError: unknown strategy, missing labels, bad shapes, targets outside [0, 1].
+
+    >>> t = torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0], [1.0, 0.0]])   # [N, A] clip targets
+    >>> pos_weight_from_data(t)                                           # (1 - p) / p per AU
+    tensor([0.3333, 3.0000])
+    >>> pos_weight_from_data(t, torch.tensor([0, 0, 1, 1]), strategy="distinct", num_expressions=2).shape
+    torch.Size([2, 2])
     """
     if smoothing < 0:
         raise ValueError(f"smoothing: expected >= 0, got {smoothing}")
@@ -404,6 +434,10 @@ def clip_au_targets(frame_aus: Any, *, threshold: float = 0.5, frame_threshold: 
 
     Returns:
         float ``[..., A]`` with values 0, 1 or NaN.
+
+    >>> frames = torch.tensor([[[1.0, 0.0], [1.0, 0.0], [0.0, float("nan")]]])    # [clips, T, A]
+    >>> clip_au_targets(frames)                                # AU A: 2 of 3 frames; AU B: 0 of 2
+    tensor([[1., 0.]])
     """
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold: expected 0 < threshold <= 1, got {threshold}")

@@ -23,7 +23,7 @@ Sources:
     * effective number of samples, ``w_c = (1 - beta) / (1 - beta^n_c)``, normalized to sum to
       the number of classes: Cui, Jia, Lin, Song & Belongie, "Class-Balanced Loss Based on
       Effective Number of Samples", CVPR 2019, eq. 4 and sec. 4.
-    * smoothed: ``power`` (``w_i ~ r_i^-alpha``, alpha in [0, 1]; alpha = 0.5 is the
+    * smoothed: ``power`` (``w_i ~ r_i^-power``, power in [0, 1]; power = 0.5 is the
       inverse-square-root weighting discussed by Cui et al. 2019) or ``log``
       (``w_i = 1 / ln(c + r_i)``, c = 1.02, ENet, Paszke et al. 2016).
 """
@@ -68,6 +68,9 @@ def class_counts(labels: Any, num_classes: int, *, ignore_index: int = -100) -> 
 
     Raises:
         ValueError: a label >= num_classes, or bad shapes.
+
+    >>> class_counts(torch.tensor([0, 0, 2, -100]), 3)
+    tensor([2., 0., 1.], dtype=torch.float64)
     """
     # via Python ints: torch < 2.3 cannot convert numpy.int64 (or any array) under numpy 2
     t = labels.detach().cpu() if isinstance(labels, Tensor) else torch.as_tensor(np.asarray(labels).tolist())
@@ -93,6 +96,9 @@ def au_counts(au_targets: Any) -> tuple[Tensor, Tensor]:
 
     Returns:
         ``(positives, labelled)``.
+
+    >>> au_counts(torch.tensor([[1.0, 0.0], [1.0, -1.0], [0.0, 1.0]]))    # -1: missing
+    (tensor([2., 1.], dtype=torch.float64), tensor([3., 2.], dtype=torch.float64))
     """
     t = au_targets.detach().cpu() if isinstance(au_targets, Tensor) else torch.as_tensor(
         np.asarray(au_targets, dtype=np.float64))
@@ -108,7 +114,11 @@ def au_counts(au_targets: Any) -> tuple[Tensor, Tensor]:
 
 def frequencies(counts: Any, totals: Any | None = None) -> Tensor:
     """Class frequencies, float64: ``counts / totals`` (per-AU occurrence rates; 0 where
-    ``totals`` is 0) or ``counts / sum(counts)`` when ``totals`` is None."""
+    ``totals`` is 0) or ``counts / sum(counts)`` when ``totals`` is None.
+
+    >>> frequencies(torch.tensor([1.0, 3.0])), frequencies(torch.tensor([1.0, 3.0]), torch.tensor([4.0, 4.0]))
+    (tensor([0.2500, 0.7500], dtype=torch.float64), tensor([0.2500, 0.7500], dtype=torch.float64))
+    """
     c = _f64(counts, "counts")
     if totals is None:
         s = c.sum()
@@ -145,13 +155,16 @@ def inverse_frequency_weights(counts: Any, totals: Any | None = None, *, power: 
     Args:
         counts: ``[C]`` non-negative counts (positives per AU, or samples per class).
         totals: ``[C]`` labelled samples per AU (multi-label) or None (single-label).
-        power: smoothing exponent ``alpha >= 0``.
+        power: smoothing exponent, ``>= 0``.
         normalize: scale so that the non-empty classes' weights sum to their number.
         empty: weight of empty classes, ``"max"`` or ``"zero"`` (see module docstring).
         dtype: output dtype.
 
     Raises:
         ValueError: negative / non-finite counts, negative power, bad shapes.
+
+    >>> inverse_frequency_weights(torch.tensor([1.0, 3.0]))       # 1/f normalized to sum to 2
+    tensor([1.5000, 0.5000])
     """
     if power < 0:
         raise ValueError(f"power: expected >= 0, got {power}")
@@ -172,6 +185,9 @@ def effective_number_weights(counts: Any, beta: float = 0.999, *, normalize: boo
 
     Raises:
         ValueError: beta outside [0, 1), negative / non-finite counts.
+
+    >>> effective_number_weights(torch.tensor([10.0, 1000.0]), beta=0.99)
+    tensor([1.8254, 0.1746])
     """
     if not 0.0 <= beta < 1.0:
         raise ValueError(f"beta: expected 0 <= beta < 1, got {beta}")
@@ -198,6 +214,9 @@ def smoothed_weights(counts: Any, totals: Any | None = None, *, method: str = "p
       by ``1 / ln(c)`` (about 50 for c = 1.02).
 
     ``f`` are the frequencies of :func:`frequencies` (rates when ``totals`` is given).
+
+    >>> smoothed_weights(torch.tensor([1.0, 100.0]))               # power 0.5: 10x, not 100x
+    tensor([1.8182, 0.1818])
     """
     if method == "power":
         if not 0.0 <= power <= 1.0:

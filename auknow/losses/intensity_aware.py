@@ -32,6 +32,10 @@ def most_confusing_class(logits: Tensor, labels: Tensor) -> Tensor:
     """Index ``[B]`` of the largest non-target logit (ties: the first index, as ``argmax``).
 
     Negative labels (unknown) are treated as class 0 here; mask them in the loss.
+
+    >>> logits = torch.tensor([[2.0, 1.0, 3.0], [0.0, 0.0, 5.0]])
+    >>> most_confusing_class(logits, torch.tensor([0, 2]))    # the largest logit other than the label's
+    tensor([2, 0])
     """
     y = labels.clamp(min=0).unsqueeze(1)
     masked = logits.detach().scatter(1, y, float("-inf"))
@@ -89,6 +93,10 @@ def intensity_aware_loss(expr_logits: Tensor, expr_labels: Tensor, *, class_weig
         ValueError: fewer than 2 classes, soft labels, shape mismatch.
 
     Source: Li et al., AAAI 2023, IAL; reference code ``main.py`` (``train()``).
+
+    >>> logits = torch.tensor([[2.0, 1.0, 3.0], [0.0, 0.0, 5.0]])
+    >>> intensity_aware_loss(logits, torch.tensor([0, 2]), reduction="none")   # softplus(3 - 2), softplus(0 - 5)
+    tensor([1.3133, 0.0067])
     """
     _check(expr_logits, expr_labels)
     check_reduction(reduction)
@@ -107,6 +115,10 @@ class IntensityAwareLoss(nn.Module):
     Forward: ``(expr_logits [B, E], expr_labels [B])``. The weight lambda of the IAL term in the
     total (0.1 in the reference run) belongs to the caller, e.g. :class:`auknow.models.prior_head.PriorHead`'s
     ``ial_weight``.
+
+    >>> logits = torch.tensor([[2.0, 1.0, 3.0], [0.0, 0.0, 5.0]])
+    >>> IntensityAwareLoss()(logits, torch.tensor([0, 2]))    # the mean of 1.3133 and 0.0067
+    tensor(0.6600)
     """
 
     def __init__(self, class_weight: Any | None = None, *, reduction: str = "mean"):

@@ -8,14 +8,14 @@ the closest public form: the JAA-Net / ME-GraphAU weighted BCE with **power-smoo
 inverse-occurrence weights, plus optional label smoothing::
 
     r_a   = positives_a / labelled_a                       (occurrence rate, missing excluded)
-    w_a   = A * r_a^-alpha / sum_c r_c^-alpha              (weights sum to A: mean 1)
+    w_a   = A * r_a^-power / sum_c r_c^-power              (weights sum to A: mean 1)
     y~    = y (1 - eps) + eps / 2                          (label smoothing, eps = 0 by default)
     L     = sum_{b,a valid} w_a * BCE(z_ba, y~_ba) / #valid
 
-``alpha = 1`` is exactly the JAA-Net (Shao et al., ECCV 2018) / ME-GraphAU (Luo et al., IJCAI
-2022) inverse-occurrence weights, whose largest weight grows like ``1 / r_min``; ``alpha = 0.5``
+``power = 1`` is exactly the JAA-Net (Shao et al., ECCV 2018) / ME-GraphAU (Luo et al., IJCAI
+2022) inverse-occurrence weights, whose largest weight grows like ``1 / r_min``; ``power = 0.5``
 (default, the inverse square root of Cui et al. 2019 sec. 2) compresses the range so that rare AUs
-are not over-amplified (a 100x rarer AU gets 10x, not 100x, the weight); ``alpha = 0`` is plain
+are not over-amplified (a 100x rarer AU gets 10x, not 100x, the weight); ``power = 0`` is plain
 BCE. ``method="log"`` uses the bounded ENet weights ``1 / ln(1.02 + r_a)`` instead.
 """
 
@@ -36,7 +36,12 @@ def au_weights_from_data(au_targets: Any, *, method: str = "power", power: float
                          dtype: torch.dtype = torch.float32) -> Tensor:
     """Smoothed per-AU weights ``[A]`` from training AU targets ``[N, A]`` (missing: NaN or
     negative, excluded from the rates). See :func:`auknow.losses.class_weights.smoothed_weights`;
-    an AU never present gets the largest weight of the others."""
+    an AU never present gets the largest weight of the others.
+
+    >>> targets = torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])   # rates 3/4, 1/4
+    >>> au_weights_from_data(targets)            # r^-0.5, normalized to sum to A = 2
+    tensor([0.7321, 1.2679])
+    """
     pos, lab = au_counts(au_targets)
     return smoothed_weights(pos, lab, method=method, power=power, dtype=dtype)
 
@@ -64,6 +69,10 @@ def smooth_weighted_loss(au_logits: Tensor, au_targets: Tensor, au_weight: Tenso
 
     Raises:
         ValueError: shapes do not match, ``label_smoothing`` outside ``[0, 1)``.
+
+    >>> loss = smooth_weighted_loss(torch.zeros(1, 2), torch.tensor([[1.0, 0.0]]), torch.tensor([2.0, 0.0]))
+    >>> round(float(loss), 4)                     # (2 log 2 + 0) / 2
+    0.6931
     """
     check_logits_targets(au_logits, au_targets)
     check_reduction(reduction)
@@ -88,6 +97,12 @@ class SmoothWeightedLoss(nn.Module):
 
     Use :meth:`from_targets` to compute the weights from training AU targets.
     Forward: ``(au_logits [B, A], au_targets [B, A])``.
+
+    >>> loss = SmoothWeightedLoss.from_targets(torch.tensor([[1.0, 0.0], [1.0, 1.0]]))   # rates 1, 1/2
+    >>> loss.au_weight
+    tensor([0.8284, 1.1716])
+    >>> round(float(loss(torch.zeros(2, 2), torch.tensor([[1.0, 0.0], [0.0, 1.0]]))), 4)
+    0.6931
     """
 
     def __init__(self, au_weight: Any | None = None, *, label_smoothing: float = 0.0, reduction: str = "mean"):

@@ -53,6 +53,11 @@ class ExpressionAUGate(nn.Module):
 
     Raises:
         ValueError: bad arguments; inputs of the wrong shape or with mismatched batch sizes.
+
+    >>> gate = ExpressionAUGate(expr_dim=7, au_dim=16, num_aus=5)
+    >>> expr, au = gate(torch.randn(2, 7), torch.randn(2, 5, 16))
+    >>> expr.shape, au.shape
+    (torch.Size([2, 7]), torch.Size([2, 5, 16]))
     """
 
     def __init__(self, expr_dim: int, au_dim: int, num_aus: Optional[int] = None, direction: str = "both",

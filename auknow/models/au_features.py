@@ -97,6 +97,10 @@ def region_masks(aus: AUSpec, height: int, width: int, softness: float = 0.05,
 
     Raises:
         ValueError: anonymous AUs (a count), bad sizes or softness.
+
+    >>> m = region_masks(["AU01", "AU12"], 8, 8)     # upper-face and lower-face bands
+    >>> m.shape, m[0, :, 0].round(decimals=2)
+    (torch.Size([2, 8, 8]), tensor([1.0000, 1.0000, 0.9900, 0.9000, 0.4400, 0.0600, 0.0100, 0.0000]))
     """
     names, _ = au_identities(aus)
     if names is None:
@@ -140,6 +144,11 @@ def landmark_masks(aus: AUSpec, landmarks: Tensor, height: int, width: int, sigm
     Raises:
         ValueError: landmarks not ``[N, P, 2]``; P != 68 without ``groups``; an index >= P;
             anonymous AUs; bad sizes.
+
+    >>> landmarks = torch.full((1, 68, 2), 0.5)       # [N, 68, 2], every point at the centre
+    >>> m = landmark_masks(["AU12"], landmarks, 4, 4)
+    >>> m.shape, bool((m > 0).all() and (m <= 1).all())
+    (torch.Size([1, 1, 4, 4]), True)
     """
     names, a = au_identities(aus)
     if names is None:
@@ -209,6 +218,10 @@ class AUFeatureGenerator(nn.Module):
     Raises:
         ValueError: bad arguments (e.g. ``mask="region"`` with a bare AU count); at forward, x not
             4-D/5-D or with C channels other than ``in_channels``, landmarks of the wrong shape.
+
+    >>> gen = AUFeatureGenerator(in_channels=8, aus=["AU01", "AU12"], dim=16)
+    >>> gen(torch.randn(2, 8, 7, 7)).shape, gen(torch.randn(2, 3, 8, 7, 7)).shape   # frames pooled
+    (torch.Size([2, 2, 16]), torch.Size([2, 2, 16]))
     """
 
     def __init__(self, in_channels: int, aus: AUSpec, dim: int = 512, mask: str = "none",

@@ -55,6 +55,10 @@ class GlobalDepthwiseConv(nn.Module):
 
     Raises:
         ValueError: x not ``[N, C, H, W]`` with the module's C; bad arguments.
+
+    >>> conv = GlobalDepthwiseConv(4, kernel_size=7)
+    >>> conv(torch.randn(2, 4, 7, 7)).shape, conv(torch.randn(2, 4, 14, 14)).shape   # any map size
+    (torch.Size([2, 4]), torch.Size([2, 4]))
     """
 
     def __init__(self, channels: int, kernel_size: int = 7):
@@ -107,6 +111,10 @@ class GCABlock(nn.Module):
     Raises:
         ValueError: unsupported groups / base_width / dilation, bad sizes; at forward, a 4-D
             batch not divisible by ``num_frames``, wrong channel count.
+
+    >>> block = GCABlock(8, 8, num_frames=2)          # N = B * T = 2 clips x 2 frames
+    >>> block(torch.randn(4, 8, 7, 7)).shape
+    torch.Size([4, 8, 7, 7])
     """
 
     expansion = 1

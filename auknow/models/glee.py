@@ -50,6 +50,11 @@ class ExpressionEmbedding(nn.Module):
 
     Raises:
         ValueError: bad arguments; input not 2-, 4- or 5-D, or with C other than ``in_channels``.
+
+    >>> head = ExpressionEmbedding(32)                # dim 16, unit vectors
+    >>> e = head(torch.randn(3, 32))
+    >>> e.shape, torch.allclose(e.norm(dim=1), torch.ones(3))
+    (torch.Size([3, 16]), True)
     """
 
     def __init__(self, in_channels: int, dim: int = 16, hidden: int = 512, dropout: float = 0.0,
@@ -112,6 +117,10 @@ def expression_triplet_loss(embeddings: Tensor, odd_one_out: Tensor, margin: flo
 
     Source: Vemulapalli & Agarwala CVPR 2019 (FEC), used for GLEE-Net / An et al.'s global
     expression embedding. Raises: ValueError on wrong shapes, labels or reduction.
+
+    >>> emb = torch.tensor([[[0.0, 0.0], [0.0, 0.1], [1.0, 0.0]]])   # faces 0 and 1 close, 2 the odd one
+    >>> expression_triplet_loss(emb, torch.tensor([2])), expression_triplet_loss(emb, torch.tensor([2]), margin=1.0)
+    (tensor(0.), tensor(0.0100))
     """
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
@@ -129,6 +138,10 @@ def triplet_agreement(embeddings: Tensor, odd_one_out: Tensor) -> Tensor:
 
     Args: embeddings ``[N, 3, D]``; odd_one_out ``[N]`` in {0, 1, 2}. Returns a scalar in [0, 1]
     (FEC's "triplet prediction accuracy"). Raises ValueError on wrong shapes.
+
+    >>> emb = torch.tensor([[[0.0, 0.0], [0.0, 0.1], [1.0, 0.0]]])
+    >>> triplet_agreement(emb, torch.tensor([2])), triplet_agreement(emb, torch.tensor([0]))
+    (tensor(1.), tensor(0.))
     """
     a, p, n = _split_triplets(embeddings, odd_one_out)
     d_ap = (a - p).pow(2).sum(-1)
@@ -156,6 +169,10 @@ class GlobalLocalFusion(nn.Module):
 
     Raises:
         ValueError: bad arguments; inputs of the wrong shape.
+
+    >>> fuse = GlobalLocalFusion(local_dim=16, global_dim=8)
+    >>> fuse(torch.randn(2, 5, 16), torch.randn(2, 8)).shape
+    torch.Size([2, 5, 16])
     """
 
     def __init__(self, local_dim: int, global_dim: int, mode: str = "concat", num_aus: Optional[int] = None,

@@ -4,15 +4,15 @@ The head wraps a backbone whose output is a clip embedding ``[B, D]`` or frame f
 ``[B, T, D]`` (pooled over time by ``pooling``), adds an expression head ``Linear(D, E)`` and,
 when an AU term is active, an AU head ``Linear(D, A)``, and combines the chosen terms::
 
-    L = (1 - alpha) * CE(expr, e)                      expression cross-entropy (class weights,
-                                                       label smoothing optional)
-      + alpha * L_AU                                   AU-DFER prior-weighted AU loss, or the smooth
+    L = (1 - w) * CE(expr, e)                          expression cross-entropy (class weights,
+                                                       label smoothing optional); w = au_loss_weight
+      + w * L_AU                                       AU-DFER prior-weighted AU loss, or the smooth
                                                        class-weighted AU loss (au_loss="smooth")
       + ial_weight * L_IAL                             intensity-aware loss (Li et al. 2023: 0.1)
       + consistency_weight * L_PC                      prior consistency (+ soft AU targets from the
                                                        prior where AU labels are missing)
 
-With ``alpha = 0.25`` and the other weights 0 this is AU-DFER's training loss.
+With ``au_loss_weight = 0.25`` and the other weights 0 this is AU-DFER's training loss.
 
 **No extra cost at inference.** In eval mode the AU head is skipped (``au_logits`` is None)
 unless ``au_head_in_eval=True`` or ``forward(x, return_aus=True)``; :meth:`PriorHead.drop_au_head`
@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping, NamedTuple
 import torch
 from torch import Tensor, nn
 
-from ..losses._common import (as_prior_tensor, as_vector, buffer_dtype, check_au_targets, check_expression_labels,
+from ..losses._common import (as_prior_tensor, au_loss_weight_of, as_vector, buffer_dtype, check_au_targets, check_expression_labels,
                               expression_cross_entropy, prior_labels)
 from ..losses.au_loss import AULoss
 from ..losses.intensity_aware import intensity_aware_loss
@@ -42,7 +42,12 @@ __all__ = ["PriorHead", "PriorHeadOutput", "AUTerm", "IALTerm", "ConsistencyTerm
 
 class PriorHeadOutput(NamedTuple):
     """What :class:`PriorHead` returns: ``expr_logits [B, E]``, ``au_logits [B, A]`` (None when the
-    AU head is skipped) and the pooled ``features [B, D]``."""
+    AU head is skipped) and the pooled ``features [B, D]``.
+
+    >>> out = PriorHeadOutput(expr_logits=torch.zeros(2, 7), au_logits=None, features=torch.zeros(2, 16))
+    >>> out.expr_logits.shape, out.au_logits is None
+    (torch.Size([2, 7]), True)
+    """
 
     expr_logits: Tensor
     au_logits: Tensor | None
@@ -52,7 +57,13 @@ class PriorHeadOutput(NamedTuple):
 class AttentionPool(nn.Module):
     """Attention pooling over time: ``softmax_t(w . x_t + b)``-weighted mean of ``[B, T, D]``,
     with an optional boolean ``mask [B, T]`` (False = padding; a clip with no valid frame
-    pools to 0)."""
+    pools to 0).
+
+    >>> pool = AttentionPool(16)
+    >>> x = torch.randn(2, 5, 16)
+    >>> pool(x).shape, pool(x, mask=torch.tensor([[True] * 5, [False] * 5]))[1].abs().sum().item()
+    (torch.Size([2, 16]), 0.0)
+    """
 
     def __init__(self, dim: int):
         super().__init__()
@@ -70,7 +81,12 @@ class AttentionPool(nn.Module):
 
 
 def temporal_pool(x: Tensor, how: str = "mean") -> Tensor:
-    """``[B, T, D] -> [B, D]`` by ``"mean"`` or ``"max"``; ``[B, D]`` is returned as it is."""
+    """``[B, T, D] -> [B, D]`` by ``"mean"`` or ``"max"``; ``[B, D]`` is returned as it is.
+
+    >>> x = torch.arange(6.0).reshape(1, 3, 2)     # [B, T, D]
+    >>> temporal_pool(x), temporal_pool(x, "max")
+    (tensor([[2., 3.]]), tensor([[4., 5.]]))
+    """
     if x.dim() == 2:
         return x
     if x.dim() != 3:
@@ -108,11 +124,14 @@ class AUTerm:
     """The AU term of :class:`PriorHead`: ``weight * L_AU``, CE gets ``1 - weight``.
 
     Attributes:
-        weight: alpha in [0, 1] (AU-DFER: 0.25).
+        weight: the AU-loss weight ``w`` in [0, 1] (AU-DFER: 0.25); ``PriorHead(au_loss_weight=...)``.
         loss: ``"prior"`` (AU-DFER's prior-weighted loss, :class:`~auknow.losses.AULoss`; needs a
             prior) or ``"smooth"`` (:class:`~auknow.losses.SmoothWeightedLoss`).
         scale, pos_weight: of the AU-DFER loss (5; None, ``[A]`` or ``[E, A]``).
         au_weight, label_smoothing: of the smooth loss (``[A]`` or None).
+
+    >>> AUTerm()                                   # AU-DFER's: 0.75 CE + 0.25 L_AU, scale 5
+    AUTerm(weight=0.25, loss='prior', scale=5.0, pos_weight=None, au_weight=None, label_smoothing=0.0)
     """
 
     weight: float = 0.25
@@ -125,7 +144,11 @@ class AUTerm:
 
 @dataclass(frozen=True)
 class IALTerm:
-    """The intensity-aware term of :class:`PriorHead`: ``weight * L_IAL`` (Li et al. 2023 ran 0.1)."""
+    """The intensity-aware term of :class:`PriorHead`: ``weight * L_IAL`` (Li et al. 2023 ran 0.1).
+
+    >>> IALTerm().weight
+    0.1
+    """
 
     weight: float = 0.1
 
@@ -133,7 +156,11 @@ class IALTerm:
 @dataclass(frozen=True)
 class ConsistencyTerm:
     """The prior-consistency term of :class:`PriorHead`: ``weight * L_PC`` (see
-    :class:`~auknow.losses.PriorConsistencyLoss` for the options)."""
+    :class:`~auknow.losses.PriorConsistencyLoss` for the options).
+
+    >>> ConsistencyTerm(0.3)
+    ConsistencyTerm(weight=0.3, temperature=1.0, divergence='kl', detach='none', soft_target_weight=1.0)
+    """
 
     weight: float = 0.5
     temperature: float = 1.0
@@ -149,7 +176,7 @@ class PriorHead(nn.Module):
     """Backbone + temporal pooling + expression head (+ AU head) + prior losses.
 
     The loss terms are given as one object each (``au=AUTerm(...)``, ``ial=IALTerm(...)``,
-    ``consistency=ConsistencyTerm(...)``) or by the flat shorthands (``alpha``, ``ial_weight``,
+    ``consistency=ConsistencyTerm(...)``) or by the flat shorthands (``au_loss_weight``, ``ial_weight``,
     ``consistency_weight`` and their options); giving a term both ways raises.
 
     Args:
@@ -170,12 +197,14 @@ class PriorHead(nn.Module):
             ``[B, T, D] -> [B, D]`` (a module is registered as a submodule).
         features: optional callable picking the feature tensor out of the backbone's output
             (e.g. ``lambda out: out["pooled"]``).
-        au: the AU term (:class:`AUTerm`), or None. Default: ``AUTerm()`` (alpha 0.25) when a
+        au: the AU term (:class:`AUTerm`), or None. Default: ``AUTerm()`` (weight 0.25) when a
             prior is given or ``au_loss="smooth"``, else no AU term (so an IAL-only head needs
-            no ``alpha=0``).
+            no ``au_loss_weight=0``).
         ial: the IAL term (:class:`IALTerm`) or None (default).
         consistency: the prior-consistency term (:class:`ConsistencyTerm`) or None (default).
-        alpha, au_loss, scale, pos_weight, au_weight, au_label_smoothing: shorthand for ``au``.
+        au_loss_weight, au_loss, scale, pos_weight, au_weight, au_label_smoothing: shorthand for
+            ``au`` (``au_weight``: the smooth loss's per-AU weights ``[A]``, not the term's).
+        alpha: deprecated name of ``au_loss_weight`` (``DeprecationWarning``; both: ``TypeError``).
         ial_weight: shorthand for ``ial=IALTerm(ial_weight)`` (0: off).
         consistency_weight, temperature, divergence, detach, soft_target_weight: shorthand for
             ``consistency``.
@@ -212,22 +241,23 @@ class PriorHead(nn.Module):
                  pooling: str | Callable[[Tensor], Tensor] = "mean",
                  features: Callable[[Any], Tensor] | None = None,
                  au: AUTerm | None = _UNSET, ial: IALTerm | None = None, consistency: ConsistencyTerm | None = None,
-                 alpha: float | None = None, au_loss: str | None = None, scale: float | None = None,
+                 au_loss_weight: float | None = None, au_loss: str | None = None, scale: float | None = None,
                  pos_weight: Any | None = None, au_weight: Any | None = None, au_label_smoothing: float | None = None,
                  ial_weight: float | None = None,
                  consistency_weight: float | None = None, temperature: float | None = None,
                  divergence: str | None = None, detach: str | None = None, soft_target_weight: float | None = None,
                  class_weight: Any | None = None, label_smoothing: float = 0.0, ignore_index: int | None = None,
-                 dropout: float = 0.0, au_head_in_eval: bool = False):
+                 dropout: float = 0.0, au_head_in_eval: bool = False, alpha: float | None = None):
         super().__init__()
-        au = _au_term(au, prior, alpha=alpha, au_loss=au_loss, scale=scale, pos_weight=pos_weight,
+        au_loss_weight = au_loss_weight_of(au_loss_weight, alpha, "PriorHead", default=None)
+        au = _au_term(au, prior, weight=au_loss_weight, au_loss=au_loss, scale=scale, pos_weight=pos_weight,
                       au_weight=au_weight, au_label_smoothing=au_label_smoothing)
         ial = _flat_term(ial, IALTerm, "ial", weight=ial_weight)
         consistency = _flat_term(consistency, ConsistencyTerm, "consistency", weight=consistency_weight,
                                  temperature=temperature, divergence=divergence, detach=detach,
                                  soft_target_weight=soft_target_weight)
         if au is not None and not 0.0 <= au.weight <= 1.0:
-            raise ValueError(f"alpha: expected 0 <= alpha <= 1, got {au.weight}")
+            raise ValueError(f"au_loss_weight: expected 0 <= au_loss_weight <= 1, got {au.weight}")
         if au is not None and au.loss not in ("prior", "smooth"):
             raise ValueError(f"au_loss: expected 'prior' or 'smooth', got {au.loss!r}")
         if (ial is not None and ial.weight < 0) or (consistency is not None and consistency.weight < 0):
@@ -269,13 +299,13 @@ class PriorHead(nn.Module):
         self.expr_head = classifier if classifier is not None else nn.Linear(self.feature_dim, self.num_expressions)
 
         self.terms = {"au": au, "ial": ial, "consistency": consistency}
-        self.alpha = float(au.weight) if au is not None else 0.0
+        self.au_loss_weight = float(au.weight) if au is not None else 0.0
         self.ial_weight = float(ial.weight) if ial is not None else 0.0
         self.consistency_weight = float(consistency.weight) if consistency is not None else 0.0
         self.label_smoothing = float(label_smoothing)
         self.au_head_in_eval = bool(au_head_in_eval)
         self._warned_soft_ial = False
-        needs_au = self.alpha > 0 or self.consistency_weight > 0
+        needs_au = self.au_loss_weight > 0 or self.consistency_weight > 0
         self.au_criterion: nn.Module | None = None
         self.consistency: PriorConsistencyLoss | None = None
         self.au_head: nn.Linear | None = None
@@ -286,10 +316,10 @@ class PriorHead(nn.Module):
                 raise ValueError("num_aus: give it, aus= or a prior (an AU term is active)")
             self.num_aus = int(num_aus)
             self.au_head = nn.Linear(self.feature_dim, self.num_aus)
-            if self.alpha > 0:
+            if self.au_loss_weight > 0:
                 if au.loss == "prior":
                     if P is None:
-                        raise ValueError("prior: the 'prior' AU loss (alpha > 0) needs a prior [E, A]; pass one, "
+                        raise ValueError("prior: the 'prior' AU loss (au_loss_weight > 0) needs a prior [E, A]; pass one, "
                                          "or au=None / au=AUTerm(loss='smooth')")
                     self.au_criterion = AULoss(prior, scale=au.scale, pos_weight=au.pos_weight, **labels)
                 else:
@@ -360,7 +390,7 @@ class PriorHead(nn.Module):
         ce = expression_cross_entropy(expr_logits, labels, class_weight=self.class_weight,
                                       label_smoothing=self.label_smoothing)
         terms["ce"] = ce
-        total = (1.0 - self.alpha) * ce
+        total = (1.0 - self.au_loss_weight) * ce
         if au_logits is not None and self.au_criterion is not None:
             if aus is None:
                 lau = au_logits.sum() * 0.0  # every target missing: 0, graph kept (DDP)
@@ -369,7 +399,7 @@ class PriorHead(nn.Module):
             else:
                 lau = self.au_criterion(au_logits, aus)
             terms["au"] = lau
-            total = total + self.alpha * lau
+            total = total + self.au_loss_weight * lau
         if self.ial_weight > 0 and labels.is_floating_point() and not self._warned_soft_ial:
             warnings.warn("PriorHead: the IAL term is skipped for soft labels [B, E] (it needs one target "
                           "class per sample)", stacklevel=2)
@@ -392,9 +422,15 @@ class PriorHead(nn.Module):
         self.au_head = None
         self.au_criterion = None
         self.consistency = None
-        self.alpha = 0.0
+        self.au_loss_weight = 0.0
         self.consistency_weight = 0.0
         return self
+
+    @property
+    def alpha(self) -> float:
+        """Deprecated name of :attr:`au_loss_weight` (``DeprecationWarning``)."""
+        warnings.warn("PriorHead.alpha is deprecated, use PriorHead.au_loss_weight", DeprecationWarning, stacklevel=2)
+        return self.au_loss_weight
 
     def inference_model(self) -> nn.Module:
         """A module ``x -> expr_logits [B, E]`` sharing this head's weights (no AU head)."""
@@ -405,7 +441,7 @@ class PriorHead(nn.Module):
         labels = "".join(f"{k}={','.join(v)}, " for k, v in (("expressions", self.expressions),
                                                               ("aus", self.aus)) if v)
         return (f"{labels}feature_dim={self.feature_dim}, num_expressions={self.num_expressions}, num_aus={self.num_aus}, "
-                f"pooling={pool!r}, alpha={self.alpha}, ial_weight={self.ial_weight}, "
+                f"pooling={pool!r}, au_loss_weight={self.au_loss_weight}, ial_weight={self.ial_weight}, "
                 f"consistency_weight={self.consistency_weight}")
 
 
@@ -425,24 +461,25 @@ def _flat_term(term, cls, name: str, weight: float | None, **options):
     return cls(weight=float(weight), **given) if weight > 0 else None
 
 
-def _au_term(au, prior, *, alpha, au_loss, scale, pos_weight, au_weight, au_label_smoothing):
+def _au_term(au, prior, *, weight, au_loss, scale, pos_weight, au_weight, au_label_smoothing):
     flat = dict(loss=au_loss, scale=scale, pos_weight=pos_weight, au_weight=au_weight,
                 label_smoothing=au_label_smoothing)
     given = {k: v for k, v in flat.items() if v is not None}
     if au is not _UNSET:
-        if alpha is not None or given:
-            raise ValueError("au: give the AU term as AUTerm(...) or by alpha / au_loss / scale / pos_weight, "
+        if weight is not None or given:
+            raise ValueError("au: give the AU term as AUTerm(...) or by au_loss_weight / au_loss / scale / pos_weight, "
                              "not both")
         if au is not None and not isinstance(au, AUTerm):
             raise TypeError(f"au: expected AUTerm or None, got {type(au).__name__}")
         return au
-    if alpha is None:  # default: AU-DFER's term when there is knowledge (or weights) to use
-        alpha = 0.25 if (prior is not None or au_loss == "smooth") else 0.0
-        if alpha == 0.0 and given:
-            raise ValueError(f"au: {', '.join(given)} given but no AU term is on (no prior): set alpha= or a prior")
-    if alpha == 0:
+    if weight is None:  # default: AU-DFER's term when there is knowledge (or weights) to use
+        weight = 0.25 if (prior is not None or au_loss == "smooth") else 0.0
+        if weight == 0.0 and given:
+            raise ValueError(f"au: {', '.join(given)} given but no AU term is on (no prior): set au_loss_weight= "
+                             "or a prior")
+    if weight == 0:
         return None
-    return AUTerm(weight=float(alpha), **given)
+    return AUTerm(weight=float(weight), **given)
 
 
 class _ExpressionClassifier(nn.Module):

@@ -52,6 +52,11 @@ class AURelationConv(MessagePassing):
     Raises:
         ValueError: bad argument values; x or the graph of the wrong shape; ``"dense"`` with
             edges between samples.
+
+    >>> conv = AURelationConv(dim=16, num_aus=5)
+    >>> edge_index = torch.tensor([[0, 1], [1, 0]])     # AU 0 -> AU 1 and back, batched ids
+    >>> conv(torch.randn(2, 5, 16), edge_index).shape
+    torch.Size([2, 5, 16])
     """
 
     def __init__(self, dim: int, num_aus: int, num_relations: int = 1, norm: str = "node",

@@ -73,6 +73,10 @@ def as_typed_graph(num_aus: int, graph: GraphLike, device: torch.device | None =
     Raises:
         ValueError: wrong shape or dtype, node ids outside ``[0, A)``, edge types outside [0, 4),
             lengths of weight / type not matching M, non-finite weights.
+
+    >>> as_typed_graph(3, (torch.tensor([[0], [1]]), None, None))   # one edge 0 -> 1, weight 1, type 0
+    (tensor([[0],
+            [1]]), tensor([1.]), tensor([0]))
     """
     if graph is None:
         dev = device or torch.device("cpu")
@@ -187,6 +191,10 @@ def batch_graph(edge_index: Tensor, num_nodes: int, batch_size: int, *edge_attrs
 
     Returns:
         ``(edge_index [2, B*M], *attrs [B*M, ...])``; edges of sample b are the b-th block of M.
+
+    >>> batch_graph(torch.tensor([[0], [1]]), 3, 2)                 # sample 1's nodes are 3, 4, 5
+    (tensor([[0, 3],
+            [1, 4]]),)
     """
     m = edge_index.shape[1]
     offsets = torch.arange(batch_size, device=edge_index.device).mul_(num_nodes).view(1, batch_size, 1)
@@ -212,6 +220,10 @@ def topk_similarity_graph(x: Tensor, k: int, metric: str = "dots") -> Tensor:
 
     Raises:
         ValueError: x not 3-D, k out of range, unknown metric.
+
+    >>> topk_similarity_graph(torch.eye(3).unsqueeze(0), k=1)       # orthogonal AUs: each its own top-1
+    tensor([[0, 1, 2],
+            [0, 1, 2]])
     """
     b, a = x.shape[0], x.shape[1]
     idx = _topk_indices(x, k, metric)  # [B, A, k]
@@ -254,6 +266,10 @@ def relation_norm(edge_index: Tensor, edge_weight: Tensor, edge_type: Tensor, nu
 
     Raises:
         ValueError: unknown mode.
+
+    >>> edge_index = torch.tensor([[0, 1, 2], [2, 2, 0]])
+    >>> relation_norm(edge_index, torch.ones(3), torch.zeros(3, dtype=torch.long), 3, 1)   # 1 / sqrt(2 * 1)
+    tensor([0.7071, 0.7071, 0.7071])
     """
     if mode == "none":
         return edge_weight
@@ -285,6 +301,11 @@ def relation_adjacency(edge_index: Tensor, coef: Tensor, slot: Tensor, num_nodes
 
     Returns:
         ``torch.sparse_csr_tensor`` of shape ``[N, N * R]`` and ``coef``'s dtype.
+
+    >>> adj_t = relation_adjacency(torch.tensor([[0], [1]]), torch.tensor([0.5]), torch.tensor([0]), 2, 1)
+    >>> adj_t.to_dense()                                          # row: target 1, column: source 0
+    tensor([[0.0000, 0.0000],
+            [0.5000, 0.0000]])
     """
     nr = num_nodes * num_relations
     dst = edge_index[1]
