@@ -120,3 +120,38 @@ def test_builder_errors():
     b2.add("S", "q", None, {12: np.array([-1, -1], np.int8)})
     with pytest.raises(DataError, match="no AU is coded"):
         b2.counts()
+
+
+@pytest.mark.parametrize("block_bytes", [40, 1 << 18])
+def test_block_reader_equals_whole_file_reader(bp4d, block_bytes):
+    """occ_file_patterns (block by block) sums to exactly the frames read_bp4d gives for each file."""
+    from auknow.readers.bp4d import label_files, occ_file_patterns
+
+    lf = label_files(bp4d.root)
+    frames = read_bp4d(bp4d.root)
+    for path in lf.files[:6]:
+        item = occ_file_patterns(path, lf.task_map, block_bytes=block_bytes)
+        rows = frames.sequence == f"{item.subject}_{item.task}"
+        assert item.frames == rows.sum() == item.weights.sum()
+        for j, number in enumerate(item.numbers):
+            if f"AU{number}" in frames.aus:
+                col = frames.occurrence[rows, frames.aus.index(f"AU{number}")]
+                assert (item.weights * (item.patterns[:, j] == 1)).sum() == (col == 1).sum()
+                assert (item.weights * (item.patterns[:, j] != -1)).sum() == (col != -1).sum()
+
+
+@pytest.mark.parametrize("bad, message", [("7", "is not 0, 1 or 9"), ("x", "not a number"), ("1.5", "whole number")])
+def test_block_reader_names_bad_line_in_later_block(tmp_path, bad, message):
+    from auknow.readers.bp4d import BP4D_TASKS, occ_file_patterns
+
+    fix = write_bp4d(tmp_path / "B", subjects=("F001", "F002"), seed=5, intensity=False, drop_files=0)
+    path = fix.root / "AUCoding" / "AU_OCC" / "F002_T1.csv"
+    lines = path.read_text().split("\n")
+    cells = lines[20].split(",")
+    cells[3] = bad
+    lines[20] = ",".join(cells)
+    path.write_text("\n".join(lines))
+    with pytest.raises(DataError) as want:
+        read_bp4d(fix.root)
+    got = raises_at(lambda: occ_file_patterns(path, BP4D_TASKS, block_bytes=64), path, 21, message)
+    assert str(got) == str(want.value)

@@ -33,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from .statistics import Counts, _chunks, within_subject_permutations
+from .statistics import Counts, _chunks, chunk_size, within_subject_permutations
 
 
 def subject_expression_sums(labels: np.ndarray, seq_subject: np.ndarray, values: np.ndarray,
@@ -128,6 +128,11 @@ class _CellLayout:
         self.Ns = np.zeros((S, n_lab.shape[1])); np.add.at(self.Ns, s[lab], n_lab)  # noqa: E702
         self.Ks = np.zeros_like(self.Ns); np.add.at(self.Ks, s[lab], k_lab)  # noqa: E702
         self.moments = ((self.Ks ** 2).sum(0), (self.Ks * self.Ns).sum(0), (self.Ns ** 2).sum(0))
+        self.Ks_cell, self.Ns_cell = self.Ks[self.cell_subj], self.Ns[self.cell_subj]  # [C, A]
+        self.all_expressions = self.expressions.size == self.E
+        # cells are sorted by expression: repeating each expression's value over its cells is the
+        # gather ``v[:, cell_expr]`` (the same values), without fancy indexing
+        self.cells_per_expr = np.diff(np.r_[self.expr_start, self.cell_start.size])
 
     def statistic(self, n: np.ndarray, k: np.ndarray) -> np.ndarray:
         """T [P, E, A] from per-position data [P, Q_labelled, A] (position order of ``pos``)."""
@@ -137,8 +142,11 @@ class _CellLayout:
             Nc, Kc = (np.add.reduceat(x, self.cell_start, axis=1) for x in (n, k))  # [P, C, A]
         Ne_p, Ke_p = (np.add.reduceat(x, self.expr_start, axis=1) for x in (Nc, Kc))
         P, _, A = Nc.shape
-        Ne, Ke = np.zeros((P, self.E, A)), np.zeros((P, self.E, A))
-        Ne[:, self.expressions], Ke[:, self.expressions] = Ne_p, Ke_p
+        if self.all_expressions:
+            Ne, Ke = Ne_p, Ke_p
+        else:
+            Ne, Ke = np.zeros((P, self.E, A)), np.zeros((P, self.E, A))
+            Ne[:, self.expressions], Ke[:, self.expressions] = Ne_p, Ke_p
         Nn, Kn = Ne.sum(1, keepdims=True) - Ne, Ke.sum(1, keepdims=True) - Ke
         kk, kn, nn = self.moments
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -146,9 +154,13 @@ class _CellLayout:
             alpha, beta = 1 / Ne + 1 / Nn, pe / Ne + pn / Nn
             # sum over every subject of gamma_s^2, gamma_s = (K_s - p_not N_s) / N_not
             V = (kk - 2 * pn * kn + pn ** 2 * nn) / Nn ** 2
-            at = self.cell_expr
-            x = alpha[:, at] * Kc - beta[:, at] * Nc  # [P, C, A]: u_s = x - gamma_s in the cells
-            gamma = (self.Ks[self.cell_subj] - pn[:, at] * self.Ns[self.cell_subj]) / Nn[:, at]
+
+            def at(v):  # [P, E, A] -> [P, C, A]: each cell's expression's value
+                v = v if self.all_expressions else v[:, self.expressions]
+                return np.repeat(v, self.cells_per_expr, axis=1)
+
+            x = at(alpha) * Kc - at(beta) * Nc  # [P, C, A]: u_s = x - gamma_s in the cells
+            gamma = (self.Ks_cell - at(pn) * self.Ns_cell) / at(Nn)
             V[:, self.expressions] += np.add.reduceat(x * (x - 2 * gamma), self.expr_start, axis=1)
             d = pe - pn
             pbar = Ke.sum(1, keepdims=True) / Ne.sum(1, keepdims=True)
@@ -159,7 +171,7 @@ class _CellLayout:
 
 
 def permutation_test(counts: Counts, permutations: np.ndarray,
-                     progress: Callable[[int], None] | None = None, chunk: int = 250,
+                     progress: Callable[[int], None] | None = None, chunk: int | None = None,
                      layout: "_CellLayout | None" = None) -> tuple[np.ndarray, np.ndarray]:
     """Two-sided permutation p-values [E, A] of the studentized risk difference, and ``T`` [E, A].
 
@@ -169,6 +181,7 @@ def permutation_test(counts: Counts, permutations: np.ndarray,
             (:func:`auknow.estimate.statistics.within_subject_permutations`): permutation ``pi``
             moves the data of sequence ``pi[j]`` to position ``j``, which keeps its label.
         progress: called with the number of permutations done after each chunk.
+        chunk: permutations per block (default :func:`chunk_size`; the p-values do not depend on it).
         layout: the cell layout of ``counts`` (built when not given).
 
     Returns:
@@ -187,6 +200,8 @@ def permutation_test(counts: Counts, permutations: np.ndarray,
     (0.01, True)
     """
     layout = layout or _CellLayout(counts)
+    if chunk is None:
+        chunk = chunk_size(layout.pos.size * counts.seq_n.shape[1])
     if (counts.seq_expression[permutations[:, layout.pos]] < 0).any():
         raise ValueError("a permutation moves an unlabelled sequence into a labelled one "
                          "(use labelled_permutations)")

@@ -34,6 +34,7 @@ Statistic definitions (rows with the AU coded; e = the expression, not-e = every
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -266,6 +267,21 @@ def _chunks(total: int, size: int) -> Iterable[int]:
         done += size
 
 
+#: Elements of one [chunk, ...] temporary array (512 KB of float64). Larger temporaries were ~3x
+#: slower in CPU time at BP4D's size (fresh pages from the allocator each time: page faults), and
+#: memory grows with them; smaller ones add Python overhead per chunk.
+CHUNK_ELEMENTS = 1 << 16
+
+
+def chunk_size(per_resample: int, elements: int = CHUNK_ELEMENTS) -> int:
+    """Resamples per block so that one ``[block, per_resample]`` float64 array stays near ``elements``.
+
+    >>> chunk_size(328 * 12), chunk_size(10), chunk_size(10 ** 6)
+    (16, 6553, 4)
+    """
+    return max(4, elements // max(1, per_resample))
+
+
 def bootstrap_weights(rng: np.random.Generator, n_subjects: int, n_boot: int) -> np.ndarray:
     """``[n_boot, S]`` how often each subject is drawn in each cluster-bootstrap resample.
 
@@ -276,16 +292,18 @@ def bootstrap_weights(rng: np.random.Generator, n_subjects: int, n_boot: int) ->
     return rng.multinomial(n_subjects, np.full(n_subjects, 1.0 / n_subjects), size=n_boot).astype(np.float64)
 
 
-def nan_quantile(samples: np.ndarray, q: float) -> np.ndarray:
+def nan_quantile(samples: np.ndarray, q: float, presorted: bool = False) -> np.ndarray:
     """Quantile over axis 0 ignoring NaN, by linear interpolation (numpy's default method).
 
     Equal to ``np.nanquantile(samples, q, axis=0)`` but vectorised (one sort instead of a Python
     loop per column); columns with no finite value give NaN. ``+inf`` orders as the largest value.
+    ``q`` may be an array (one level per column). ``presorted``: ``samples`` is already sorted
+    along axis 0 (NaN last), so several quantiles share one sort.
 
     >>> nan_quantile(np.array([[1.0, np.nan], [np.nan, np.nan], [3.0, np.nan]]), 0.5)
     array([ 2., nan])
     """
-    s = np.sort(samples, axis=0)  # NaN sorts last
+    s = samples if presorted else np.sort(samples, axis=0)  # NaN sorts last
     n = (~np.isnan(samples)).sum(axis=0)
     pos = q * np.maximum(n - 1, 0)
     lo = np.floor(pos).astype(np.int64)
@@ -311,7 +329,17 @@ def percentile_interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, 
 
 
 _NORMAL = NormalDist()
-_norm_cdf = np.vectorize(_NORMAL.cdf, otypes=[np.float64])
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def _norm_cdf(x: np.ndarray) -> np.ndarray:
+    """Standard normal CDF, elementwise: ``NormalDist().cdf`` exactly (the same ``math.erf`` and
+    float64 operations, 0.5 (1 + erf(x / sqrt 2))), without a Python method call per element."""
+    x = np.asarray(x, dtype=np.float64)
+    return 0.5 * (1.0 + _erf(x / _SQRT2).astype(np.float64))
+
+
+_SQRT2 = math.sqrt(2.0)
 _norm_ppf = np.vectorize(_NORMAL.inv_cdf, otypes=[np.float64])
 
 
@@ -366,16 +394,17 @@ def bca_interval(samples: np.ndarray, estimate: np.ndarray, jack: np.ndarray,
     z0 = np.where(np.isfinite(z0) & np.isfinite(estimate), z0, 0.0)
     acc = np.where(np.isfinite(acc), acc, 0.0)
     alpha = (1.0 - level) / 2.0
+    ordered = np.sort(samples, axis=0)  # one sort for both ends
     out = []
     for z in (_NORMAL.inv_cdf(alpha), _NORMAL.inv_cdf(1.0 - alpha)):
         with np.errstate(invalid="ignore", divide="ignore"):
             q = _norm_cdf(z0 + (z0 + z) / (1.0 - acc * (z0 + z)))
-        out.append(nan_quantile(samples, np.nan_to_num(q, nan=0.5)))
+        out.append(nan_quantile(ordered, np.nan_to_num(q, nan=0.5), presorted=True))
     return out[0], out[1]
 
 
 def bootstrap(counts: Counts, weights: np.ndarray, level: float,
-              progress: Callable[[int], None] | None = None, chunk: int = 250,
+              progress: Callable[[int], None] | None = None, chunk: int | None = None,
               method: str = "bca") -> dict[str, tuple]:
     """Cluster-bootstrap intervals of every expression and relation statistic.
 
@@ -384,6 +413,7 @@ def bootstrap(counts: Counts, weights: np.ndarray, level: float,
         weights: ``[B, S]`` from :func:`bootstrap_weights`.
         level: confidence level in (0, 1), e.g. 0.95.
         progress: called with the number of resamples done after each chunk.
+        chunk: resamples per block (default :func:`chunk_size`; the intervals do not depend on it).
         method: ``"bca"`` (default; :func:`bca_interval` with the subject jackknife) or
             ``"percentile"``.
 
@@ -406,17 +436,23 @@ def bootstrap(counts: Counts, weights: np.ndarray, level: float,
     S = len(counts.subjects)
     expr_samples: dict[str, list[np.ndarray]] = {s: [] for s in STATISTICS}
     rel_samples: dict[str, list[np.ndarray]] = {s: [] for s in RELATION_STATISTICS}
-    pair = counts.pair_counts.reshape(S, -1)
+    # One product per chunk for N, K and the pair counts (exact: whole numbers in float64); each
+    # BLAS call may wake (and spin) its threads, which costs CPU time on a busy machine.
+    columns = np.concatenate([N.reshape(S, -1), K.reshape(S, -1), counts.pair_counts.reshape(S, -1)], axis=1)
+    ea = N[0].size
+    if chunk is None:
+        chunk = chunk_size(columns.shape[1])
     start = 0
     for size in _chunks(weights.shape[0], chunk):
         w = weights[start:start + size]
         start += size
+        summed = w @ columns
         if counts.expressions:
-            stats = expression_statistics((w @ N.reshape(S, -1)).reshape(size, *N.shape[1:]),
-                                          (w @ K.reshape(S, -1)).reshape(size, *K.shape[1:]))
+            stats = expression_statistics(summed[:, :ea].reshape(size, *N.shape[1:]),
+                                          summed[:, ea:2 * ea].reshape(size, *K.shape[1:]))
             for name in STATISTICS:
                 expr_samples[name].append(stats[name])
-        rel = relation_statistics((w @ pair).reshape(size, *counts.pair_counts.shape[1:]))
+        rel = relation_statistics(summed[:, 2 * ea:].reshape(size, *counts.pair_counts.shape[1:]))
         for name in RELATION_STATISTICS:
             rel_samples[name].append(rel[name])
         if progress:

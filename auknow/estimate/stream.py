@@ -21,7 +21,9 @@ import numpy as np
 
 from ..errors import DataError
 from ..facs import au_name, codes
+from ..readers.bp4d import BP4D_REFERENCE, file_subject_task, label_files, occ_file_patterns
 from ..readers.frames import MISSING
+from ..readers.patterns import distinct_rows
 from . import statistics as st
 
 
@@ -49,9 +51,12 @@ class CountsBuilder:
         where = {k: j for j, k in enumerate(self.numbers)}
         return np.array([where[k] for k in numbers], dtype=np.int64)
 
-    def add(self, subject: str, sequence: str, expression: str | None, columns: Mapping[int, np.ndarray]) -> None:
+    def add(self, subject: str, sequence: str, expression: str | None, columns: Mapping[int, np.ndarray],
+            weights: np.ndarray | None = None) -> None:
         """Add the frames of one sequence (or part of one): ``columns`` maps AU number -> ``[n]``
-        int8 occurrence (1, 0, :data:`MISSING`).
+        int8 occurrence (1, 0, :data:`MISSING`); ``weights`` (``[n]`` whole numbers, default 1)
+        says how many frames each row stands for (distinct patterns, see
+        :func:`auknow.readers.patterns.distinct_rows`).
 
         Raises:
             DataError: a sequence given two expressions (naming it).
@@ -60,9 +65,8 @@ class CountsBuilder:
         idx = self._index(numbers)
         U = len(self.numbers)
         occ = np.column_stack([np.asarray(columns[k]) for k in numbers]) if numbers else np.zeros((0, 0), np.int8)
-        n = occ.shape[0]
         # Frames repeat a few AU patterns (persistent activity): sum over distinct rows, weighted.
-        pattern, weight = _distinct_rows(occ)
+        pattern, weight = distinct_rows(occ, weights)
         coded = np.zeros((pattern.shape[0], U))
         present = np.zeros((pattern.shape[0], U))
         coded[:, idx] = pattern != MISSING
@@ -74,13 +78,15 @@ class CountsBuilder:
         elif entry[0] != expression:
             raise DataError(f"sequence {sequence} has frames of two expressions; give each labelled episode its own "
                             "sequence id")
-        entry[1] = _grow(entry[1], U) + weight @ coded
-        entry[2] = _grow(entry[2], U) + weight @ present
+        # Sums of whole numbers in float64 (exact); einsum, not BLAS: OpenBLAS would start (and spin)
+        # threads for these tiny products, several times the CPU time on a shared machine.
+        entry[1] = _grow(entry[1], U) + np.einsum("u,ua->a", weight, coded)
+        entry[2] = _grow(entry[2], U) + np.einsum("u,ua->a", weight, present)
         both = np.concatenate([coded, present], axis=1)
-        gram = both.T @ (both * weight[:, None])
+        gram = np.einsum("ui,uj->ij", both * weight[:, None], both)
         g = self._gram.get(key[0])
         self._gram[key[0]] = gram if g is None else _grow_gram(g, U) + gram
-        self.frames += n
+        self.frames += int(weight.sum())
 
     def counts(self, unit: str = "frame", min_fraction: float = 0.5) -> st.Counts:
         """The :class:`~auknow.estimate.statistics.Counts`, AUs never coded dropped, AUs in FACS order.
@@ -135,23 +141,6 @@ class CountsBuilder:
                          pair_counts=pair, unit=unit)
 
 
-def _distinct_rows(occ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(distinct rows [u, k], how often each occurs [u] float64)`` of an int8 {-1, 0, 1} block.
-
-    Rows are coded in base 3 (exact in int64 up to 39 columns) and counted with one sort; wider
-    blocks use ``np.unique(axis=0)``. Sums over the distinct rows weighted by their counts are
-    exactly the sums over the frames (integers in float64).
-    """
-    if occ.shape[0] == 0:
-        return occ, np.zeros(0)
-    if occ.shape[1] <= 39:
-        code = (occ.astype(np.int64) + 1) @ (3 ** np.arange(occ.shape[1], dtype=np.int64))
-        _, first, counts = np.unique(code, return_index=True, return_counts=True)
-        return occ[first], counts.astype(np.float64)
-    rows, counts = np.unique(occ, axis=0, return_counts=True)
-    return rows, counts.astype(np.float64)
-
-
 def _grow(v: np.ndarray, U: int) -> np.ndarray:
     return v if v.shape[0] == U else np.concatenate([v, np.zeros(U - v.shape[0])])
 
@@ -194,19 +183,19 @@ def count_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, unit
     >>> counts.aus, counts.expressions, counts.subjects, source["dataset"]
     (('AU01', 'AU12'), ('happiness', 'sadness'), ('F001',), 'bp4d')
     """
-    from ..readers.bp4d import BP4D_REFERENCE, _bp4d_files, _read_occ_file
-
-    root_p, occ_dir, tmap, files, ignored = _bp4d_files(root, task_map)
+    root_p, occ_dir, tmap, files, ignored = label_files(root, task_map)
     exclude = set(exclude)
     builder = CountsBuilder()
     known = codes()
     n_files = 0
     for path in files:
-        subject, task, _frames, cols, _file = _read_occ_file(path, tmap, known)
+        item = occ_file_patterns(path, tmap, known)  # read even when excluded: a bad file is an error
         n_files += 1
-        if subject in exclude:
+        if item.subject in exclude:
             continue
-        builder.add(subject, f"{subject}_{task}", tmap[task], dict(sorted(cols.items())))
+        order = np.argsort(item.numbers, kind="stable")  # AUs in FACS order, as the frames reader gives them
+        builder.add(item.subject, f"{item.subject}_{item.task}", tmap[item.task],
+                    {item.numbers[j]: item.patterns[:, j] for j in order}, item.weights)
     if not n_files:
         raise DataError("no BP4D label files found (expected files named like F001_T1.csv)", file=str(occ_dir))
     counts = builder.counts(unit, min_fraction)
@@ -232,7 +221,4 @@ def bp4d_subjects(root: str | Path) -> list[str]:
     ...     bp4d_subjects(root)
     ['F001', 'M001']
     """
-    from ..readers.bp4d import _OCC_NAME, _bp4d_files
-
-    _, _, _, files, _ = _bp4d_files(root, None)
-    return sorted({_OCC_NAME.match(p.name)["subject"] for p in files})
+    return sorted({file_subject_task(p)[0] for p in label_files(root).files})

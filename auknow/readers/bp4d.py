@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 
 from ..errors import AuknowError, DataError
 from ..facs import au_name, au_number, codes
+from .csvio import SlowPath, numeric_blocks
 from .frames import MISSING, AUFrames
+from .patterns import distinct_rows
 from .tidy import (_check_duplicate_frames, _ExpressionCache, _existing, _line_of_row, _numeric_rows, _read_text,
                    _stack_au_columns)
 
@@ -80,6 +82,22 @@ def _wanted_aus(aus: Sequence[str | int], root: Path) -> list[str]:
     return out
 
 
+def _occ_header(first_line: str, file: str) -> tuple[list[str], list[int]]:
+    """The column names and numbers of an ``AU_OCC`` header row (``0,1,2,4,...``)."""
+    head = first_line.strip()
+    names = [c.strip() for c in head.split(",")]
+    if not head or not all(c.isdigit() for c in names):
+        raise DataError(f"expected a header row of column numbers (0,1,2,4,...), got '{head[:60]}'",
+                        file=file, line=1)
+    numbers = [int(c) for c in names]
+    if numbers[0] != 0:
+        raise DataError("the first column must be 0 (the frame number)", file=file, line=1)
+    if len(set(numbers)) != len(numbers):
+        dup = next(x for x in numbers if numbers.count(x) > 1)
+        raise DataError(f"column {dup} appears twice in the header", file=file, line=1)
+    return names, numbers
+
+
 def _read_occ_file(path: Path, tmap: Mapping[str, str], known, wanted_numbers: set[int] | None = None,
                    left_out: dict[str, set[int]] | None = None) -> tuple:
     """One ``AU_OCC`` file: ``(subject, task, frames [n] int64, {AU number: [n] int8 column}, file)``.
@@ -95,17 +113,7 @@ def _read_occ_file(path: Path, tmap: Mapping[str, str], known, wanted_numbers: s
                         f"(e.g. --task-map {task}=EXPRESSION)", file=file)
     text = _read_text(path)
     first_nl = text.find("\n")
-    head = (text if first_nl < 0 else text[:first_nl]).strip()
-    names = [c.strip() for c in head.split(",")]
-    if not head or not all(c.isdigit() for c in names):
-        raise DataError(f"expected a header row of column numbers (0,1,2,4,...), got '{head[:60]}'",
-                        file=file, line=1)
-    numbers = [int(c) for c in names]
-    if numbers[0] != 0:
-        raise DataError("the first column must be 0 (the frame number)", file=file, line=1)
-    if len(set(numbers)) != len(numbers):
-        dup = next(x for x in numbers if numbers.count(x) > 1)
-        raise DataError(f"column {dup} appears twice in the header", file=file, line=1)
+    names, numbers = _occ_header(text if first_nl < 0 else text[:first_nl], file)
     block = _numeric_rows(text, file, 1, names, dtype=np.int64)
     if block.shape[0] == 0:
         raise DataError(f"no frames (the file has a header only; subject {subject} has no frames in "
@@ -137,6 +145,112 @@ def _read_occ_file(path: Path, tmap: Mapping[str, str], known, wanted_numbers: s
         col8[col == 9] = MISSING
         cols[number] = col8
     return subject, task, frames, cols, file
+
+#: BP4D cell value (0-9) -> occurrence code; values 2-8 map to _BAD (an error).
+_BAD = 100
+_OCC_CODE = np.full(10, _BAD, dtype=np.int8)
+_OCC_CODE[[0, 1, 9]] = (0, 1, MISSING)
+
+
+class LabelFiles(NamedTuple):
+    """The label files of a BP4D tree (:func:`label_files`)."""
+
+    root: Path  #: the folder given
+    occ_dir: Path  #: its ``AU_OCC`` folder
+    task_map: dict[str, str]  #: task code (upper case) -> canonical expression
+    files: list[Path]  #: ``{subject}_{task}.csv`` files, sorted by name
+    ignored: list[str]  #: other file names in ``AU_OCC``
+
+
+def label_files(root: str | Path, task_map: Mapping[str, str] | None = None) -> LabelFiles:
+    """Find the ``AU_OCC`` label files of a BP4D tree (no file is read).
+
+    Args:
+        root, task_map: as in :func:`read_bp4d`.
+
+    Raises:
+        DataError: a missing folder, a file given, no label files, an unknown expression in
+            ``task_map``.
+    """
+    return LabelFiles(*_bp4d_files(root, task_map))
+
+
+def file_subject_task(path: Path) -> tuple[str, str]:
+    """``(subject, TASK)`` of a label file name such as ``F001_t1.csv``."""
+    m = _OCC_NAME.match(Path(path).name)
+    if not m:
+        raise DataError("not a BP4D label file name (expected F001_T1.csv)", file=str(path))
+    return m["subject"], m["task"].upper()
+
+
+class OccPatterns(NamedTuple):
+    """One ``AU_OCC`` file reduced to its distinct AU patterns (:func:`occ_file_patterns`)."""
+
+    subject: str
+    task: str
+    numbers: list[int]  #: AU numbers of the pattern columns, in the file's column order
+    patterns: np.ndarray  #: ``[u, len(numbers)]`` int8: 1, 0, MISSING (BP4D's 9)
+    weights: np.ndarray  #: ``[u]`` int64: frames showing each pattern (they sum to ``frames``)
+    frames: int
+    file: str
+
+
+def occ_file_patterns(path: Path, task_map: Mapping[str, str], known=None, block_bytes: int = 1 << 18) -> OccPatterns:
+    """Read one ``AU_OCC`` file block by block, keeping only its distinct AU patterns and frame numbers.
+
+    Memory is one block of ``block_bytes`` of text plus the frame numbers (8 bytes a frame, for
+    the duplicate check), whatever the file's length. Columns that are not FACS AUs (``known``,
+    default every FACS code) are left out, as in :func:`read_bp4d`. The patterns, weighted, give
+    exactly the sums over the frames that :func:`read_bp4d` returns for this file.
+
+    Raises:
+        DataError: the errors of :func:`read_bp4d` for this file, with the same message and line:
+            when a block does not parse as whole numbers, or a value, frame number or duplicate is
+            wrong, the file is read again with the whole-file reader, which names the bad line.
+
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "F001_T1.csv"
+    >>> _ = f.write_text("0,1,2,3\\n10,1,9,5\\n11,1,9,7\\n12,0,0,7\\n")
+    >>> r = occ_file_patterns(f, BP4D_TASKS)
+    >>> r.numbers, r.patterns.tolist(), r.weights.tolist(), r.frames
+    ([1, 2], [[1, -1], [0, 0]], [2, 1], 3)
+    """
+    subject, task = file_subject_task(path)
+    file = str(path)
+    if task not in task_map:
+        raise DataError(f"task {task} is not in the task map ({', '.join(sorted(task_map))}); give task_map "
+                        f"(e.g. --task-map {task}=EXPRESSION)", file=file)
+    known = codes() if known is None else known
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            names, numbers = _occ_header(handle.readline(), file)
+            keep = [c for c, number in enumerate(numbers) if c and number in known]
+            frames, rows, weights, ok = [], [], [], True
+            for block in numeric_blocks(handle, len(names), block_bytes):
+                values = block[:, keep]
+                ok = block[:, 0].min() >= 0 and (not values.size or (values.min() >= 0 and values.max() <= 9))
+                occ = _OCC_CODE[values] if ok else None  # 0 -> 0, 1 -> 1, 9 -> MISSING, 2-8 -> _BAD
+                if not ok or (occ == _BAD).any():
+                    ok = False
+                    break  # the whole-file reader below names the first bad cell
+                frames.append(block[:, 0])
+                r, w = distinct_rows(occ)
+                rows.append(r)
+                weights.append(w)
+    except (SlowPath, DataError, UnicodeDecodeError, OSError):
+        ok = False
+    if ok:
+        frame = np.concatenate(frames) if frames else np.zeros(0, np.int64)
+        # frame numbers usually ascend: then there is no duplicate without sorting
+        ok = frame.size > 0 and bool((np.diff(frame) > 0).all() or (np.diff(np.sort(frame)) > 0).all())
+    if not ok:  # a problem somewhere: the whole-file reader finds it and raises its exact message
+        _, _, frame, cols, _ = _read_occ_file(path, task_map, known)
+        numbers = [0, *cols]
+        keep = list(range(1, len(numbers)))
+        rows = [np.column_stack([cols[k] for k in numbers[1:]]) if cols else np.zeros((frame.size, 0), np.int8)]
+        weights = [np.ones(frame.size, np.int64)]
+    patterns, weight = distinct_rows(np.concatenate(rows), np.concatenate(weights))
+    return OccPatterns(subject, task, [numbers[c] for c in keep], patterns, weight, int(frame.size), file)
 
 
 def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: Sequence[str | int] | None = None,

@@ -4,14 +4,19 @@ OpenFace and py-feat write comma-separated files; iMotions exports (FACET, AFFDE
 tab-separated after a preamble of ``#Key : value`` lines; a CSV saved by a spreadsheet in a
 locale with decimal commas uses semicolons. :func:`read_delimited` finds the header after the
 preamble, picks the delimiter from the header line and keeps every data row's 1-based line
-number in the file, so that error messages name ``file:line``.
+number in the file, so that error messages name ``file:line``. :func:`numeric_blocks` parses a
+long file of whole numbers block by block (BP4D's label files, streamed to counts).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import warnings
 from pathlib import Path
+from typing import Iterator, TextIO
+
+import numpy as np
 
 from ..errors import DataError
 from .tidy import _read_text
@@ -80,3 +85,48 @@ def read_delimited(path: Path, comment: str | None = "#") -> tuple[list[str], li
     except csv.Error as exc:
         raise DataError(f"malformed delimited text ({exc})", file=file, line=reader.line_num + offset) from None
     return header, rows, lines, {"delimiter": DELIMITERS[delimiter], "preamble": preamble}
+
+
+class SlowPath(Exception):
+    """:func:`numeric_blocks` met a block that :func:`numpy.loadtxt` does not take as whole numbers:
+    the caller re-reads the file with the exact line-by-line parser, which names the bad line."""
+
+
+def numeric_blocks(handle: TextIO, ncols: int, block_bytes: int = 1 << 18) -> Iterator[np.ndarray]:
+    """Comma-separated whole numbers of an open text file, ``[rows, ncols]`` int64 blocks of about
+    ``block_bytes`` of text each, so that memory stays at one block however long the file is.
+
+    Parsing is :func:`numpy.loadtxt` (C) on the lines of each block; blank lines are skipped.
+    ``benchmarks/estimate_prior.py`` measures it against pandas' C engine (and pyarrow where
+    installed) on BP4D files: loadtxt was the fastest (see ``docs/estimate-prior.md``).
+
+    Raises:
+        SlowPath: a cell that is not a whole number, a row with another number of cells (in the
+            block or against ``ncols``), text that is not UTF-8, anything loadtxt refuses. The
+            caller then parses the whole file line by line (slowly, exactly, naming the line).
+
+    >>> [b.tolist() for b in numeric_blocks(io.StringIO("1,0\\n\\n2,9\\n"), 2)]
+    [[[1, 0], [2, 9]]]
+    >>> next(numeric_blocks(io.StringIO("1,0.5\\n"), 2))
+    Traceback (most recent call last):
+    ...
+    auknow.readers.csvio.SlowPath: ...
+    """
+    while True:
+        try:
+            lines = handle.readlines(block_bytes)
+        except (UnicodeDecodeError, OSError) as exc:
+            raise SlowPath(str(exc)) from None
+        if not lines:
+            return
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "input contained no data": a block of blank lines
+                block = np.loadtxt(lines, delimiter=",", dtype=np.int64, ndmin=2, comments=None)
+        except ValueError as exc:
+            raise SlowPath(str(exc)) from None
+        if block.size == 0:
+            continue
+        if block.shape[1] != ncols:
+            raise SlowPath(f"{block.shape[1]} cells, expected {ncols}")
+        yield block
