@@ -15,11 +15,8 @@ Design, defaults and how to read the table: ``docs/experiments.md``.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import functools
 import json
-import os
-import platform
 import shlex
 import sys
 import time
@@ -30,10 +27,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .metrics import au_f1, classification_metrics, format_ci, mean_ci, paired_diff_ci
+from .metrics import au_f1, classification_metrics
+from .synthetic_report import COMPARISONS, render_markdown, summarise, write_page
 from .training import ARMS, Arm
 
-__all__ = ["BenchmarkConfig", "prepare", "run_arm", "run_benchmark", "summarise", "render_markdown", "main"]
+__all__ = ["BenchmarkConfig", "COMPARISONS", "prepare", "run_arm", "run_benchmark", "summarise", "render_markdown",
+           "main"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -288,184 +287,6 @@ def run_benchmark(cfg: BenchmarkConfig, log=None) -> list[dict]:
 # summary and markdown
 # ----------------------------------------------------------------------------------------------
 
-#: Paired comparisons reported: (arm, reference, what it tests).
-COMPARISONS = (
-    ("cw", "ce", "class-weighted CE vs CE (imbalance control, no knowledge)"),
-    ("ial", "ce", "IAL vs CE"),
-    ("au", "ce", "AU loss, correct prior, vs CE"),
-    ("au-wrong", "ce", "AU loss, wrong prior, vs CE"),
-    ("au", "au-wrong", "correct vs wrong prior (AU loss)"),
-    ("pc", "ce", "prior consistency, correct prior, vs CE"),
-    ("pc-wrong", "ce", "prior consistency, wrong prior, vs CE"),
-    ("pc", "pc-wrong", "correct vs wrong prior (prior consistency)"),
-    ("au+pc", "ce", "AU loss + prior consistency, correct prior, vs CE"),
-    ("au+pc-wrong", "ce", "AU loss + prior consistency, wrong prior, vs CE"),
-    ("au+pc", "au+pc-wrong", "correct vs wrong prior (AU loss + prior consistency)"),
-    ("au+pc", "au", "adding prior consistency to the AU loss"),
-    ("gnn-off", "ce", "AU-feature model (no GNN) vs CE"),
-    ("gnn-on", "gnn-off", "GNN on vs off"),
-    ("gnn-on", "gnn-wrong", "correct vs wrong graph"),
-)
-
-
-def summarise(runs: list[dict], expressions: Sequence[str], minority: Sequence[str] = ("disgust", "fear")) -> dict:
-    """Per-arm means with 95% CIs and paired differences.
-
-    Returns:
-        ``{"arms": {arm: {"war", "uar", "recall": [ci per class], "minority", "au_f1", "train_s",
-        "params", "n"}}, "pairs": [{"arm", "ref", "what", "d_war", "d_uar", "d_minority",
-        "d_recall": {class: ci}}]}`` where every value is a :func:`mean_ci` dict (differences:
-        :func:`paired_diff_ci`).
-    """
-    arms = list(dict.fromkeys(r["arm"] for r in runs))
-    idx = [list(expressions).index(m) for m in minority if m in expressions]
-    by = {a: sorted((r for r in runs if r["arm"] == a), key=lambda r: r["seed"]) for a in arms}
-
-    def minority_recall(r):
-        return float(np.nanmean([r["recall"][i] for i in idx])) if idx else float("nan")
-
-    out = {"arms": {}, "pairs": [], "minority": [expressions[i] for i in idx]}
-    for a, rs in by.items():
-        rec = np.array([r["recall"] for r in rs], dtype=np.float64)
-        out["arms"][a] = {
-            "war": mean_ci([r["war"] for r in rs]), "uar": mean_ci([r["uar"] for r in rs]),
-            "recall": [mean_ci(rec[:, k]) for k in range(rec.shape[1])],
-            "minority": mean_ci([minority_recall(r) for r in rs]),
-            "au_f1": mean_ci([r["au_f1"] for r in rs if r["au_f1"] is not None]),
-            "train_s": float(np.mean([r["train_s"] for r in rs])), "params": rs[0]["params"], "n": len(rs),
-            "seeds": [r["seed"] for r in rs],
-        }
-    for a, b, what in COMPARISONS:
-        if a not in by or b not in by:
-            continue
-        seeds = sorted(set(r["seed"] for r in by[a]) & set(r["seed"] for r in by[b]))
-        ra = [next(r for r in by[a] if r["seed"] == s) for s in seeds]
-        rb = [next(r for r in by[b] if r["seed"] == s) for s in seeds]
-        out["pairs"].append({
-            "arm": a, "ref": b, "what": what, "n": len(seeds),
-            "d_war": paired_diff_ci([r["war"] for r in ra], [r["war"] for r in rb]),
-            "d_uar": paired_diff_ci([r["uar"] for r in ra], [r["uar"] for r in rb]),
-            "d_minority": paired_diff_ci([minority_recall(r) for r in ra], [minority_recall(r) for r in rb]),
-            "d_recall": {expressions[k]: paired_diff_ci([r["recall"][k] for r in ra], [r["recall"][k] for r in rb])
-                         for k in range(len(expressions))},
-        })
-    return out
-
-
-def _verdict(d: dict) -> str:
-    if d["n"] < 2 or not np.isfinite(d.get("half", float("nan"))):
-        return "too few seeds to tell"
-    if d["low"] > 0:
-        return "better (95% CI above 0)"
-    if d["high"] < 0:
-        return "worse (95% CI below 0)"
-    return "no detectable difference (95% CI includes 0)"
-
-
-def render_markdown(cfg: BenchmarkConfig, runs: list[dict], summary: dict, *, command: str, wall_s: float,
-                    generator: dict, expressions: Sequence[str], unavailable: dict | None = None) -> str:
-    """The results page (``docs/results.md``): command, set-up, tables, verdicts, every run."""
-    E = list(expressions)
-    short = {e: e[:3] for e in E}
-    lines = [
-        "# Results: does AU knowledge help? (synthetic benchmark)",
-        "",
-        "Generated by one command; do not edit by hand. Design and how to read it: "
-        "[`docs/experiments.md`](experiments.md); the generator: [`docs/synthetic.md`](synthetic.md).",
-        "",
-        "```bash",
-        command,
-        "```",
-        "",
-        f"Wall time {wall_s / 60:.1f} min on {os.cpu_count()} CPU cores ({cfg.workers} worker process(es), 1 torch "
-        f"thread each; the machine may have been shared); Python {platform.python_version()}, torch {_torch_version()}, "
-        f"{_dt.datetime.now().strftime('%Y-%m-%d')}.",
-        "",
-        "## Set-up",
-        "",
-        f"- Data: `experiments.synthetic_world`, preset `{cfg.preset}` (class frequencies "
-        + ", ".join(f"{e} {100 * f:.1f}%" for e, f in zip(E, generator["class_freq"]))
-        + f"); AUs drawn from `{cfg.table}` ({generator['prior_mode']} table mapped to "
-        f"P = {generator['floor']} + ({generator['ceil']} - {generator['floor']}) M); {len(generator['aus'])} AUs "
-        f"({', '.join(generator['aus'])}); {cfg.n_train} training and {cfg.n_test} test clips of {cfg.num_frames} "
-        f"frames, {cfg.image_size}x{cfg.image_size} grey images; {cfg.num_subjects} subjects, a third held out for "
-        f"the test set (subject-independent); pixel noise {cfg.noise_std}.",
-        f"- AU targets (arms that use AU labels): per-frame detections with {100 * generator['detector_flip']:.0f}% "
-        "flips, clip target by AU-DFER's majority rule (an OpenFace-like pipeline, not the truth).",
-        f"- Model prior: `{cfg.model_table or cfg.table}` (binary tables read as {cfg.prior_floor} + "
-        f"({cfg.prior_ceil} - {cfg.prior_floor}) M); wrong prior: the same rows deranged between expressions "
-        "(a new derangement per seed). Knowledge graph: `auknow.compile.au_graph("
-        f"\"{cfg.graph_table}\")` (co-occurrence + FACS-exclusive edges); wrong graph: its AU labels deranged.",
-        f"- Training (identical for every arm): small video backbone (`experiments.models.VideoBackbone`: "
-        f"stride-2 3x3 conv blocks from {cfg.width} channels down to a 4x4 map, {cfg.dim}-d frame features, "
-        "residual temporal conv, mean pooling over frames), AdamW lr "
-        f"{cfg.lr}, weight decay "
-        f"{cfg.weight_decay}, batch {cfg.batch_size}, {cfg.epochs} epochs, cosine schedule; evaluated once after "
-        "the last epoch (no model selection on the test set). Per seed: new world, data and initialisation, "
-        "shared by all arms (paired).",
-        f"- Seeds: {', '.join(map(str, cfg.seeds))}. Intervals: 95% Student-t over seeds; differences are paired "
-        "by seed.",
-        "",
-    ]
-    if unavailable:
-        lines += ["**Arms not run** (their auknow API is missing): "
-                  + "; ".join(f"`{a}` needs `{why}`" for a, why in unavailable.items()), ""]
-    lines += [
-        "## Main table (test set, %)",
-        "",
-        "| arm | condition | WAR | UAR | " + " | ".join(f"recall {m}" for m in summary["minority"])
-        + " | AU F1 | params | train s/run |",
-        "|---|---|---|---|" + "---|" * len(summary["minority"]) + "---|---|---|",
-    ]
-    for a, s in summary["arms"].items():
-        mins = [s["recall"][E.index(m)] for m in summary["minority"]]
-        lines.append(f"| `{a}` | {ARMS[a].description} | {format_ci(s['war'])} | {format_ci(s['uar'])} | "
-                     + " | ".join(format_ci(c) for c in mins)
-                     + f" | {format_ci(s['au_f1']) if s['au_f1']['n'] else '-'} | {s['params']:,} | "
-                     f"{s['train_s']:.0f} |")
-    lines += ["", "## Per-class recall (test set, %)", "",
-              "| arm | " + " | ".join(E) + " |", "|---|" + "---|" * len(E)]
-    for a, s in summary["arms"].items():
-        lines.append(f"| `{a}` | " + " | ".join(format_ci(c) for c in s["recall"]) + " |")
-    lines += ["", "## Paired differences (percentage points, mean ± 95% CI half-width over seeds)", "",
-              "| comparison | ΔWAR | ΔUAR | Δ minority recall (" + ", ".join(summary["minority"]) + ") | "
-              + " | ".join(f"Δ {short[e]}" for e in E) + " | UAR verdict |",
-              "|---|---|---|---|" + "---|" * len(E) + "---|"]
-    for p in summary["pairs"]:
-        lines.append(f"| `{p['arm']}` − `{p['ref']}` ({p['what']}) | {format_ci(p['d_war'], signed=True)} | "
-                     f"{format_ci(p['d_uar'], signed=True)} | {format_ci(p['d_minority'], signed=True)} | "
-                     + " | ".join(format_ci(p["d_recall"][e], signed=True) for e in E)
-                     + f" | {_verdict(p['d_uar'])} |")
-    lines += ["", "## Reading", ""] + _reading(summary) + [
-        "", "## Every run", "", "| seed | arm | WAR | UAR | " + " | ".join(short[e] for e in E) + " | AU F1 | train s |",
-        "|---|---|---|---|" + "---|" * len(E) + "---|---|"]
-    for r in runs:
-        f1 = "-" if r["au_f1"] is None else f"{100 * r['au_f1']:.1f}"
-        lines.append(f"| {r['seed']} | `{r['arm']}` | {100 * r['war']:.1f} | {100 * r['uar']:.1f} | "
-                     + " | ".join("n/a" if not np.isfinite(x) else f"{100 * x:.1f}" for x in r["recall"])
-                     + f" | {f1} | {r['train_s']:.0f} |")
-    lines += ["", "## Configuration", "", "```json", json.dumps(asdict(cfg), indent=1, sort_keys=True), "```", ""]
-    return "\n".join(lines)
-
-
-def _reading(summary: dict) -> list[str]:
-    """Plain sentences from the paired differences (what the CIs say, nothing more)."""
-    out = []
-    for p in summary["pairs"]:
-        d, m = p["d_uar"], p["d_minority"]
-        out.append(f"- `{p['arm']}` vs `{p['ref']}` ({p['what']}): UAR {format_ci(d, signed=True)} pp, "
-                   f"{_verdict(d)}; minority-class recall {format_ci(m, signed=True)} pp, {_verdict(m)}.")
-    return out
-
-
-def _torch_version() -> str:
-    try:
-        import torch
-
-        return torch.__version__
-    except Exception:  # pragma: no cover
-        return "?"
-
 
 # ----------------------------------------------------------------------------------------------
 # command line
@@ -539,10 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = render_markdown(cfg, runs, summary, command=command.strip(), wall_s=wall, generator=data["generator"],
                            expressions=expressions, unavailable=missing)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, out)
+    write_page(out, text)  # keeps the sections other commands wrote into the page
     if args.json:
         Path(args.json).write_text(json.dumps({"config": asdict(cfg), "runs": runs, "wall_s": wall}, indent=1,
                                               default=float), encoding="utf-8")

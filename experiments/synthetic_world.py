@@ -37,9 +37,13 @@ of where each AU acts, e.g. AU01 inner brow, AU12 lip corners); it is **not** me
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
+
+from .synthetic_face import AU_LAYOUT, TEMPLATE_PARTS, au_layout, upsample_bilinear
+from .synthetic_knowledge import (DFEW_CLASS_COUNTS, PRESETS, class_frequencies, resolve_prior,
+                                  shuffle_prior_rows)
 
 __all__ = [
     "DFEW_CLASS_COUNTS",
@@ -55,237 +59,6 @@ __all__ = [
     "generate",
     "train_test",
 ]
-
-#: DFEW single-label clip counts over the union of its 5 folds, in DFEW's label order
-#: (Jiang et al. 2020, DFEW; counts from the IAL annotation files, Li et al. AAAI 2023).
-DFEW_CLASS_COUNTS: dict[str, int] = {
-    "happiness": 2445, "sadness": 1894, "neutral": 2669, "anger": 2173,
-    "surprise": 1469, "disgust": 145, "fear": 902,
-}
-
-#: Presets: expression label space, class frequencies and AU set.
-#: ``dfew-imbalance``: DFEW's 7 classes and proportions (disgust 1.2 %, fear 7.7 %), OpenFace's
-#: 18 presence AUs (AU-DFER's AU space). ``dfew-balanced``: the same with equal frequencies.
-PRESETS: dict[str, dict[str, Any]] = {
-    "dfew-imbalance": {
-        "expressions": tuple(DFEW_CLASS_COUNTS),
-        "class_freq": tuple(c / sum(DFEW_CLASS_COUNTS.values()) for c in DFEW_CLASS_COUNTS.values()),
-        "aus": "openface_c",
-    },
-    "dfew-balanced": {
-        "expressions": tuple(DFEW_CLASS_COUNTS),
-        "class_freq": tuple(1.0 / len(DFEW_CLASS_COUNTS) for _ in DFEW_CLASS_COUNTS),
-        "aus": "openface_c",
-    },
-}
-
-#: Schematic face position of AUs: FACS number -> (y, dx, sigma_y, sigma_x, polarity, bilateral),
-#: in units of the face canvas (y from the top, 0..1; dx the distance from the midline, 0..0.5;
-#: sigmas as fractions of the canvas). Polarity +1 brightens (raised / stretched skin), -1 darkens
-#: (furrows, closure). Hand-placed after the FACS 2002 descriptions of where each AU acts; AUs not
-#: listed are placed inside their FACS region (``auknow.facs.codes()[n].region``) by
-#: :func:`au_layout` with a position seeded by the AU number.
-AU_LAYOUT: dict[int, tuple[float, float, float, float, float, bool]] = {
-    1: (0.20, 0.08, 0.05, 0.06, +1, True),    # inner brow raiser
-    2: (0.19, 0.26, 0.05, 0.07, +1, True),    # outer brow raiser
-    4: (0.28, 0.05, 0.05, 0.05, -1, True),    # brow lowerer (glabella)
-    5: (0.33, 0.18, 0.04, 0.07, +1, True),    # upper lid raiser
-    6: (0.50, 0.26, 0.07, 0.07, +1, True),    # cheek raiser
-    7: (0.39, 0.18, 0.04, 0.07, -1, True),    # lid tightener
-    9: (0.45, 0.07, 0.07, 0.06, -1, True),    # nose wrinkler
-    10: (0.60, 0.08, 0.04, 0.06, +1, True),   # upper lip raiser
-    11: (0.58, 0.15, 0.05, 0.04, -1, True),   # nasolabial deepener
-    12: (0.70, 0.20, 0.05, 0.05, +1, True),   # lip corner puller
-    13: (0.68, 0.17, 0.04, 0.04, +1, True),   # sharp lip puller
-    14: (0.72, 0.25, 0.05, 0.05, -1, True),   # dimpler
-    15: (0.80, 0.18, 0.05, 0.05, -1, True),   # lip corner depressor
-    16: (0.82, 0.06, 0.04, 0.06, +1, True),   # lower lip depressor
-    17: (0.90, 0.00, 0.05, 0.09, +1, False),  # chin raiser
-    18: (0.75, 0.00, 0.05, 0.05, -1, False),  # lip pucker
-    20: (0.75, 0.27, 0.04, 0.07, +1, True),   # lip stretcher
-    22: (0.76, 0.00, 0.06, 0.08, +1, False),  # lip funneler
-    23: (0.74, 0.09, 0.03, 0.05, -1, True),   # lip tightener
-    24: (0.77, 0.05, 0.03, 0.05, -1, True),   # lip pressor
-    25: (0.76, 0.00, 0.03, 0.10, -1, False),  # lips part
-    26: (0.86, 0.00, 0.08, 0.10, -1, False),  # jaw drop
-    27: (0.84, 0.00, 0.10, 0.09, -1, False),  # mouth stretch
-    28: (0.77, 0.04, 0.03, 0.08, -1, False),  # lip suck
-    43: (0.37, 0.18, 0.03, 0.07, -1, True),   # eyes closed
-    45: (0.37, 0.18, 0.03, 0.08, -1, True),   # blink
-    46: (0.37, 0.18, 0.03, 0.07, -1, False),  # wink
-}
-
-#: Template landmarks of the neutral face: (y, dx, sigma_y, sigma_x, amplitude, bilateral):
-#: brows, eyes, nose, mouth. They move with the head and the subject's geometry.
-_TEMPLATE = (
-    (0.23, 0.17, 0.025, 0.10, -0.6, True),   # brows
-    (0.36, 0.18, 0.035, 0.07, -0.8, True),   # eyes
-    (0.52, 0.00, 0.10, 0.04, +0.3, False),   # nose ridge
-    (0.75, 0.00, 0.03, 0.14, -0.7, False),   # mouth
-)
-
-
-def class_frequencies(spec: Any, expressions: Sequence[str]) -> np.ndarray:
-    """Class frequencies ``[E]`` (summing to 1) from a preset name, a sequence or a mapping.
-
-    Args:
-        spec: a preset name (``"dfew-imbalance"``, ``"dfew-balanced"``), ``"balanced"`` /
-            ``None`` (equal), a sequence of E non-negative numbers (normalized), or a mapping
-            expression -> weight (canonical names or aliases; missing expressions get 0).
-        expressions: the canonical expression names, the class order.
-
-    Returns:
-        float64 ``[E]``, non-negative, sum 1.
-
-    Raises:
-        ValueError: unknown preset, wrong length, negative values or a zero sum; a preset whose
-            expressions differ from ``expressions``.
-    """
-    E = len(expressions)
-    if spec is None or (isinstance(spec, str) and spec == "balanced"):
-        return np.full(E, 1.0 / E)
-    if isinstance(spec, str):
-        if spec not in PRESETS:
-            raise ValueError(f"class_freq: unknown preset {spec!r} (choose from balanced, {', '.join(PRESETS)})")
-        preset = PRESETS[spec]
-        freq = dict(zip(preset["expressions"], preset["class_freq"]))
-        missing = [e for e in expressions if e not in freq]
-        if missing:
-            raise ValueError(f"class_freq: preset {spec!r} has no frequency for {', '.join(missing)}")
-        w = np.array([freq[e] for e in expressions], dtype=np.float64)
-    elif isinstance(spec, Mapping):
-        from auknow.expressions import canonical_expression
-
-        canon = {canonical_expression(str(k), expressions): float(v) for k, v in spec.items()}
-        unknown = [k for k in canon if k not in expressions]
-        if unknown:
-            raise ValueError(f"class_freq: {', '.join(unknown)} not among the expressions {', '.join(expressions)}")
-        w = np.array([canon.get(e, 0.0) for e in expressions], dtype=np.float64)
-    else:
-        w = np.asarray(spec, dtype=np.float64).reshape(-1)
-        if w.shape != (E,):
-            raise ValueError(f"class_freq: expected {E} values (one per expression), got {w.shape[0]}")
-    if not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
-        raise ValueError("class_freq: values must be finite, >= 0 and not all 0")
-    return w / w.sum()
-
-
-def resolve_prior(prior: Any, expressions: Any = None, aus: Any = None, *,
-                  floor: float | None = None, ceil: float | None = None
-                  ) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...], dict]:
-    r"""The generator's ``P(AU | expression)`` ``[E, A]`` from a knowledge table or an array.
-
-    Knowledge tables are compiled by :func:`auknow.compile.compile_matrix`: prototype tables in
-    ``binary`` mode (required 1, optional 0.5, absent 0), quantified tables in ``quantified``
-    mode (their values, which must lie in ``[0, 1]``); expressions no table lists (``neutral``)
-    and AUs no table mentions are filled with 0. The matrix ``M`` is then mapped to
-    probabilities :math:`P = f + (c - f) M` with floor ``f`` and ceiling ``c``.
-
-    Args:
-        prior: a bundled table name or path (``"du2014"``, ``"fig2002"``, ``"au_dfer"``), a
-            sequence of them (consensus mean), an ``auknow.compile.PriorMatrix``, or an
-            ``[E, A]`` array-like in ``[0, 1]`` (then ``expressions`` and ``aus`` name its rows and
-            columns).
-        expressions: row order (names or a label space such as ``"dfew"``). Needed with an
-            array unless generic names ``class0..`` are fine.
-        aus: column order (AU names or an AU set such as ``"openface_c"``). With an array,
-            default ``AU`` names cannot be guessed: generic columns get a seeded layout.
-        floor, ceil: ``0 <= floor <= ceil <= 1``. Default: ``0.05, 0.9`` for binary (prototype)
-            sources, ``0, 1`` (values kept) for quantified sources and arrays.
-
-    Returns:
-        ``(P, expressions, aus, info)``: float64 ``[E, A]`` in ``[floor, ceil]``, the labels, and
-        a dict with ``source`` (a description), ``mode``, ``floor``, ``ceil`` and ``matrix`` (the
-        compiled ``M`` before the floor / ceiling mapping).
-
-    Raises:
-        ValueError: values outside ``[0, 1]``, mismatched label lengths, bad floor / ceil.
-        auknow.compile.CompileError: an unknown table or label.
-    """
-    mode = "array"
-    if isinstance(prior, (str, bytes)) or (isinstance(prior, Sequence) and prior and
-                                           all(isinstance(p, str) for p in prior)):
-        from auknow.compile import compile_matrix
-        from auknow.compile._common import resolve_tables
-        from auknow.tables.model import PrototypeTable
-
-        tables = resolve_tables(prior)
-        mode = "binary" if all(isinstance(t, PrototypeTable) for t in tables) else "quantified"
-        pm = compile_matrix(tables, mode=mode, expressions=expressions, aus=aus, fill="zero", missing="zero")
-        M, ex, au = pm.values, pm.expressions, pm.aus
-        source = "+".join(t.name for t in tables)
-    elif hasattr(prior, "values") and hasattr(prior, "expressions") and hasattr(prior, "aus"):
-        pm = prior
-        if expressions is not None or aus is not None:
-            pm = pm.reindex(expressions=_resolve_exprs(expressions), aus=_resolve_aus(aus), missing="zero")
-        M, ex, au = np.asarray(pm.values, dtype=np.float64), tuple(pm.expressions), tuple(pm.aus)
-        mode = getattr(pm, "mode", "matrix")
-        source = ";".join(str(s.get("table", "?")) for s in getattr(pm, "sources", [])) or "PriorMatrix"
-    else:
-        M = np.asarray(prior, dtype=np.float64)
-        if M.ndim != 2:
-            raise ValueError(f"prior: expected an [E, A] matrix, got shape {M.shape}")
-        ex = _resolve_exprs(expressions) if expressions is not None else tuple(f"class{i}" for i in range(M.shape[0]))
-        au = _resolve_aus(aus) if aus is not None else tuple(f"au{i}" for i in range(M.shape[1]))
-        if len(ex) != M.shape[0] or len(au) != M.shape[1]:
-            raise ValueError(f"prior: matrix {M.shape} but {len(ex)} expressions and {len(au)} AUs named")
-        source = "array"
-    if not np.all(np.isfinite(M)) or M.min() < 0 or M.max() > 1:
-        raise ValueError(f"prior ({source}): values must lie in [0, 1] to be read as P(AU | expression); got "
-                         f"[{np.nanmin(M):.3g}, {np.nanmax(M):.3g}]")
-    if floor is None:
-        floor = 0.05 if mode == "binary" else 0.0
-    if ceil is None:
-        ceil = 0.9 if mode == "binary" else 1.0
-    if not 0.0 <= floor <= ceil <= 1.0:
-        raise ValueError(f"floor / ceil: need 0 <= floor <= ceil <= 1, got {floor}, {ceil}")
-    P = floor + (ceil - floor) * M
-    return P, tuple(ex), tuple(au), {"source": source, "mode": mode, "floor": float(floor),
-                                     "ceil": float(ceil), "matrix": M.copy()}
-
-
-def _resolve_exprs(spec):
-    if spec is None:
-        return None
-    from auknow.vocabulary import resolve_expressions
-
-    return resolve_expressions(spec)
-
-
-def _resolve_aus(spec):
-    if spec is None:
-        return None
-    from auknow.vocabulary import resolve_aus
-
-    return resolve_aus(spec)
-
-
-def shuffle_prior_rows(prior: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A **wrong** prior for controls: the rows permuted by a random derangement.
-
-    Every expression gets another expression's row (no row stays in place), so the matrix holds
-    the same numbers (same marginals, same sparsity) but the AU-expression assignment is wrong.
-
-    Args:
-        prior: ``[E, A]`` array (E >= 2).
-        seed: seed of the derangement.
-
-    Returns:
-        ``(shuffled [E, A], perm [E])`` with ``shuffled[e] = prior[perm[e]]`` and
-        ``perm[e] != e`` for every e.
-
-    Raises:
-        ValueError: fewer than 2 rows.
-    """
-    P = np.asarray(prior)
-    E = P.shape[0]
-    if P.ndim != 2 or E < 2:
-        raise ValueError(f"prior: need an [E, A] matrix with E >= 2, got shape {P.shape}")
-    rng = np.random.default_rng(seed)
-    while True:  # rejection sampling: a random permutation is a derangement with probability ~1/e
-        perm = rng.permutation(E)
-        if not np.any(perm == np.arange(E)):
-            return P[perm].copy(), perm
 
 
 def majority_au_targets(detections: np.ndarray, threshold: float = 0.5,
@@ -324,41 +97,6 @@ def majority_au_targets(detections: np.ndarray, threshold: float = 0.5,
         y = (k >= threshold * n).astype(np.float32)
     y[np.broadcast_to(n == 0, y.shape)] = np.nan
     return y
-
-
-def au_layout(aus: Sequence[str]) -> np.ndarray:
-    """Schematic face positions of AUs as blob parameters.
-
-    Args:
-        aus: AU names (``AU12``); names that are not FACS AUs get a random position (seeded by
-            the name) anywhere on the face.
-
-    Returns:
-        float64 ``[A, 6]``: ``y, dx, sigma_y, sigma_x, polarity, bilateral`` per AU (see
-        :data:`AU_LAYOUT`). AUs missing from :data:`AU_LAYOUT` are placed in their FACS region
-        (upper face y in [0.18, 0.42], lower face y in [0.55, 0.92], elsewhere [0.2, 0.9]).
-    """
-    from auknow.facs import codes
-
-    rows = []
-    for name in aus:
-        num = None
-        try:
-            from auknow.facs import au_number
-
-            num = au_number(name)
-        except Exception:
-            num = None
-        if num is not None and num in AU_LAYOUT:
-            rows.append(AU_LAYOUT[num])
-            continue
-        seed = sum(ord(c) * (i + 1) for i, c in enumerate(str(name)))
-        rng = np.random.default_rng(seed)
-        region = codes()[num].region if num is not None and num in codes() else ""
-        lo, hi = {"Upper Face": (0.18, 0.42), "Lower Face": (0.55, 0.92)}.get(region, (0.2, 0.9))
-        rows.append((rng.uniform(lo, hi), rng.uniform(0.0, 0.3), 0.045, 0.06,
-                     float(rng.choice([-1.0, 1.0])), bool(rng.random() < 0.7)))
-    return np.asarray(rows, dtype=np.float64).reshape(len(aus), 6)
 
 
 @dataclass
@@ -501,7 +239,7 @@ class SyntheticDFER:
         # --- the face: template landmarks + AU blobs, as "parts" (one per side for bilateral ones)
         layout = au_layout(self.aus)
         parts, part_au, part_amp = [], [], []
-        for y, dx, sy, sx, amp, bil in _TEMPLATE:
+        for y, dx, sy, sx, amp, bil in TEMPLATE_PARTS:
             for side in ((-1, 1) if bil else (0,)):
                 parts.append((y, 0.5 + side * dx, sy, sx))
                 part_au.append(-1)
@@ -520,7 +258,7 @@ class SyntheticDFER:
         self._subj_offset = world.normal(0.0, self.geometry_std, size=(S, 2))
         self._subj_gain = np.exp(world.normal(0.0, self.expressivity_std, size=S))
         coarse = world.normal(0.0, 1.0, size=(S, 4, 4))
-        self._subj_texture = self.identity_strength * _upsample(coarse, H)            # [S, H, W]
+        self._subj_texture = self.identity_strength * upsample_bilinear(coarse, H)            # [S, H, W]
         # --- features: AU patterns confined to their region block, identity and nuisance directions
         D = self.D
         block = np.where(layout[:, 0] < 0.47, 0, np.where(layout[:, 0] < 0.66, 1, 2))  # upper / middle / lower
@@ -662,16 +400,6 @@ class SyntheticDFER:
         img = contrast * img + bright + grad * ramp
         img = img + rng.normal(0.0, self.noise_std, size=img.shape)
         return img.astype(np.float32)
-
-
-def _upsample(coarse: np.ndarray, size: int) -> np.ndarray:
-    """Bilinear upsampling of ``[S, g, g]`` to ``[S, size, size]`` (align corners)."""
-    g = coarse.shape[-1]
-    pos = np.linspace(0.0, g - 1.0, size)
-    i0 = np.clip(np.floor(pos).astype(int), 0, g - 2)
-    w = pos - i0
-    rows = coarse[:, i0, :] * (1 - w)[None, :, None] + coarse[:, i0 + 1, :] * w[None, :, None]
-    return rows[:, :, i0] * (1 - w)[None, None, :] + rows[:, :, i0 + 1] * w[None, None, :]
 
 
 def generate(n_clips: int = 1000, *, seed: int = 0, subjects: Sequence[int] | None = None,
