@@ -193,6 +193,9 @@ def check_estimate_options(args: argparse.Namespace) -> None:
     unit = args.unit or ("sequence" if dataset == "dfew" else "frame")  # dfew: clips (sequence) by default
     if "min_fraction" in chosen and unit != "sequence":
         raise CliOptionError("--min-fraction applies to --unit sequence only")
+    for dest in ("max_size", "min_support", "min_prevalence"):
+        if dest in chosen and not getattr(args, "configurations", False):
+            raise CliOptionError(f"--{dest.replace('_', '-')} applies to --configurations only")
     if args.expression is not None and args.expressions is not None:
         raise CliOptionError("give --expression NAME or --expressions FILE, not both")
     if args.use == "c" and "threshold" in chosen and dataset == "openface":

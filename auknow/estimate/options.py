@@ -83,6 +83,21 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
     st.add_argument("--alpha", type=float_range(0, 1, True, True), default=0.05, help="q-value below which an AU is marked significant, in (0, 1) (default 0.05)")
     st.add_argument("--seed", type=int_range(0, 2**32 - 1, "a seed"), default=0, help="random seed (same seed, same output)")
 
+    cf = p.add_argument_group("AU configurations (docs/estimate-prior.md, Configurations)")
+    cf.add_argument("--configurations", action="store_true",
+                    help="also find AU combinations characteristic of each expression (same bootstrap, permutation "
+                         "test and BH q over all combinations tested); writes configurations.csv and the prototype "
+                         "table configurations.yaml")
+    cf.add_argument("--max-size", type=int_range(1), default=6,
+                    help="with --configurations: largest combination size (default 6, FIG 2002's largest prototype)")
+    cf.add_argument("--min-support", type=int_range(1), default=5,
+                    help="with --configurations: test a combination in an expression when it occurs in at least "
+                         "this many of its units (frames, or sequences with --unit sequence; default 5); only such "
+                         "combinations are extended")
+    cf.add_argument("--min-prevalence", type=float_range(0, 1), default=0.5,
+                    help="with --configurations: configurations.yaml lists, per expression, the maximal significant "
+                         "combinations shown by at least this share of its units (default 0.5)")
+
     out = p.add_argument_group("output")
     out.add_argument("--out", metavar="DIR",
                      help="write statistics.csv, relations.csv, prior.yaml, relations.yaml (and the --plot figures) here")

@@ -231,7 +231,8 @@ MAX_EXTENSION = 16
 
 def adaptive_permutation_test(counts: Counts, rng: np.random.Generator, n_perm: int,
                               progress: Callable[[int], None] | None = None,
-                              floor_q: float = FLOOR_Q, max_factor: int = MAX_EXTENSION) -> dict:
+                              floor_q: float = FLOOR_Q, max_factor: int = MAX_EXTENSION, chunk: int = 250,
+                              tested: np.ndarray | None = None) -> dict:
     """:func:`permutation_test` with more permutations drawn while the p-value floor could decide.
 
     After ``n_perm`` permutations a cell with no extreme permutation sits at the floor
@@ -240,6 +241,10 @@ def adaptive_permutation_test(counts: Counts, rng: np.random.Generator, n_perm: 
     discoveries. The number of permutations doubles while the BH q-value of the floor cells
     exceeds ``floor_q``, up to ``max_factor * n_perm`` (a sequential Monte-Carlo test in the spirit
     of Besag & Clifford 1991, Biometrika 78(2); every permutation is kept, p = (1 + g)/(1 + P)).
+
+    ``chunk`` permutations are evaluated at once (memory ~ 64 chunk Q A bytes); ``tested`` [E, A]
+    (default: every cell) marks the cells of the Benjamini-Hochberg family whose floor decides the
+    extension (``auknow.estimate.configurations`` tests only the supported cells).
 
     Returns:
         ``{"p": [E, A], "T": [E, A], "n_perm": permutations drawn, "floor": 1/(P+1),
@@ -259,13 +264,15 @@ def adaptive_permutation_test(counts: Counts, rng: np.random.Generator, n_perm: 
     extreme, total, batch = None, 0, n_perm
     while True:
         perms = labelled_permutations(rng, counts, batch)
-        p, observed = permutation_test(counts, perms, progress=progress if not total else None, layout=layout)
+        p, observed = permutation_test(counts, perms, progress=progress if not total else None, layout=layout,
+                                       chunk=chunk)
         g = (p * (batch + 1) - 1).round()
         extreme = g if extreme is None else extreme + g
         total += batch
         p = np.where(np.isnan(observed), np.nan, (1 + extreme) / (1 + total))
-        at_floor = extreme == 0
-        fq = float(np.nanmax(bh_qvalues(p)[at_floor])) if at_floor.any() else None
+        family = p if tested is None else np.where(tested, p, np.nan)
+        at_floor = (extreme == 0) & ~np.isnan(family)
+        fq = float(np.nanmax(bh_qvalues(family)[at_floor])) if at_floor.any() else None
         if fq is None or fq <= floor_q or total >= max_factor * n_perm:
             break
         batch = min(total, max_factor * n_perm - total)

@@ -276,13 +276,16 @@ def run_estimate(args: argparse.Namespace) -> int:
     dfew = args.dataset == "dfew"
     unit = args.unit or ("sequence" if dfew else "frame")
     independent = args.independent_clips or dfew
-    if args.dataset == "bp4d" and not independent and args.paths:
+    configurations = getattr(args, "configurations", False)
+    if args.dataset == "bp4d" and not independent and args.paths and not configurations:  # configurations need frames
         data, source, selection = _streamed_bp4d(args, unit)
     else:
         frames, selection = select_subjects(load_frames(**reader_options(args)), args.dataset, args.fold or (),
                                             args.exclude_subjects)
         if frames.expression is None and args.statistic != "p_au_given_expression":
             raise DataError("--statistic needs expression labels; this data has none (see --expressions)")
+        if frames.expression is None and configurations:
+            raise DataError("--configurations needs expression labels; this data has none (see --expressions)")
         data, source = frames, frames.source
     _check_memory(data, args.n_boot, args.n_perm)
     if dfew and not args.independent_clips:
@@ -304,12 +307,20 @@ def run_estimate(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(output.summary(est, args.statistic, args.top, args.alpha) if has_labels
               else output.relations_summary(est))
+    config_files, config_notes = {}, []
+    if configurations:
+        from .configuration_output import configuration_outputs
+
+        config_files, text, config_notes = configuration_outputs(data, args, prov, name, dataset,
+                                                                 source.get("expression_order"))
+        if not args.quiet:
+            print(text)
     if out_dir is None:
         if not args.quiet:
             print("(nothing written: give --out DIR to write the tables)", file=sys.stderr)
-        _warn_p_floor(est, args.alpha)
+        _warn_p_floor(est, args.alpha, config_notes)
         return 0
-    files: dict[str, str] = {"relations.csv": output.relations_csv(est)}
+    files: dict[str, str] = {"relations.csv": output.relations_csv(est), **config_files}
     files["relations.yaml"] = dumps_table(output.relation_table(
         est, f"{name}_relations", f"AU co-occurrence estimated from {dataset}", prov))
     if has_labels:
@@ -334,12 +345,15 @@ def run_estimate(args: argparse.Namespace) -> int:
             shutil.rmtree(staged, ignore_errors=True)
     if not args.quiet:
         print(f"wrote {', '.join(p.name for p in written)} to {out_dir}", file=sys.stderr)
-    _warn_p_floor(est, args.alpha)  # after writing: a failed write stays one line
+    _warn_p_floor(est, args.alpha, config_notes)  # after writing: a failed write stays one line
     return 0
 
 
-def _warn_p_floor(est, alpha: float) -> None:
-    """Say so on the terminal when the permutation p-value floor could decide a discovery at --alpha."""
+def _warn_p_floor(est, alpha: float, notes=()) -> None:
+    """Say so on the terminal when the permutation p-value floor could decide a discovery at --alpha
+    (and print the configuration search's ``notes``)."""
+    for note in notes:
+        print(f"auknow: warning: {note}", file=sys.stderr)
     fq = est.settings.get("p_floor_q")
     if fq is not None and fq > alpha:
         print(f"auknow: warning: {est.settings['n_at_p_floor']} cell(s) sit at the permutation p-value floor "

@@ -1,0 +1,181 @@
+"""What ``estimate-prior --configurations`` writes: ``configurations.csv``, the prototype table
+``configurations.yaml`` and the terminal summary (method: ``docs/estimate-prior.md``, Configurations)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..expressions import canonical_expression
+from ..errors import AuknowError
+from ..facs import parse_facs
+from ..tables.model import Configuration, PrototypeTable, Provenance
+from .configurations import ConfigurationEstimate, facs_code, facs_exclusive
+from .output import csv_text, fmt
+
+CONFIGURATION_COLUMNS = (
+    "expression", "configuration", "size", "support", "n_units", "unit", "p_config_given_expression",
+    "ci_low", "ci_high", "p_config_given_other", "lift", "p_value", "q_value", "n_subjects", "support_subjects",
+    "facs_exclusive", "in_table",
+)
+
+#: provenance keys of the single-AU tables that do not describe the configuration test
+_SINGLE_ONLY = ("statistic", "multiple_comparisons", "n_perm_used", "p_floor", "n_at_p_floor", "p_floor_q",
+                "p_floor_may_decide")
+
+SELECTION = ("per expression, the maximal configurations among those with q < {alpha:g} (Benjamini-Hochberg over "
+             "all {n_tested} tested expression x configuration cells), a positive association (P(config | e) > "
+             "P(config | not e)) and P(config | e) >= {prev:g}; a configuration with such a superset is left out, "
+             "and none holding a FACS 2002 exclusive pair is listed")
+
+
+def configuration_rows(est: ConfigurationEstimate, selected: np.ndarray) -> list[list]:
+    """Rows of ``configurations.csv`` (raw values): one per tested (expression, configuration) cell,
+    by expression, then size, then AU numbers."""
+    exclusive = facs_exclusive(est.configurations)
+    codes = [facs_code(c) for c in est.configurations]
+    unit = est.settings["unit"]
+    rows = []
+    for e, expr in enumerate(est.expressions):
+        for c in np.flatnonzero(est.tested[e]):
+            rows.append([expr, codes[c], len(est.configurations[c]), est.support[e, c], est.n_units[e, c], unit,
+                         est.p_given_expression[e, c], est.ci_low[e, c], est.ci_high[e, c], est.p_given_other[e, c],
+                         est.lift[e, c], est.p_value[e, c], est.q_value[e, c], est.n_subjects[e, c],
+                         est.support_subjects[e, c], bool(exclusive[c]), bool(selected[e, c])])
+    return rows
+
+
+def configurations_csv(est: ConfigurationEstimate, selected: np.ndarray) -> str:
+    """``configurations.csv`` (6 significant digits; empty cells where undefined, ``inf`` lifts)."""
+    return csv_text(CONFIGURATION_COLUMNS, [[v if isinstance(v, str) else fmt(v) for v in row]
+                                            for row in configuration_rows(est, selected)])
+
+
+def _note(est: ConfigurationEstimate, e: int, c: int) -> str:
+    level = est.settings["ci"]
+    ci = (f" [{est.ci_low[e, c]:.3f}, {est.ci_high[e, c]:.3f}] ({level:.0%} subject-bootstrap CI)"
+          if np.isfinite(est.ci_low[e, c]) else "")
+    lift = "inf" if np.isposinf(est.lift[e, c]) else f"{est.lift[e, c]:.3g}"
+    return (f"P(config | {est.expressions[e]}) = {est.p_given_expression[e, c]:.3f}{ci}; P(config | other "
+            f"expressions) = {est.p_given_other[e, c]:.3f}; lift {lift}; occurs in {int(est.support[e, c])} of "
+            f"{int(est.n_units[e, c])} {est.settings['unit']}s ({int(est.support_subjects[e, c])} subjects); "
+            f"p = {est.p_value[e, c]:.3g}, q = {est.q_value[e, c]:.3g}")
+
+
+def configuration_provenance(est: ConfigurationEstimate, base: Provenance, alpha: float, min_prevalence: float
+                             ) -> Provenance:
+    """The provenance of the single-AU tables of the same run (dataset, subjects, folds, seed, ...)
+    with the configuration search, its test and the selection rule in place of the statistic."""
+    s = est.settings
+    details = {k: v for k, v in base.details.items() if k not in _SINGLE_ONLY}
+    details.update({
+        "configurations": {"definition": "a configuration occurs in a unit when all its AUs are present (NetFACS), "
+                                         "and is coded there when all its AUs are coded",
+                           "max_size": s["max_size"], "min_support": s["min_support"],
+                           "n_configurations": s["n_configurations"], "n_tested": s["n_tested"],
+                           "sizes": dict(s["sizes"]), "alpha": alpha, "min_prevalence": min_prevalence,
+                           "selection": SELECTION.format(alpha=alpha, n_tested=s["n_tested"], prev=min_prevalence)},
+        "multiple_comparisons": f"Benjamini-Hochberg q-values over all {s['n_tested']} tested expression x "
+                                "configuration cells (every size)",
+        **{k: s[k] for k in ("n_perm_used", "p_floor", "n_at_p_floor", "p_floor_q", "p_floor_may_decide")
+           if s.get(k) is not None},
+    })
+    return Provenance(kind="estimated", citation=base.citation, notes=None, details=details)
+
+
+def configuration_table(est: ConfigurationEstimate, selected: np.ndarray, name: str, title: str, prov: Provenance
+                        ) -> PrototypeTable:
+    """The chosen configurations as a prototype table: per expression, each one's AUs ``required``,
+    ``type: estimated``, its statistics in ``notes``; expressions with none are named in the
+    provenance notes.
+
+    Raises:
+        AuknowError: no expression has a chosen configuration (a prototype table needs one).
+    """
+    expressions, extra, empty = {}, [], []
+    for e, expr in enumerate(est.expressions):
+        chosen = np.flatnonzero(selected[e])
+        if not chosen.size:
+            empty.append(expr)
+            continue
+        try:
+            key = canonical_expression(expr)
+        except AuknowError:
+            key = expr
+            extra.append(expr)
+        expressions[key] = [Configuration(required=parse_facs(facs_code(est.configurations[c])), type="estimated",
+                                          notes=_note(est, e, c)) for c in chosen]
+    if not expressions:
+        raise AuknowError("no configuration is significant with the chosen --alpha and --min-prevalence, so "
+                          "there is no prototype table to write")
+    rule = prov.details["configurations"]["selection"]
+    notes = [rule[0].upper() + rule[1:] + "."]
+    if empty:
+        notes.append(f"No configuration qualifies for: {', '.join(empty)} (left out of the table).")
+    prov = Provenance(kind=prov.kind, citation=prov.citation, notes=" ".join(notes), details=prov.details)
+    return PrototypeTable(name=name, title=title, provenance=prov, expressions=expressions, extra_expressions=extra)
+
+
+def configuration_summary(est: ConfigurationEstimate, selected: np.ndarray, alpha: float, min_prevalence: float
+                          ) -> str:
+    """Terminal summary (<= 100 columns): per expression the table's configurations with
+    P(config | e), its CI, P(config | not e), lift and q."""
+    s = est.settings
+    level = s["ci"]
+    lines = [f"AU configurations (up to {s['max_size']} AUs, support >= {s['min_support']} {s['unit']}s): "
+             f"{s['n_tested']} tested; in the table:",
+             f"{'expression':<14} {'configuration':<16} {'P(c|e)':>7} {f'{level:.0%} CI':^17} {'P(c|~e)':>8} "
+             f"{'lift':>7} {'q':>7}"]
+    lines.append("-" * len(lines[-1]))
+    for e, expr in enumerate(est.expressions):
+        chosen = sorted(np.flatnonzero(selected[e]), key=lambda c: -est.p_given_expression[e, c])
+        if not chosen:
+            lines.append(f"{expr[:14]:<14} (none)")
+        for k, c in enumerate(chosen):
+            ci = (f"[{est.ci_low[e, c]:.3f}, {est.ci_high[e, c]:.3f}]" if np.isfinite(est.ci_low[e, c])
+                  else f"{'-':^16}")
+            lift = "inf" if np.isposinf(est.lift[e, c]) else f"{est.lift[e, c]:.3g}"
+            q = "<0.001" if est.q_value[e, c] < 0.001 else f"{est.q_value[e, c]:.3f}"
+            lines.append(f"{(expr[:14] if k == 0 else ''):<14} {facs_code(est.configurations[c]):<16} "
+                         f"{est.p_given_expression[e, c]:>7.3f} {ci:^17} {est.p_given_other[e, c]:>8.3f} "
+                         f"{lift:>7} {q:>7}")
+    lines.append(f"table: the maximal configurations with q < {alpha:g}, lift > 1 and P(c|e) >= {min_prevalence:g}")
+    return "\n".join(lines)
+
+
+def configuration_outputs(frames, args, prov: Provenance, name: str, dataset: str, order=None) -> tuple[dict, str, list]:
+    """Run the configuration search of ``estimate-prior --configurations`` on ``frames`` with the
+    command's options; returns ``(files {name: text}, terminal summary, warning lines)``.
+    ``configurations.yaml`` is left out (with a warning) when no configuration qualifies."""
+    import warnings
+
+    from ..tables.io import dumps_table
+    from .configurations import estimate_configurations, table_configurations
+    from .design import ResamplingWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResamplingWarning)  # the single-AU run printed it already
+        est = estimate_configurations(frames, unit=prov.details["unit"], min_fraction=args.min_fraction,
+                                      max_size=args.max_size, min_support=args.min_support, n_boot=args.n_boot,
+                                      n_perm=args.n_perm, ci=args.ci, seed=args.seed,
+                                      independent_clips=bool(prov.details.get("independent_clips")))
+    if order:
+        est = est.reordered(order)
+    selected = table_configurations(est, args.alpha, args.min_prevalence)
+    files = {"configurations.csv": configurations_csv(est, selected)}
+    notes = []
+    if selected.any():
+        cprov = configuration_provenance(est, prov, args.alpha, args.min_prevalence)
+        table = configuration_table(est, selected, f"{name}_configurations",
+                                    f"AU configurations characteristic of each expression, estimated from {dataset}",
+                                    cprov)
+        files["configurations.yaml"] = dumps_table(table)
+    else:
+        notes.append(f"no configuration has q < {args.alpha:g}, lift > 1 and P(config | e) >= "
+                     f"{args.min_prevalence:g}: configurations.yaml not written (configurations.csv lists every "
+                     "tested one)")
+    fq = est.settings.get("p_floor_q")
+    if fq is not None and fq > args.alpha:
+        notes.append(f"{est.settings['n_at_p_floor']} configuration cell(s) sit at the permutation p-value floor "
+                     f"with q = {fq:.3g} > --alpha {args.alpha:g}: more permutations could make them significant; "
+                     "raise --n-perm")
+    return files, configuration_summary(est, selected, args.alpha, args.min_prevalence), notes
