@@ -74,6 +74,9 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
                          "floor 1/(n+1) could decide a Benjamini-Hochberg discovery)")
     st.add_argument("--ci", type=float_range(0, 1, True, True), default=0.95, help="confidence level (default 0.95)")
     st.add_argument("--alpha", type=float_range(0, 1, True, True), default=0.05, help="q-value below which an AU is marked significant, in (0, 1) (default 0.05)")
+    st.add_argument("--network-edges", choices=("auto", "q", "lift-ci"), default="auto",
+                    help="edges of the AU networks (network.csv): q = pair q-value < --alpha, lift-ci = the "
+                         "lift's bootstrap CI above 1, auto = q where pair q-values exist, else lift-ci (default)")
     st.add_argument("--seed", type=int_range(0, 2**32 - 1, "a seed"), default=0, help="random seed (same seed, same output)")
 
     out = p.add_argument_group("output")

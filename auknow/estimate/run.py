@@ -288,6 +288,11 @@ def run_estimate(args: argparse.Namespace) -> int:
         files["statistics.csv"] = output.statistics_csv(est, args.statistic)
         files["prior.yaml"] = dumps_table(output.quantified_table(
             est, args.statistic, name, f"AU contributions estimated from {dataset} ({args.statistic})", prov))
+    from . import summaries  # event sizes and network summaries (docs/estimate-prior.md)
+    extra = summaries.compute(data, est, unit=unit, min_fraction=args.min_fraction, n_boot=args.n_boot,
+                              n_perm=args.n_perm, ci=args.ci, seed=args.seed, independent_clips=independent,
+                              rule=getattr(args, "network_edges", "auto"), alpha=args.alpha)
+    files.update(extra.files)
     parent = out_dir.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -299,12 +304,16 @@ def run_estimate(args: argparse.Namespace) -> int:
             (staged / fname).write_text(text, encoding="utf-8")
         if args.plot and has_labels:
             _heatmap(est, args, staged / "heatmap.png", name)
+        if args.plot:
+            summaries.plot(extra, est, staged, name, args.alpha, args.ci)
         written = publish_folder(staged, out_dir, overwrite=args.force)
     finally:
         if staged.exists():
             import shutil
             shutil.rmtree(staged, ignore_errors=True)
     if not args.quiet:
+        for note in extra.notes:
+            print(f"auknow: note: {note}", file=sys.stderr)
         print(f"wrote {', '.join(p.name for p in written)} to {out_dir}", file=sys.stderr)
     _warn_p_floor(est, args.alpha)  # after writing: a failed write stays one line
     return 0
