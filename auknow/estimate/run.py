@@ -242,6 +242,8 @@ def run_estimate(args: argparse.Namespace) -> int:
     """Run ``auknow estimate-prior`` from parsed options; returns the exit status."""
     if args.plot and not args.out:
         raise AuknowError("--plot writes heatmap.png into --out DIR; give --out")
+    if getattr(args, "network_edges", "auto") != "auto" and not args.out:
+        raise AuknowError("--network-edges chooses the edges of network.csv in --out DIR; give --out")
     out_dir = Path(args.out) if args.out else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise AuknowError(f"{out_dir}: exists and is not a folder")

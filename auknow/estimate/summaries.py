@@ -50,6 +50,10 @@ def compute(data, est, *, unit: str, min_fraction: float, n_boot: int, n_perm: i
         sc = ev.size_counts(data, unit, min_fraction, independent_clips)
         es = ev.event_sizes(sc, n_boot=n_boot, n_perm=n_perm, ci=ci, seed=seed, independent_clips=independent_clips)
         out.event_sizes = ev.reorder(es, est.expressions)
+        left, total = float(sc.incomplete.sum()), float(sc.incomplete.sum() + sc.counts.seq_n[:, 0].sum())
+        if left:
+            out.notes.append(f"event sizes leave out {left:.0f} of {total:.0f} units ({left / total:.1%}) where "
+                             "some AU is not coded (their size is unknown); n_incomplete in event_sizes.csv")
         out.files["event_sizes.csv"] = output.event_sizes_csv(out.event_sizes)
     elif est.expressions:
         out.notes.append("event sizes per frame need the frames, and --dataset bp4d streams counts: "
