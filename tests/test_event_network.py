@@ -246,3 +246,20 @@ def test_independent_clips_permute_over_all_clips():
     es = ev.event_sizes(ev.size_counts(f, independent_clips=True), n_boot=20, n_perm=100, independent_clips=True)
     assert es.settings["n_perm_used"] == 100 and (es.mean_p_value < 0.05).all()
     assert es.n_subjects.tolist() == [30, 30]  # clips: one per subject and expression here
+
+
+def test_lift_ci_needs_the_pair_in_min_subjects():
+    rel, ci = _relations({(0, 1): (0.5, 1.3), (3, 4): (0.9, 4.0)})
+    subjects = np.full((5, 5), 10)
+    subjects[3, 4] = subjects[4, 3] = nw.MIN_SUBJECTS - 1  # a rare pair: huge lift, seen in 2 subjects
+    mask, _ = nw.edges(rel, ci, None, "lift-ci", pair_subjects=subjects)
+    assert np.argwhere(np.triu(mask)).tolist() == [[0, 1]]
+    assert np.argwhere(np.triu(nw.edges(rel, ci, None, "lift-ci")[0])).tolist() == [[0, 1], [3, 4]]
+
+
+def test_same_seed_same_files(tmp_path):
+    argv = ["estimate-prior", "--quiet", "--n-boot", "30", "--n-perm", "30"]
+    for d in ("a", "b"):
+        assert main(argv + ["--out", str(tmp_path / d)]) == 0
+    for name in ("event_sizes.csv", "network.csv", "network_summary.csv", "network_edges.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()

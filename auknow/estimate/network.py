@@ -10,7 +10,11 @@ graph is built by an explicit, recorded **edge rule** (every written row names i
   (phi > 0);
 * ``lift-ci``: the lower bound of the pair's subject-bootstrap interval of the lift
   P(i, j) / (P(i) P(j)) is above 1 (the pair co-occurs more than independence predicts; the
-  lift is symmetric, so this is one test per unordered pair, without multiplicity control);
+  lift is symmetric, so this is one test per unordered pair, without multiplicity control),
+  and the two AUs co-occur in units of at least ``min_subjects`` (default 3) subjects: resamples
+  that miss an AU leave its lift undefined and out of the interval, so the interval of a pair
+  seen in one or two subjects only describes the resamples that contain them, and is not
+  evidence (a rare pair seen once has a huge lift and an interval that stays above 1);
 * ``auto``: ``q`` where pair q-values exist, else ``lift-ci``.
 
 Edges are undirected and weighted by phi of the 2x2 table of the pair (in (0, 1] for a
@@ -40,15 +44,18 @@ import numpy as np
 from ..errors import DataError
 
 EDGE_RULES = ("auto", "q", "lift-ci")
+#: ``lift-ci``: the fewest subjects in whose units a pair must co-occur (see the module docstring).
+MIN_SUBJECTS = 3
 NODE_COLUMNS = ("graph", "expression", "au", "au_name", "p_au", "degree", "strength", "eigenvector",
                 "betweenness", "community", "component", "edge_rule", "n_units")
 GRAPH_COLUMNS = ("graph", "expression", "n_nodes", "n_edges", "density", "transitivity", "n_components",
-                 "largest_component", "n_communities", "modularity", "edge_rule", "alpha", "n_units")
+                 "largest_component", "n_communities", "modularity", "edge_rule", "alpha", "min_subjects", "n_units")
 EDGE_COLUMNS = ("graph", "expression", "au_i", "au_j", "weight", "lift", "lift_ci_low", "q_value", "edge_rule")
 
 
 def edges(relation: dict, relation_ci: dict, q: np.ndarray | None = None, rule: str = "auto",
-          alpha: float = 0.05) -> tuple[np.ndarray, str]:
+          alpha: float = 0.05, pair_subjects: np.ndarray | None = None, min_subjects: int = MIN_SUBJECTS
+          ) -> tuple[np.ndarray, str]:
     """The undirected edge set ``[A, A]`` (symmetric bool, no self loops) and the rule used.
 
     Args:
@@ -57,6 +64,8 @@ def edges(relation: dict, relation_ci: dict, q: np.ndarray | None = None, rule: 
         q: ``[A, A]`` BH q-values of a pair test over ordered pairs (NaN: not tested), or None.
         rule: one of :data:`EDGE_RULES` (see the module docstring).
         alpha: q-value threshold of the ``q`` rule, in (0, 1).
+        pair_subjects: ``[A, A]`` subjects with a unit where both AUs are present (``lift-ci``
+            keeps pairs with at least ``min_subjects``; None: not checked).
 
     Raises:
         DataError: an unknown rule, ``rule="q"`` without q-values, a bad alpha.
@@ -82,6 +91,8 @@ def edges(relation: dict, relation_ci: dict, q: np.ndarray | None = None, rule: 
         else:
             low = np.asarray(relation_ci["lift"][0], dtype=float)
             out, used = (low > 1) & (low.T > 1), "lift-ci"
+            if pair_subjects is not None:
+                out &= np.asarray(pair_subjects) >= min_subjects
     np.fill_diagonal(out, False)
     return out, used
 
@@ -193,7 +204,7 @@ def expression_relations(frames, unit: str = "frame", min_fraction: float = 0.5,
 
     Returns:
         ``{expression: {"relation": {stat: [A, A]}, "relation_ci": {stat: (low, high)},
-        "p_au": [A], "n_units": units}}`` over the AUs of ``frames`` (never-coded AUs dropped).
+        "p_au": [A], "n_units": units, "pair_subjects": [A, A] subjects showing both AUs}}`` over the AUs of ``frames`` (never-coded AUs dropped).
 
     Raises:
         DataError: no expression labels.
@@ -219,7 +230,8 @@ def expression_relations(frames, unit: str = "frame", min_fraction: float = 0.5,
         with np.errstate(invalid="ignore", divide="ignore"):
             p_au = counts.seq_k.sum(0) / counts.seq_n.sum(0)
         out[expr] = {"relation": st.relation_statistics(pair), "relation_ci": ci_rel, "p_au": p_au,
-                     "n_units": int(counts.seq_n.sum(0).max())}
+                     "n_units": int(counts.seq_n.sum(0).max()),
+                     "pair_subjects": (counts.pair_counts[:, 3] > 0).sum(0)}
     return out
 
 
@@ -228,7 +240,7 @@ def summarise(graphs: dict[str, dict], aus, rule: str = "auto", alpha: float = 0
 
     Args:
         graphs: key -> ``{"expression": name, "relation", "relation_ci", "q" (or absent),
-            "p_au": [A], "n_units"}``; ``expression`` is "" for the graph over all units, whose
+            "pair_subjects" (or absent), "p_au": [A], "n_units"}``; ``expression`` is "" for the graph over all units, whose
             rows say ``graph`` = ``all`` (the others ``expression``).
         aus: AU names, length A.
         rule, alpha: see :func:`edges`.
@@ -249,7 +261,7 @@ def summarise(graphs: dict[str, dict], aus, rule: str = "auto", alpha: float = 0
     nodes, summary, edge_rows = [], [], []
     for g in graphs.values():
         name = "expression" if g["expression"] else "all"
-        mask, used = edges(g["relation"], g["relation_ci"], g.get("q"), rule, alpha)
+        mask, used = edges(g["relation"], g["relation_ci"], g.get("q"), rule, alpha, g.get("pair_subjects"))
         phi = np.asarray(g["relation"]["phi"], dtype=float)
         G = au_graph(list(aus), mask, phi)
         measures = node_measures(G)
@@ -258,7 +270,8 @@ def summarise(graphs: dict[str, dict], aus, rule: str = "auto", alpha: float = 0
             nodes.append([name, g["expression"], au_number(au), au, g["p_au"][a], m["degree"], m["strength"],
                           m["eigenvector"], m["betweenness"], m["community"], m["component"], used, g["n_units"]])
         gm = graph_measures(G)
-        summary.append([name, g["expression"], *(gm[c] for c in GRAPH_COLUMNS[2:10]), used, alpha, g["n_units"]])
+        summary.append([name, g["expression"], *(gm[c] for c in GRAPH_COLUMNS[2:10]), used,
+                        alpha if used == "q" else np.nan, MIN_SUBJECTS if used == "lift-ci" else np.nan, g["n_units"]])
         q = g.get("q")
         low = g["relation_ci"]["lift"][0]
         for i, j in zip(*np.nonzero(np.triu(mask, 1))):

@@ -61,7 +61,8 @@ def compute(data, est, *, unit: str, min_fraction: float, n_boot: int, n_perm: i
     with np.errstate(invalid="ignore", divide="ignore"):
         p_au = est.counts.seq_k.sum(0) / est.counts.seq_n.sum(0)
     graphs = {"": {"expression": "", "relation": est.relation, "relation_ci": est.relation_ci,
-                   "q": nw.pair_qvalues(est), "p_au": p_au, "n_units": int(est.counts.seq_n.sum(0).max())}}
+                   "q": nw.pair_qvalues(est), "p_au": p_au, "n_units": int(est.counts.seq_n.sum(0).max()),
+                   "pair_subjects": (est.counts.pair_counts[:, 3] > 0).sum(0)}}
     if est.expressions and frames:
         per = nw.expression_relations(data, unit, min_fraction, n_boot, ci, seed, independent_clips)
         graphs.update({e: {"expression": e, **per[e]} for e in est.expressions})
@@ -72,7 +73,7 @@ def compute(data, est, *, unit: str, min_fraction: float, n_boot: int, n_perm: i
     if est.expressions:
         gm, _ = nw.bipartite_measures(est, alpha)
         tables["graphs"].append(["bipartite", "", *(gm[c] for c in nw.GRAPH_COLUMNS[2:10]),
-                                 "expression-au q", alpha, int(est.counts.seq_n.sum(0).max())])
+                                 "expression-au q", alpha, np.nan, int(est.counts.seq_n.sum(0).max())])
     out.files.update(output.network_csvs(tables))
     return out
 
