@@ -81,9 +81,11 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
 
     out = p.add_argument_group("output")
     out.add_argument("--out", metavar="DIR",
-                     help="write statistics.csv, relations.csv, prior.yaml, relations.yaml (and the --plot figures) here")
+                     help="write statistics.csv, relations.csv, prior.yaml, relations.yaml, event_sizes.csv, network.csv, "
+                          "network_summary.csv, network_edges.csv (and the --plot figures) here")
     out.add_argument("--force", action="store_true", help="replace existing files in --out")
-    out.add_argument("--plot", action="store_true", help="also write heatmap.png and intervals.png (P(AU | expression) with CIs) (needs --out)")
+    out.add_argument("--plot", action="store_true", help="also write heatmap.png, intervals.png (P(AU | expression) with CIs), event_sizes.png and "
+                          "network.png (the expression <-> AU network) (needs --out)")
     out.add_argument("--name", type=table_name, help="name of the written tables: lower-case letters, digits, _ or - (default: estimated_<dataset>)")
     out.add_argument("--top", type=int_range(1), default=5, help="AUs per expression in the terminal summary (default 5)")
     out.add_argument("--quiet", action="store_true", help="no summary and no progress bar")
