@@ -348,28 +348,33 @@ def event_size_panel(sizes: Sequence[int], observed: np.ndarray, low: np.ndarray
                 ax.set_xlabel("AUs active (event size)")
         for ax in axes[:, 0]:
             ax.set_ylabel("P(size | expression)")
-        seen: dict = {}
-        for ax in axes.flat[:E]:
-            for h, lab in zip(*ax.get_legend_handles_labels()):
-                seen.setdefault(lab, h)
-        if E < nrows * ncols:  # an empty panel holds the legend
-            spare = axes.flat[E]
-            spare.set_visible(True)
-            spare.axis("off")
-            spare.legend(list(seen.values()), list(seen.keys()), loc="center", frameon=False)
-        else:
-            fig.legend(list(seen.values()), list(seen.keys()), loc="outside lower center", ncols=4, frameon=False)
-        notes = [f"whiskers: {level:.0%} subject-bootstrap CI" if level else "whiskers: confidence interval",
-                 "grey: within-subject permutation null (mean, central range)"]
-        if significant is not None:
-            at = f"q < {alpha:g}" if alpha is not None else "q < alpha"
-            notes.append(f"filled: P(size | e) differs from the other expressions ({at}, Benjamini-Hochberg)")
-        fig.text(0.01, 0.0, "; ".join(notes[:2]) + ("\n" + notes[2] if len(notes) > 2 else ""), fontsize=6.5,
-                 ha="left", va="bottom")
-        _reserve_bottom(fig, 0.05)
+        _event_size_legend(fig, axes, E, level, alpha, significant is not None)
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontsize=9)
     return fig
+
+
+def _event_size_legend(fig, axes, E: int, level, alpha, marks: bool) -> None:
+    """The legend (in the first empty panel, else under the panels) and the footnote."""
+    seen: dict = {}
+    for ax in axes.flat[:E]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    if E < axes.size:  # an empty panel holds the legend
+        spare = axes.flat[E]
+        spare.set_visible(True)
+        spare.axis("off")
+        spare.legend(list(seen.values()), list(seen.keys()), loc="center", frameon=False)
+    else:
+        fig.legend(list(seen.values()), list(seen.keys()), loc="outside lower center", ncols=4, frameon=False)
+    notes = [f"whiskers: {level:.0%} subject-bootstrap CI" if level else "whiskers: confidence interval",
+             "grey: within-subject permutation null (mean, central range)"]
+    if marks:
+        at = f"q < {alpha:g}" if alpha is not None else "q < alpha"
+        notes.append(f"filled: P(size | e) differs from the other expressions ({at}, Benjamini-Hochberg)")
+    fig.text(0.01, 0.0, "; ".join(notes[:2]) + ("\n" + notes[2] if len(notes) > 2 else ""), fontsize=6.5,
+             ha="left", va="bottom")
+    _reserve_bottom(fig, 0.05)
 
 
 def bipartite_network(weight: np.ndarray, significant: np.ndarray, expressions: Sequence[str], aus: Sequence[str],
