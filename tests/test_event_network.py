@@ -263,3 +263,20 @@ def test_same_seed_same_files(tmp_path):
         assert main(argv + ["--out", str(tmp_path / d)]) == 0
     for name in ("event_sizes.csv", "network.csv", "network_summary.csv", "network_edges.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_data_without_expressions_gets_the_overall_network_only(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fixtures import write_disfa
+
+    root = write_disfa(tmp_path / "DISFA")
+    root = getattr(root, "root", root)
+    out = tmp_path / "o"
+    assert main(["estimate-prior", "--dataset", "disfa", str(root), "--quiet", "--n-boot", "10", "--n-perm", "10",
+                 "--plot", "--out", str(out)]) == 0
+    assert not (out / "event_sizes.csv").exists() and not (out / "network.png").exists()
+    assert set(pd.read_csv(out / "network.csv").graph) == {"all"}
+    assert pd.read_csv(out / "network_summary.csv").graph.tolist() == ["all"]
