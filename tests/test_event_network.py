@@ -280,3 +280,27 @@ def test_data_without_expressions_gets_the_overall_network_only(tmp_path):
     assert not (out / "event_sizes.csv").exists() and not (out / "network.png").exists()
     assert set(pd.read_csv(out / "network.csv").graph) == {"all"}
     assert pd.read_csv(out / "network_summary.csv").graph.tolist() == ["all"]
+
+
+def test_pair_test_q_values_build_the_graphs_when_present():
+    import auknow
+    from auknow.estimate import summaries
+
+    frames = auknow.read_ckplus(auknow.bundled_ckplus_path())
+    est = auknow.estimate_prior(frames, n_boot=20, n_perm=0)
+    A, E = len(est.aus), len(est.expressions)
+    q = np.ones((1 + E, A, A))
+    i, j = est.aus.index("AU06"), est.aus.index("AU12")
+    q[0, i, j] = q[0, j, i] = 0.001  # overall: one significant pair
+    est.pairs = {"strata": ("all", *est.expressions), "q": q}  # the pair test's layout
+    out = summaries.compute(frames, est, unit="frame", min_fraction=0.5, n_boot=20, n_perm=0, ci=0.95, seed=0)
+    edges = pd.read_csv(io.StringIO(out.files["network_edges.csv"]))
+    assert edges[["au_i", "au_j"]].values.tolist() == [["AU06", "AU12"]]
+    assert set(edges.edge_rule) == {"q"} and edges.q_value.tolist() == [0.001]
+    summary = pd.read_csv(io.StringIO(out.files["network_summary.csv"]))
+    assert (summary.edge_rule[summary.graph != "bipartite"] == "q").all()
+    assert summary.n_edges.tolist()[:1 + E] == [1] + [0] * E
+    forced = summaries.compute(frames, est, unit="frame", min_fraction=0.5, n_boot=20, n_perm=0, ci=0.95, seed=0,
+                               rule="lift-ci")
+    assert set(pd.read_csv(io.StringIO(forced.files["network_summary.csv"])).edge_rule) == {"lift-ci",
+                                                                                          "expression-au q"}

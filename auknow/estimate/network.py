@@ -280,14 +280,26 @@ def summarise(graphs: dict[str, dict], aus, rule: str = "auto", alpha: float = 0
     return {"nodes": nodes, "graphs": summary, "edges": edge_rows}
 
 
-def pair_qvalues(est) -> np.ndarray | None:
-    """The ``[A, A]`` pair q-values an estimate carries (``est.relation_q``), or None.
+def pair_qvalues(est, expression: str | None = None) -> np.ndarray | None:
+    """The ``[A, A]`` pair-test q-values an estimate carries for all units (``expression`` None)
+    or for one expression's units, or None (no pair test: ``n_perm=0``, or an estimate without it).
 
-    The pair test is added by another module; until an estimate carries it, the ``auto`` rule
-    falls back to ``lift-ci``.
+    Reads ``est.pairs`` (:mod:`auknow.estimate.pair_test`: ``strata`` = ``("all", *expressions)``
+    and ``q`` ``[H, A, A]``); the ``auto`` edge rule uses ``lift-ci`` where this is None.
+
+    >>> class Est: pairs = {"strata": ("all", "fear"), "q": np.arange(8.).reshape(2, 2, 2)}
+    >>> pair_qvalues(Est(), "fear").tolist(), pair_qvalues(Est(), "anger")
+    ([[4.0, 5.0], [6.0, 7.0]], None)
     """
-    q = getattr(est, "relation_q", None)
-    return None if q is None else np.asarray(q, dtype=float)
+    pairs = getattr(est, "pairs", None)
+    if not pairs or "q" not in pairs:
+        return None
+    strata = list(pairs.get("strata", ()))
+    if expression is None:
+        h = 0 if strata[:1] == ["all"] else None
+    else:  # the expressions follow "all" (an expression named "all" is still found there)
+        h = 1 + strata[1:].index(expression) if expression in strata[1:] else None
+    return None if h is None else np.asarray(pairs["q"][h], dtype=float)
 
 
 def bipartite_edges(est, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:

@@ -65,7 +65,7 @@ def compute(data, est, *, unit: str, min_fraction: float, n_boot: int, n_perm: i
                    "pair_subjects": (est.counts.pair_counts[:, 3] > 0).sum(0)}}
     if est.expressions and frames:
         per = nw.expression_relations(data, unit, min_fraction, n_boot, ci, seed, independent_clips)
-        graphs.update({e: {"expression": e, **per[e]} for e in est.expressions})
+        graphs.update({e: {"expression": e, **per[e], "q": nw.pair_qvalues(est, e)} for e in est.expressions})
     elif est.expressions:
         out.notes.append("per-expression networks need the frames, and --dataset bp4d streams counts: "
                          "network.csv has the graph over all units only (use --independent-clips for all)")
