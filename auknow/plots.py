@@ -306,3 +306,161 @@ def diff_heatmap(diff, ax=None, title: str | None = None, size: tuple[float, flo
     return prior_heatmap(diff.delta, diff.expressions, diff.aus, diverging=True, ax=ax, size=size,
                          value_label="B - A", footnote=f"B = {diff.name_b}, A = {diff.name_a} ({diff.a.mode})",
                          title=title or f"B - A: {diff.name_b} - {diff.name_a}")
+
+
+def event_size_panel(sizes: Sequence[int], observed: np.ndarray, low: np.ndarray, high: np.ndarray,
+                     null: np.ndarray, null_low: np.ndarray, null_high: np.ndarray, expressions: Sequence[str], *,
+                     significant: np.ndarray | None = None, alpha: float | None = None, level: float | None = None,
+                     subtitles: Sequence[str] | None = None, ncols: int = 4, title: str | None = None):
+    """Event-size distributions: per expression, P(size = k | e) observed vs null.
+
+    Args:
+        sizes: the K sizes (AUs active at once) on the x axis.
+        observed, low, high: ``[E, K]`` observed probabilities and their confidence interval (dots
+            and whiskers; NaN: not drawn).
+        null, null_low, null_high: ``[E, K]`` the null's mean (line) and central range (band).
+        significant: ``[E, K]`` bool, observed dots filled (others hollow).
+        alpha, level: stated in the footnote. subtitles: one line per panel (e.g. the mean sizes).
+
+    Returns:
+        The matplotlib Figure (one panel per expression, ``ncols`` per row, shared axes).
+
+    >>> o = np.array([[.2, .5, .3]]); fig = event_size_panel([1, 2, 3], o, o - .1, o + .1, o, o, o, ["happiness"])
+    >>> fig.axes[0].get_xlabel()
+    'AUs active (event size)'
+    """
+    import matplotlib
+
+    O, L, H, N, NL, NH = (np.asarray(x, dtype=float) for x in (observed, low, high, null, null_low, null_high))
+    E, K = O.shape
+    x = np.asarray(sizes, dtype=float)
+    ncols = max(1, min(ncols, E))
+    nrows = math.ceil(E / ncols)
+    colour = matplotlib.colormaps[SEQUENTIAL](0.35)
+    grey = "#8c8c8c"
+    with matplotlib.rc_context(FONT):
+        fig = new_figure((1.75 * ncols + 0.4, 1.55 * nrows + 0.6))
+        axes = fig.subplots(nrows, ncols, sharey=True, sharex=True, squeeze=False)
+        for k, ax in enumerate(axes.flat):
+            if k >= E:
+                ax.set_visible(False)
+                continue
+            band = np.isfinite(NL[k]) & np.isfinite(NH[k])
+            if band.any():
+                ax.fill_between(x, np.where(band, NL[k], np.nan), np.where(band, NH[k], np.nan), step="mid",
+                                color=grey, alpha=0.25, lw=0, label="null range")
+            if np.isfinite(N[k]).any():
+                ax.step(x, N[k], where="mid", color=grey, lw=1.0, label="null mean")
+            has = np.isfinite(O[k]) & np.isfinite(L[k]) & np.isfinite(H[k])
+            ax.vlines(x[has], L[k][has], H[k][has], color=colour, lw=1.2)
+            sig = np.zeros(K, bool) if significant is None else np.asarray(significant[k], bool)
+            ok = np.isfinite(O[k])
+            ax.plot(x[ok & sig], O[k][ok & sig], "o", ms=3.5, color=colour, zorder=3, label="observed, significant")
+            ax.plot(x[ok & ~sig], O[k][ok & ~sig], "o", ms=3.5, mfc="white", mec=colour, zorder=3, label="observed")
+            ax.set_title(expressions[k] if not subtitles else f"{expressions[k]}\n{subtitles[k]}", loc="left")
+            ax.set_ylim(0, 1)
+            ax.set_xticks(x)
+            ax.grid(axis="y", color="#dddddd", lw=0.5)
+            ax.set_axisbelow(True)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+        for k, ax in enumerate(axes.flat):
+            if k < E and k + ncols >= E:  # the lowest visible panel of its column
+                ax.xaxis.set_tick_params(labelbottom=True)
+                ax.set_xlabel("AUs active (event size)")
+        for ax in axes[:, 0]:
+            ax.set_ylabel("P(size | expression)")
+        _event_size_legend(fig, axes, E, level, alpha, significant is not None)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontsize=9)
+    return fig
+
+
+def _event_size_legend(fig, axes, E: int, level, alpha, marks: bool) -> None:
+    """The legend (in the first empty panel, else under the panels) and the footnote."""
+    seen: dict = {}
+    for ax in axes.flat[:E]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    if E < axes.size:  # an empty panel holds the legend
+        spare = axes.flat[E]
+        spare.set_visible(True)
+        spare.axis("off")
+        spare.legend(list(seen.values()), list(seen.keys()), loc="center", frameon=False)
+    else:
+        fig.legend(list(seen.values()), list(seen.keys()), loc="outside lower center", ncols=4, frameon=False)
+    notes = [f"whiskers: {level:.0%} subject-bootstrap CI" if level else "whiskers: confidence interval",
+             "grey: within-subject permutation null (mean, central range)"]
+    if marks:
+        at = f"q < {alpha:g}" if alpha is not None else "q < alpha"
+        notes.append(f"filled: P(size | e) differs from the other expressions ({at}, Benjamini-Hochberg)")
+    fig.text(0.01, 0.0, "; ".join(notes[:2]) + ("\n" + notes[2] if len(notes) > 2 else ""), fontsize=6.5,
+             ha="left", va="bottom")
+    _reserve_bottom(fig, 0.05)
+
+
+def bipartite_network(weight: np.ndarray, significant: np.ndarray, expressions: Sequence[str], aus: Sequence[str],
+                      *, alpha: float | None = None, title: str | None = None, au_labels: Sequence[str] | None = None):
+    """The expression <-> AU network (NetFACS ``overlap_network``): expressions in a left column,
+    AUs in a right column ordered to cross as few edges as a barycentre order allows, an edge
+    where the AU is significantly associated with the expression, its width and shade P(AU | e).
+
+    Args:
+        weight: ``[E, A]`` edge weights in [0, 1] (P(AU | expression)).
+        significant: ``[E, A]`` bool, the edges drawn. AUs without an edge are left out.
+        au_labels: text of each AU node (default the AU names).
+        alpha: stated in the footnote.
+
+    Returns:
+        The matplotlib Figure.
+
+    Raises:
+        ValueError: shapes that do not match the labels.
+
+    >>> fig = bipartite_network(np.array([[.9, .1]]), np.array([[True, False]]), ["happiness"], ["AU12", "AU04"])
+    >>> [t.get_text() for t in fig.axes[0].texts][:2]
+    ['happiness', 'AU12']
+    """
+    import matplotlib
+    from matplotlib.lines import Line2D
+
+    W = np.asarray(weight, dtype=float)
+    S = np.asarray(significant, bool) & np.isfinite(W)
+    if W.shape != (len(expressions), len(aus)) or S.shape != W.shape:
+        raise ValueError(f"weight is {W.shape}, significant {S.shape}, labels {(len(expressions), len(aus))}")
+    E = len(expressions)
+    used = [a for a in range(len(aus)) if S[:, a].any()]
+    ey = np.linspace(0, 1, E) if E > 1 else np.array([0.5])
+    # barycentre of each AU's expressions, ties by the strongest edge: few crossings, stable order
+    bary = {a: (float(np.average(ey[S[:, a]], weights=W[S[:, a], a])), -float(W[S[:, a], a].max())) for a in used}
+    order = sorted(used, key=lambda a: bary[a])
+    ay = np.linspace(0, 1, len(order)) if len(order) > 1 else np.array([0.5])
+    cmap = matplotlib.colormaps["tab10" if E <= 10 else "tab20"]
+    labels = list(au_labels) if au_labels is not None else list(aus)
+    with matplotlib.rc_context(FONT):
+        fig = new_figure((5.0, max(3.0, 0.17 * max(len(order), E) + 1.2)))
+        ax = fig.add_subplot(1, 1, 1)
+        for e in range(E):
+            ax.text(-0.02, 1 - ey[e], expressions[e], ha="right", va="center", fontsize=8, color=cmap(e % cmap.N),
+                    fontweight="bold")
+        for k, a in enumerate(order):
+            ax.text(1.02, 1 - ay[k], labels[a], ha="left", va="center", fontsize=7)
+            for e in np.flatnonzero(S[:, a]):
+                ax.plot([0, 1], [1 - ey[e], 1 - ay[k]], color=cmap(e % cmap.N), lw=0.4 + 3.0 * W[e, a],
+                        alpha=0.35 + 0.6 * W[e, a], solid_capstyle="round", zorder=2)
+        ax.plot(np.zeros(E), 1 - ey, "o", ms=4, color="black", zorder=3)
+        ax.plot(np.ones(len(order)), 1 - ay, "o", ms=3, color="black", zorder=3)
+        ax.set_xlim(-0.45, 1.55)
+        ax.set_ylim(-0.05, 1.05)
+        ax.axis("off")
+        keys = [Line2D([], [], color="#555555", lw=0.4 + 3.0 * p, alpha=0.35 + 0.6 * p) for p in (0.25, 0.5, 1.0)]
+        ax.legend(keys, ["0.25", "0.50", "1.00"], title="P(AU | expression)", loc="upper center",
+                  bbox_to_anchor=(0.5, 0.0), ncols=3, frameon=False)
+        at = f"q < {alpha:g}" if alpha is not None else "q < alpha"
+        fig.text(0.01, 0.0, f"edge: the AU is significantly more frequent in the expression than in the others\n"
+                 f"({at}, Benjamini-Hochberg); AUs without an edge are not shown", fontsize=6.5, ha="left",
+                 va="bottom")
+        _reserve_bottom(fig, 0.05)
+        if title:
+            ax.set_title(title, loc="left")
+    return fig

@@ -72,7 +72,8 @@ def test_disfa_without_labels_estimates_relations_only(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["estimate-prior", "--dataset", "disfa", str(fix.root), "--out", str(out),
                  "--n-boot", "50", "--n-perm", "10"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["relations.csv", "relations.yaml"]
+    assert sorted(p.name for p in out.iterdir()) == ["network.csv", "network_edges.csv", "network_summary.csv",
+                                                     "relations.csv", "relations.yaml"]
     printed = capsys.readouterr().out
     assert "co-occurrence" in printed
     rel = list(csv.DictReader(io.StringIO((out / "relations.csv").read_text())))

@@ -81,6 +81,9 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
                          "floor 1/(n+1) could decide a Benjamini-Hochberg discovery)")
     st.add_argument("--ci", type=float_range(0, 1, True, True), default=0.95, help="confidence level (default 0.95)")
     st.add_argument("--alpha", type=float_range(0, 1, True, True), default=0.05, help="q-value below which an AU is marked significant, in (0, 1) (default 0.05)")
+    st.add_argument("--network-edges", choices=("auto", "q", "lift-ci"), default="auto",
+                    help="edges of the AU networks (network.csv): q = pair q-value < --alpha, lift-ci = the "
+                         "lift's bootstrap CI above 1, auto = q where pair q-values exist, else lift-ci (default)")
     st.add_argument("--seed", type=int_range(0, 2**32 - 1, "a seed"), default=0, help="random seed (same seed, same output)")
 
     cf = p.add_argument_group("AU configurations (docs/estimate-prior.md, Configurations)")
@@ -100,9 +103,11 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
 
     out = p.add_argument_group("output")
     out.add_argument("--out", metavar="DIR",
-                     help="write statistics.csv, relations.csv, prior.yaml, relations.yaml (and the --plot figures) here")
+                     help="write statistics.csv, relations.csv, prior.yaml, relations.yaml, event_sizes.csv, network.csv, "
+                          "network_summary.csv, network_edges.csv (and the --plot figures) here")
     out.add_argument("--force", action="store_true", help="replace existing files in --out")
-    out.add_argument("--plot", action="store_true", help="also write heatmap.png and intervals.png (P(AU | expression) with CIs) (needs --out)")
+    out.add_argument("--plot", action="store_true", help="also write heatmap.png, intervals.png (P(AU | expression) with CIs), event_sizes.png and "
+                          "network.png (the expression <-> AU network) (needs --out)")
     out.add_argument("--name", type=table_name, help="name of the written tables: lower-case letters, digits, _ or - (default: estimated_<dataset>)")
     out.add_argument("--top", type=int_range(1), default=5, help="AUs per expression in the terminal summary (default 5)")
     out.add_argument("--quiet", action="store_true", help="no summary and no progress bar")

@@ -377,3 +377,23 @@ def relations_summary(est: PriorEstimate, top: int = 8) -> str:
         lines.append(f"  {est.aus[i]}-{est.aus[j]}  phi {v:.3f}  P({est.aus[j]}|{est.aus[i]}) "
                      f"{est.relation['p_j_given_i'][i, j]:.3f}")
     return "\n".join(lines)
+
+
+def event_sizes_csv(es) -> str:
+    """``event_sizes.csv``: one row per (expression, event size) of an
+    :class:`~auknow.estimate.event_size.EventSizes` (columns :data:`auknow.estimate.event_size.COLUMNS`)."""
+    from .event_size import COLUMNS, rows
+
+    return csv_text(COLUMNS, [[v if isinstance(v, str) else fmt(v) for v in row] for row in rows(es)])
+
+
+def network_csvs(tables: dict[str, list[list]]) -> dict[str, str]:
+    """``network.csv`` (nodes), ``network_summary.csv`` (graphs), ``network_edges.csv`` from the
+    rows of :func:`auknow.estimate.network.summarise`."""
+    from .network import EDGE_COLUMNS, GRAPH_COLUMNS, NODE_COLUMNS
+
+    def text(header, rows):
+        return csv_text(header, [[v if isinstance(v, str) else fmt(v) for v in row] for row in rows])
+    return {"network.csv": text(NODE_COLUMNS, tables["nodes"]),
+            "network_summary.csv": text(GRAPH_COLUMNS, tables["graphs"]),
+            "network_edges.csv": text(EDGE_COLUMNS, tables["edges"])}

@@ -270,6 +270,8 @@ def run_estimate(args: argparse.Namespace) -> int:
     """
     if args.plot and not args.out:
         raise AuknowError("--plot writes heatmap.png into --out DIR; give --out")
+    if getattr(args, "network_edges", "auto") != "auto" and not args.out:
+        raise AuknowError("--network-edges chooses the edges of network.csv in --out DIR; give --out")
     out_dir = Path(args.out) if args.out else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise AuknowError(f"{out_dir}: exists and is not a folder")
@@ -327,6 +329,11 @@ def run_estimate(args: argparse.Namespace) -> int:
         files["statistics.csv"] = output.statistics_csv(est, args.statistic)
         files["prior.yaml"] = dumps_table(output.quantified_table(
             est, args.statistic, name, f"AU contributions estimated from {dataset} ({args.statistic})", prov))
+    from . import summaries  # event sizes and network summaries (docs/estimate-prior.md)
+    extra = summaries.compute(data, est, unit=unit, min_fraction=args.min_fraction, n_boot=args.n_boot,
+                              n_perm=args.n_perm, ci=args.ci, seed=args.seed, independent_clips=independent,
+                              rule=getattr(args, "network_edges", "auto"), alpha=args.alpha)
+    files.update(extra.files)
     parent = out_dir.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -338,12 +345,16 @@ def run_estimate(args: argparse.Namespace) -> int:
             (staged / fname).write_text(text, encoding="utf-8")
         if args.plot and has_labels:
             _heatmap(est, args, staged / "heatmap.png", name)
+        if args.plot:
+            summaries.plot(extra, est, staged, name, args.alpha, args.ci)
         written = publish_folder(staged, out_dir, overwrite=args.force)
     finally:
         if staged.exists():
             import shutil
             shutil.rmtree(staged, ignore_errors=True)
     if not args.quiet:
+        for note in extra.notes:
+            print(f"auknow: note: {note}", file=sys.stderr)
         print(f"wrote {', '.join(p.name for p in written)} to {out_dir}", file=sys.stderr)
     _warn_p_floor(est, args.alpha, config_notes)  # after writing: a failed write stays one line
     return 0
