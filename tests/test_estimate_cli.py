@@ -43,7 +43,8 @@ def ckplus_out(tmp_path_factory):
 
 def test_default_run_writes_every_output(ckplus_out):
     names = sorted(p.name for p in ckplus_out.iterdir())
-    assert names == ["heatmap.png", "intervals.png", "prior.yaml", "relations.csv", "relations.yaml", "statistics.csv"]
+    assert names == ["heatmap.png", "intervals.png", "prior.yaml", "relations.csv", "relations.yaml",
+                     "relations_by_expression.csv", "statistics.csv"]
     assert (ckplus_out / "heatmap.png").stat().st_size > 20_000
     header = read_csv(ckplus_out / "statistics.csv")[0].keys()
     for col in ("expression", "au", "p_au_given_expression", "p_au", "lift", "log_odds_ratio", "phi",
