@@ -103,6 +103,7 @@ def pair_contributions(pair: np.ndarray) -> dict[str, np.ndarray]:
         pa, pb = np.where(testable, pa, 0.0), np.where(testable, pb, 0.0)
         d_s = c_s - pb * a_s - pa * b_s + pa * pb * n_s
         d_s = np.where(testable, d_s, 0.0)
+        d_s = 0.5 * (d_s + np.swapaxes(d_s, -1, -2))  # equal up to rounding: make (i, j) and (j, i) identical
         expected = np.where(testable, a * b / np.where(n > 0, n, 1), np.nan)  # NaN: untestable
         ss = (d_s ** 2).sum(0)
         d = c - expected
