@@ -11,6 +11,13 @@ effects (sd 1 on the logit scale):
   the other tasks ~490), 12 AUs;
 * ``short``: one expression's sequences 10 frames long, the others' 50 (24 subjects x 4).
 
+AU pairs (:mod:`auknow.estimate.pair_test`): frame-level AU states in the same designs, AUs
+independent within each subject (subject effects independent across AUs); type-I error at p < 0.05
+per stratum (all units, each expression) of the subject sign-flip test and of the unclustered
+chi-square test, the same with +1.5-logit expression effects (a null for the per-expression
+strata), and power / FDR at BH q < 0.05 for three planted pairs (AU j copies AU i's state in 40%
+of its segments).
+
 Under the null the AU rates do not depend on the expression; for power and FDR a share of the
 expression x AU cells gets +1.5 logit (``ckplus``, ``balanced``) or +0.5 logit (``bp4d``). Per
 design it prints, with Monte-Carlo standard errors: type-I error at p < 0.05 per expression
@@ -20,6 +27,8 @@ and BCa cluster-bootstrap intervals of P(AU | expression).
 
     python benchmarks/calibration.py --quick     # ~11 minutes wall on 2 heavily shared cores
     python benchmarks/calibration.py             # fuller: more replicates
+    python benchmarks/calibration.py --designs short --seed 1000 --null-reps 4000 --pair-designs ''
+                                                 # the 10-vs-50-frames cells, Monte-Carlo SE ~0.0013
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from auknow.estimate import pair_test as pt  # noqa: E402
 from auknow.estimate import permutation as pm  # noqa: E402
 from auknow.estimate import statistics as st  # noqa: E402
 
@@ -188,13 +198,129 @@ def coverage(name: str, reps: int, n_boot: int, seed: int) -> dict:
     return {k: np.array(v) for k, v in hits.items()}
 
 
+def segment_states(rng, p: np.ndarray, lengths: np.ndarray, run: float) -> np.ndarray:
+    """``[Q, T, A]`` bool AU states in segments of geometric length (mean ``run``), each segment
+    on with probability ``p[q, a]``; frames past a sequence's length are off (and not coded)."""
+    Q, A = p.shape
+    T = int(lengths.max())
+    cut = rng.random((Q, T, A)) < 1.0 / max(run, 1.0)
+    cut[:, 0] = True
+    seg = np.cumsum(cut, axis=1) - 1
+    states = np.take_along_axis(rng.random((Q, T, A)) < p[:, None, :], seg, axis=1)
+    return states & (np.arange(T)[None, :, None] < lengths[:, None, None])
+
+
+#: AU pairs given a planted dependence in the power runs: AU j copies AU i's state in a share
+#: ``rho`` of its segments.
+PLANTED = ((0, 1), (2, 3), (4, 5))
+
+
+def simulate_pairs(name: str, rng, planted: bool, expression_effects: bool = False, rho: float = 0.4):
+    """One frame-level data set reduced to :class:`~auknow.estimate.statistics.Counts` with
+    subject and (subject, expression) pair counts. AUs are independent within each subject
+    (subject random effects sd 1, independent across AUs; persistent segments) unless
+    ``planted``; ``expression_effects`` adds +1.5 logit to ~20% of the expression x AU cells
+    (a null for the per-expression strata, not for the pooled one)."""
+    d = DESIGNS[name]
+    exprs, subj, expr, lengths = design_layout(name, rng)
+    S, E, A = int(subj.max()) + 1, len(exprs), d["A"]
+    effect = 1.5 * (rng.random((E, A)) < 0.2) if expression_effects else np.zeros((E, A))
+    mu = rng.uniform(-2.0, 0.0, size=A)[None, :] + effect  # [E, A] logit means
+    p = _expit(mu[expr] + rng.normal(0.0, 1.0, size=(S, A))[subj])
+    x = segment_states(rng, p, lengths, d["run"])
+    if planted:
+        copy = segment_states(rng, np.full((len(subj), len(PLANTED)), rho), lengths, d["run"])
+        for k, (i, j) in enumerate(PLANTED):
+            x[:, :, j] = np.where(copy[:, :, k], x[:, :, i], x[:, :, j])
+    xf = x.astype(np.float64)
+    n_q = lengths.astype(np.float64)
+    k_q = xf.sum(1)  # [Q, A]
+    per_seq = np.empty((len(subj), 4, A, A))
+    per_seq[:, 0] = n_q[:, None, None]
+    per_seq[:, 1] = k_q[:, :, None]
+    per_seq[:, 2] = k_q[:, None, :]
+    per_seq[:, 3] = np.einsum("qti,qtj->qij", xf, xf)
+    cell = np.zeros((S * E, 4, A, A))
+    np.add.at(cell, subj * E + expr, per_seq)
+    has = np.flatnonzero(np.bincount(subj * E + expr, minlength=S * E) > 0)  # the cells with sequences
+    n = np.repeat(n_q[:, None], A, axis=1)
+    return st.Counts(aus=tuple(f"AU{a}" for a in range(A)), expressions=exprs,
+                     subjects=tuple(map(str, range(S))), sequences=tuple(map(str, range(len(subj)))),
+                     seq_subject=subj, seq_expression=expr, seq_n=n, seq_k=k_q, seq_frames=n,
+                     pair_counts=cell.reshape(S, E, 4, A, A).sum(1), unit="frame", cell_pair_counts=cell[has],
+                     cell_subject=has // E, cell_expression=has % E)
+
+
+def pair_type_one(name: str, reps: int, n_flips: int, seed: int, expression_effects: bool = False) -> dict:
+    """Rejections at p < 0.05 ``[reps, H, A(A-1)/2]`` of the sign-flip test and of the unclustered
+    chi-square test, on a null with AUs independent within subjects."""
+    rng = np.random.default_rng(seed)
+    iu = np.triu_indices(DESIGNS[name]["A"], 1)
+    hits = {"unclustered": [], "sign-flip": []}
+    for _ in range(reps):
+        counts = simulate_pairs(name, rng, planted=False, expression_effects=expression_effects)
+        names, pairs = pt.strata_pair_counts(counts)
+        naive = np.stack([pt.unclustered_pvalues(pair.sum(0)) for pair in pairs])
+        test = pt.pair_test(counts, rng, n_flips, max_factor=1)
+        hits["unclustered"].append((naive <= 0.05)[:, iu[0], iu[1]])
+        hits["sign-flip"].append((test["p"] <= 0.05)[:, iu[0], iu[1]])
+    return {k: np.array(v) for k, v in hits.items()}, names
+
+
+def pair_power(name: str, reps: int, n_flips: int, seed: int) -> str:
+    """Power at BH q < 0.05 (estimate-prior's adaptive flips) for the planted pairs, per stratum
+    pooled, and the share of discoveries among the unplanted pairs (all of them null)."""
+    rng = np.random.default_rng(seed)
+    A = DESIGNS[name]["A"]
+    planted = np.zeros((A, A), dtype=bool)
+    for i, j in PLANTED:
+        planted[i, j] = planted[j, i] = True
+    iu = np.triu_indices(A, 1)
+    found, fdp, used = [], [], []
+    for _ in range(reps):
+        test = pt.pair_test(simulate_pairs(name, rng, planted=True), rng, n_flips)
+        rej = (test["q"] < 0.05)[:, iu[0], iu[1]]
+        alt = np.broadcast_to(planted[iu], rej.shape)
+        right = rej & alt & (test["z"][:, iu[0], iu[1]] > 0)
+        found.append(right[alt].mean())
+        fdp.append((rej & ~right).sum() / max(rej.sum(), 1))
+        used.append(test["n_flips"])
+
+    def ms(x):
+        x = np.array(x)
+        return f"{x.mean():.3f} ± {x.std(ddof=1) / math.sqrt(len(x)):.3f}"
+    return (f"power {ms(found)}, FDR {ms(fdp)} (flips drawn: median {int(np.median(used))}, max {max(used)})")
+
+
+def pair_report(designs, reps_null: int, reps_alt: int, n_flips: int, seed: int) -> None:
+    """Print the AU-pair calibration: type-I error per stratum (pooled over pairs) and power."""
+    print("\n## AU pairs: type-I error at p < 0.05 (AUs independent within subjects)\n")
+    print("| design | stratum | unclustered chi-square | estimate-prior (sign-flip; Fisher where one unit per subject) |\n|---|---|---|---|")
+    for k, name in enumerate(designs):
+        hits, names = pair_type_one(name, reps_null, n_flips, seed + 100 + 10 * k)
+        for h, stratum in enumerate(names):
+            print(f"| {name} | {stratum} | " + " | ".join(_mean_se(v[:, h]) for v in hits.values()) + " |")
+        hits, names = pair_type_one(name, reps_null, n_flips, seed + 101 + 10 * k, expression_effects=True)
+        per_expr = {key: v[:, 1:] for key, v in hits.items()}
+        print(f"| {name}, +1.5 logit expression effects | every expression | "
+              + " | ".join(_mean_se(v) for v in per_expr.values()) + " |")
+    print(f"\nPlanted dependence (AU j copies AU i in 40% of its segments; pairs {PLANTED}), BH q < 0.05:\n")
+    for k, name in enumerate(designs):
+        print(f"- {name}: " + pair_power(name, reps_alt, 1000, seed + 102 + 10 * k))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer replicates (a few minutes)")
     parser.add_argument("--designs", default="balanced,ckplus,bp4d,short")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--null-reps", type=int, help="replicates of the expression-test nulls (overrides --quick)")
+    parser.add_argument("--pair-designs", default="balanced,ckplus,bp4d,short",
+                        help="designs of the AU-pair calibration ('' skips it)")
     args = parser.parse_args()
     reps_null, reps_alt, reps_cov, n_perm, n_boot = (60, 15, 30, 199, 400) if args.quick else (300, 60, 150, 199, 1000)
+    pair_null, pair_alt = (100, 15) if args.quick else (300, 40)
+    reps_null = args.null_reps or reps_null
     t0 = time.perf_counter()
     print(f"replicates: null {reps_null}, power {reps_alt}, coverage {reps_cov}; {n_perm} permutations for "
           f"type-I, estimate-prior's default (1000, doubled while the floor could decide) for FDR/power, "
@@ -210,6 +336,10 @@ def main() -> None:
             cov = coverage(name, reps_cov, n_boot, args.seed + 10 * k + 2)
             print("95% interval coverage of P(AU | e): " + ", ".join(
                 f"{m} {_mean_se(c)}" for m, c in cov.items()))
+    if args.pair_designs:
+        print(f"\nAU pairs: {pair_null} null replicates per design and stratum, {n_perm} sign flips; "
+              f"{pair_alt} power replicates with estimate-prior's adaptive flips (1000, doubled)")
+        pair_report(args.pair_designs.split(","), pair_null, pair_alt, n_perm, args.seed)
     print(f"\n({time.perf_counter() - t0:.0f} s)")
 
 

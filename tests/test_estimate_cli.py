@@ -45,7 +45,7 @@ def test_default_run_writes_every_output(ckplus_out):
     names = sorted(p.name for p in ckplus_out.iterdir())
     assert names == ["event_sizes.csv", "event_sizes.png", "heatmap.png", "intervals.png", "network.csv", "network.png",
                      "network_edges.csv", "network_summary.csv", "prior.yaml", "relations.csv", "relations.yaml",
-                     "statistics.csv"]
+                     "relations_by_expression.csv", "statistics.csv"]
     assert (ckplus_out / "heatmap.png").stat().st_size > 20_000
     header = read_csv(ckplus_out / "statistics.csv")[0].keys()
     for col in ("expression", "au", "p_au_given_expression", "p_au", "lift", "log_odds_ratio", "phi",

@@ -34,7 +34,14 @@ def reorder_expressions(est: PriorEstimate, order: Sequence[str]) -> PriorEstima
     inverse[perm_a] = np.arange(len(perm))
     seq_expr = est.counts.seq_expression
     new_seq = np.where(seq_expr >= 0, inverse[np.maximum(seq_expr, 0)], -1)
-    counts = dataclasses.replace(est.counts, expressions=tuple(names[i] for i in perm), seq_expression=new_seq)
+    cells = est.counts.cell_expression
+    counts = dataclasses.replace(est.counts, expressions=tuple(names[i] for i in perm), seq_expression=new_seq,
+                                 cell_expression=None if cells is None else inverse[cells])
+    pairs = est.pairs
+    if pairs is not None and len(pairs["strata"]) == len(perm) + 1:  # strata: "all", then the expressions
+        h = np.r_[0, perm_a + 1]
+        pairs = {**pairs, "strata": tuple(pairs["strata"][i] for i in h),
+                 **{k: pairs[k][h] for k in ("p", "q", "z", "observed", "expected")}}
 
     def take(x):
         return None if x is None else np.asarray(x)[perm_a]
@@ -44,4 +51,4 @@ def reorder_expressions(est: PriorEstimate, order: Sequence[str]) -> PriorEstima
         expression={k: take(v) for k, v in est.expression.items()},
         expression_ci={k: (take(lo), take(hi)) for k, (lo, hi) in est.expression_ci.items()},
         p_value=take(est.p_value), q_value=take(est.q_value), n_frames=take(est.n_frames),
-        n_sequences=take(est.n_sequences), n_subjects=take(est.n_subjects))
+        n_sequences=take(est.n_sequences), n_subjects=take(est.n_subjects), pairs=pairs)

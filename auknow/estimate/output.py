@@ -15,6 +15,7 @@ import numpy as np
 from ..facs import au_number
 from ..significance import risk_difference, significant
 from ..tables.model import Provenance, QuantifiedTable, Relation, RelationTable, Statistic, Weight
+from . import information as inf
 from . import statistics as st
 from .prior import PriorEstimate
 
@@ -23,12 +24,19 @@ STATISTICS_COLUMNS = (
     "p_expression_given_au", "statistic", "contribution", "ci_low", "ci_high", "p_value", "q_value",
     "n_frames", "n_sequences", "n_subjects",
     *(f"{s}_ci_{side}" for s in st.STATISTICS for side in ("low", "high")),
+    "npmi",
 )
+#: AU-pair test and information columns (relations.csv and relations_by_expression.csv).
+PAIR_COLUMNS = ("p_i_given_j", "conditional_asymmetry", "npmi", "n_both_units", "expected_both_units",
+                "dependence_z", "p_value", "q_value")
 RELATION_COLUMNS = (
     "au_i", "au_j", "au_i_name", "au_j_name", "p_j_given_i", "phi", "lift", "n_units",
     "n_subjects", "never_co_occur",
     *(f"{s}_ci_{side}" for s in st.RELATION_STATISTICS for side in ("low", "high")),
+    *PAIR_COLUMNS,
 )
+RELATION_BY_EXPRESSION_COLUMNS = ("expression", "au_i", "au_j", "au_i_name", "au_j_name", "p_j_given_i", "phi",
+                                  "lift", "n_units", "n_subjects", "never_co_occur", *PAIR_COLUMNS)
 
 
 def fmt(x) -> str:
@@ -79,6 +87,7 @@ def statistics_rows(est: PriorEstimate, statistic: str) -> list[list]:
     """
     rows = []
     low, high = est.expression_ci[statistic]
+    npmi = inf.expression_npmi(*(x.sum(0) for x in est.counts.subject_expression_counts()))
     for e, expr in enumerate(est.expressions):
         for a, au in enumerate(est.aus):
             vals = [est.expression[s][e, a] for s in st.STATISTICS]
@@ -87,6 +96,7 @@ def statistics_rows(est: PriorEstimate, statistic: str) -> list[list]:
                 low[e, a], high[e, a], est.p_value[e, a], est.q_value[e, a],
                 est.n_frames[e, a], est.n_sequences[e, a], est.n_subjects[e, a],
                 *(est.expression_ci[s][k][e, a] for s in st.STATISTICS for k in (0, 1)),
+                npmi[e, a],
             ])
     return rows
 
@@ -109,7 +119,8 @@ def statistics_csv(est: PriorEstimate, statistic: str) -> str:
 
 
 def relations_csv(est: PriorEstimate) -> str:
-    """``relations.csv``: one row per ordered AU pair (i != j) with P(j | i), phi, lift, CIs, counts.
+    """``relations.csv``: one row per ordered AU pair (i != j) with P(j | i), phi, lift, CIs, counts,
+    then the information measures and the pair test of the ``all`` stratum (:data:`PAIR_COLUMNS`).
 
     ``n_units`` counts units where both AUs are coded (frames, or sequences with ``--unit
     sequence``); ``never_co_occur`` flags pairs coded together but never present together.
@@ -123,6 +134,7 @@ def relations_csv(est: PriorEstimate) -> str:
     """
     rows = []
     both = est.counts.pair_counts.sum(0)[3]
+    extra = pair_cells(est, est.counts.pair_counts.sum(0), 0)
     for i, ai in enumerate(est.aus):
         for j, aj in enumerate(est.aus):
             if i == j:
@@ -132,8 +144,45 @@ def relations_csv(est: PriorEstimate) -> str:
                 au_number(ai), au_number(aj), ai, aj, *(fmt(est.relation[s][i, j]) for s in st.RELATION_STATISTICS),
                 fmt(n), fmt(est.relation_subjects[i, j]), fmt(bool(n > 0 and both[i, j] == 0)),
                 *(fmt(est.relation_ci[s][k][i, j]) for s in st.RELATION_STATISTICS for k in (0, 1)),
+                *(fmt(x[i, j]) for x in extra),
             ])
     return csv_text(RELATION_COLUMNS, rows)
+
+
+def pair_cells(est: PriorEstimate, pair: np.ndarray, stratum: int) -> list[np.ndarray]:
+    """The :data:`PAIR_COLUMNS` as ``[A, A]`` arrays for summed pair counts ``pair`` [4, A, A] and
+    the pair test's ``stratum`` (0: all units; 1 + e: expression e); test columns NaN without it."""
+    info = inf.relation_information(pair)
+    test = est.pairs
+    nan = np.full(pair.shape[1:], np.nan)
+    got = test is not None and stratum < len(test["strata"])
+    return [info["p_i_given_j"], info["conditional_asymmetry"], info["npmi"], pair[3],
+            *((test[k][stratum] if got else nan) for k in ("expected", "z", "p", "q"))]
+
+
+def relations_by_expression_csv(est: PriorEstimate) -> str | None:
+    """``relations_by_expression.csv``: one row per expression and ordered AU pair, over the
+    units of that expression (:data:`RELATION_BY_EXPRESSION_COLUMNS`; no bootstrap CIs); None
+    without expression labels or per-expression pair counts."""
+    cells = est.counts.cell_pair_counts
+    if not est.expressions or cells is None:
+        return None
+    rows = []
+    for e, expr in enumerate(est.expressions):
+        mine = cells[est.counts.cell_expression == e]  # [C_e, 4, A, A]: the subjects with units of e
+        pair = mine.sum(0) if len(mine) else np.zeros(cells.shape[1:])
+        rel = st.relation_statistics(pair)
+        subjects = (mine[:, 0] > 0).sum(0)
+        extra = pair_cells(est, pair, 1 + e)
+        for i, ai in enumerate(est.aus):
+            for j, aj in enumerate(est.aus):
+                if i != j:
+                    n = pair[0, i, j]
+                    rows.append([expr, au_number(ai), au_number(aj), ai, aj,
+                                 *(fmt(rel[s][i, j]) for s in st.RELATION_STATISTICS), fmt(n),
+                                 fmt(subjects[i, j]), fmt(bool(n > 0 and pair[3, i, j] == 0)),
+                                 *(fmt(x[i, j]) for x in extra)])
+    return csv_text(RELATION_BY_EXPRESSION_COLUMNS, rows)
 
 
 def _round(x: float) -> float:
@@ -179,7 +228,8 @@ def provenance(est: PriorEstimate, source: dict, statistic: str, extra: dict) ->
         "null": est.settings["null"],
         "n_perm": est.settings["n_perm"],
         **{k: est.settings.get(k) for k in ("n_perm_used", "p_floor", "n_at_p_floor", "p_floor_q",
-                                            "p_floor_may_decide")},
+                                            "p_floor_may_decide", "pair_null", "pair_n_flips_used",
+                                            "pair_p_floor_q")},
         "multiple_comparisons": "Benjamini-Hochberg q-values over the expression x AU grid",
         **({"independent_clips": True} if est.settings.get("independent_clips") else {}),
         **({"permutable_sequences": est.settings["design"]["permutable_sequences"]}
@@ -250,8 +300,11 @@ def relation_table(est: PriorEstimate, name: str, title: str, prov: Provenance) 
             if i == j or not np.isfinite(v):
                 continue
             ci = (_round(low[i, j]), _round(high[i, j])) if np.isfinite(low[i, j]) and np.isfinite(high[i, j]) else None
+            p = np.nan if est.pairs is None else est.pairs["p"][0, i, j]  # the pair test, all units
+            q = np.nan if est.pairs is None else est.pairs["q"][0, i, j]
             rels.append(Relation(au_i=ai, au_j=aj, kind="co-occurrence", strength=_round(v), directed=True,
-                                 ci=ci, n=int(est.relation_n[i, j])))
+                                 ci=ci, n=int(est.relation_n[i, j]), p_value=None if np.isnan(p) else _round(p),
+                                 q_value=None if np.isnan(q) else min(1.0, _round(q))))
     stat = Statistic(name="p_j_given_i", range=(0.0, 1.0), description=st.DESCRIPTIONS["p_j_given_i"])
     return RelationTable(name=name, title=title, provenance=prov, relations=rels, statistic=stat)
 

@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import DataError
 from ..readers.frames import AUFrames
 from . import design as dz
+from . import pair_test as pt
 from . import permutation as pm
 from . import statistics as st
 
@@ -41,6 +42,9 @@ class PriorEstimate:
         relation: statistic name -> [A, A] point estimates (row i, column j); relation_ci likewise.
         relation_n: [A, A] units where both AUs are coded; relation_subjects: [A, A] subjects.
         settings: unit, min_fraction, n_boot, n_perm, ci, seed and the resampling schemes.
+        pairs: the AU-pair test (:func:`auknow.estimate.pair_test.pair_test`: ``strata``, and
+            ``p``, ``q``, ``z``, ``observed``, ``expected`` [H, A, A] for all units and each
+            expression); None with ``n_perm=0``.
 
     >>> from auknow.readers import read_ckplus
     >>> from auknow.readers.ckplus import bundled_ckplus_path
@@ -63,6 +67,7 @@ class PriorEstimate:
     relation_n: np.ndarray
     relation_subjects: np.ndarray
     settings: dict = field(default_factory=dict)
+    pairs: dict | None = None
 
     @property
     def aus(self) -> tuple[str, ...]:
@@ -276,6 +281,12 @@ def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boo
     relation = st.relation_statistics(pair_sum)
     nan_aa = np.full((A, A), np.nan)
     relation_ci = boot["relation"] if boot else {k: (nan_aa, nan_aa) for k in st.RELATION_STATISTICS}
+    pairs = None
+    if n_perm:  # its own stream (child 2 of the seed): the other two streams are unchanged
+        pair_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])
+        pairs = pt.pair_test(counts, pair_rng, n_perm, progress=progress("pair test", n_perm) if progress else None)
+        perm_info.update({"pair_null": pt.PAIR_NULL, "pair_n_flips_used": pairs["n_flips"],
+                          "pair_p_floor_q": pairs["floor_q"]})
     settings = {"unit": unit, "min_fraction": min_fraction if unit == "sequence" else None, "n_boot": n_boot,
                 "n_perm": n_perm, "ci": ci, "seed": seed,
                 "bootstrap": dz.CLIP_BOOTSTRAP if independent_clips else BOOTSTRAP_DESCRIPTION,
@@ -286,4 +297,4 @@ def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boo
                          q_value=q_value, n_frames=n_frames, n_sequences=n_sequences, n_subjects=n_subjects,
                          relation=relation, relation_ci=relation_ci, relation_n=pair_sum[0],
                          relation_subjects=(counts.pair_counts[:, 0] > 0).sum(0).astype(float),
-                         settings=settings)
+                         settings=settings, pairs=pairs)

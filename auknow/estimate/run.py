@@ -327,6 +327,9 @@ def run_estimate(args: argparse.Namespace) -> int:
         est, f"{name}_relations", f"AU co-occurrence estimated from {dataset}", prov))
     if has_labels:
         files["statistics.csv"] = output.statistics_csv(est, args.statistic)
+        by_expression = output.relations_by_expression_csv(est)
+        if by_expression is not None:
+            files["relations_by_expression.csv"] = by_expression
         files["prior.yaml"] = dumps_table(output.quantified_table(
             est, args.statistic, name, f"AU contributions estimated from {dataset} ({args.statistic})", prov))
     from . import summaries  # event sizes and network summaries (docs/estimate-prior.md)

@@ -82,6 +82,10 @@ class Counts:
         pair_counts: [S, 4, A, A] per subject: units with i and j coded, i present (j coded),
             j present (i coded), both present.
         unit: ``"frame"`` or ``"sequence"``.
+        cell_pair_counts: [C, 4, A, A] the pair counts of each (subject, expression) cell that has
+            labelled units, for the per-expression AU-pair test of :mod:`auknow.estimate.pair_test`;
+            cell_subject, cell_expression: [C] the cell's subject and expression index. None
+            where not counted (no labels, or counts built without them).
 
     >>> frames = AUFrames(aus=("AU06", "AU12"), occurrence=[[1, 1], [1, 0], [0, MISSING]], subject=["S1", "S1", "S2"],
     ...                   sequence=["a", "a", "b"], frame=[0, 1, 0], expression=["happiness", "happiness", "sadness"])
@@ -101,6 +105,9 @@ class Counts:
     seq_frames: np.ndarray
     pair_counts: np.ndarray
     unit: str
+    cell_pair_counts: np.ndarray | None = None
+    cell_subject: np.ndarray | None = None
+    cell_expression: np.ndarray | None = None
 
     def subject_expression_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """``(N, K)``, each [S, E, A]: units with the AU coded / present per subject and expression."""
@@ -189,10 +196,39 @@ def count_units(frames: AUFrames, unit: str = "frame", min_fraction: float = 0.5
             seq_k = ((frames_present / frames_coded) >= min_fraction - 1e-12).astype(float) * seq_n
         unit_coded, unit_present, unit_subject = seq_n > 0, seq_k > 0, seq_subject
     pair_counts = _pair_counts(unit_coded, unit_present, unit_subject, len(subjects))
+    cells = {}
+    if expressions:  # per (subject, expression) cell: the per-expression pair test needs them
+        unit_expr = expr_of_row if unit == "frame" else seq_expr
+        cells = cell_pair_counts(unit_coded, unit_present, unit_subject, unit_expr, len(expressions))
     return Counts(aus=tuple(frames.aus), expressions=expressions, subjects=subjects,
                   sequences=tuple(s.split("\x1f", 1)[1] for s in seq_keys.tolist()),
                   seq_subject=seq_subject, seq_expression=seq_expr, seq_n=seq_n, seq_k=seq_k,
-                  seq_frames=frames_coded, pair_counts=pair_counts, unit=unit)
+                  seq_frames=frames_coded, pair_counts=pair_counts, unit=unit, **cells)
+
+
+def cell_pair_counts(coded: np.ndarray, present: np.ndarray, subject: np.ndarray, expression: np.ndarray,
+                     n_expressions: int) -> dict[str, np.ndarray]:
+    """Pair counts of every (subject, expression) cell with labelled units (expression >= 0).
+
+    Args:
+        coded, present: [N, A] per unit. subject, expression: [N] indices (expression -1: unlabelled).
+        n_expressions: E.
+
+    Returns:
+        ``{"cell_pair_counts": [C, 4, A, A], "cell_subject": [C], "cell_expression": [C]}``, the
+        fields of :class:`Counts`, cells sorted by (subject, expression).
+
+    >>> r = cell_pair_counts(np.ones((3, 2), bool), np.array([[1, 1], [1, 0], [0, 0]], bool),
+    ...                      np.array([0, 0, 1]), np.array([0, 1, 0]), 2)
+    >>> r["cell_subject"].tolist(), r["cell_expression"].tolist(), r["cell_pair_counts"][:, 3, 0, 1].tolist()
+    ([0, 0, 1], [0, 1, 0], [1.0, 0.0, 0.0])
+    """
+    ok = expression >= 0
+    key = subject[ok] * n_expressions + expression[ok]
+    uniq, inv = np.unique(key, return_inverse=True)
+    pairs = _pair_counts(coded[ok], present[ok], inv.reshape(-1), len(uniq))
+    return {"cell_pair_counts": pairs, "cell_subject": uniq // n_expressions,
+            "cell_expression": uniq % n_expressions}
 
 
 def _pair_counts(coded: np.ndarray, present: np.ndarray, subject: np.ndarray, S: int) -> np.ndarray:

@@ -41,7 +41,9 @@ class CountsBuilder:
     def __init__(self) -> None:
         self.numbers: list[int] = []  # AU numbers in order of first appearance
         self._seq: dict[tuple[str, str], list] = {}  # (subject, sequence) -> [expression, coded, present]
-        self._gram: dict[str, np.ndarray] = {}  # subject -> [2U, 2U] frame-level Gram of [coded | present]
+        # (subject, expression) -> [2U, 2U] frame-level Gram of [coded | present]: summed per subject for
+        # the pair counts, kept per cell for the per-expression AU-pair test
+        self._gram: dict[tuple[str, str | None], np.ndarray] = {}
         self.frames = 0
 
     def _index(self, numbers: Iterable[int]) -> np.ndarray:
@@ -84,8 +86,9 @@ class CountsBuilder:
         entry[2] = _grow(entry[2], U) + np.einsum("u,ua->a", weight, present)
         both = np.concatenate([coded, present], axis=1)
         gram = np.einsum("ui,uj->ij", both * weight[:, None], both)
-        g = self._gram.get(key[0])
-        self._gram[key[0]] = gram if g is None else _grow_gram(g, U) + gram
+        cell = (key[0], expression)
+        g = self._gram.get(cell)
+        self._gram[cell] = gram if g is None else _grow_gram(g, U) + gram
         self.frames += int(weight.sum())
 
     def counts(self, unit: str = "frame", min_fraction: float = 0.5) -> st.Counts:
@@ -120,25 +123,34 @@ class CountsBuilder:
             e_index = {e: i for i, e in enumerate(expressions)}
             seq_expr = np.array([e_index[e] for e in labels], dtype=np.int64)
         else:
-            expressions, seq_expr = (), np.full(len(keys), -1, dtype=np.int64)
+            expressions, seq_expr, e_index = (), np.full(len(keys), -1, dtype=np.int64), {}
         frames_coded, frames_present = coded[:, keep], present[:, keep]
         if unit == "frame":
             seq_n, seq_k = frames_coded, frames_present
             sel = np.concatenate([keep, np.asarray(keep) + U])
-            pair = np.zeros((len(subjects), 4, len(keep), len(keep)))
             A = len(keep)
-            for s, name in enumerate(subjects):
-                g = _grow_gram(self._gram[name], U)[np.ix_(sel, sel)]
-                pair[s] = (g[:A, :A], g[A:, :A], g[:A, A:], g[A:, A:])
+            cell_keys = sorted(self._gram, key=lambda c: (s_index[c[0]], -1 if c[1] is None else e_index[c[1]]))
+            grams = np.zeros((len(cell_keys), 4, A, A))
+            for c, ck in enumerate(cell_keys):
+                g = _grow_gram(self._gram[ck], U)[np.ix_(sel, sel)]
+                grams[c] = (g[:A, :A], g[A:, :A], g[:A, A:], g[A:, A:])
+            cell_subject = np.array([s_index[ck[0]] for ck in cell_keys], dtype=np.int64)
+            pair = np.zeros((len(subjects), 4, A, A))
+            np.add.at(pair, cell_subject, grams)
+            cells = {} if not expressions else {
+                "cell_pair_counts": grams, "cell_subject": cell_subject,
+                "cell_expression": np.array([e_index[ck[1]] for ck in cell_keys], dtype=np.int64)}
         else:
             seq_n = (frames_coded > 0).astype(float)
             with np.errstate(invalid="ignore", divide="ignore"):
                 seq_k = ((frames_present / frames_coded) >= min_fraction - 1e-12).astype(float) * seq_n
             pair = st._pair_counts(seq_n > 0, seq_k > 0, seq_subject, len(subjects))
+            cells = st.cell_pair_counts(seq_n > 0, seq_k > 0, seq_subject, seq_expr, len(expressions)) \
+                if expressions else {}
         return st.Counts(aus=tuple(au_name(self.numbers[j]) for j in keep), expressions=expressions,
                          subjects=subjects, sequences=tuple(k[1] for k in keys), seq_subject=seq_subject,
                          seq_expression=seq_expr, seq_n=seq_n, seq_k=seq_k, seq_frames=frames_coded,
-                         pair_counts=pair, unit=unit)
+                         pair_counts=pair, unit=unit, **cells)
 
 
 def _grow(v: np.ndarray, U: int) -> np.ndarray:
