@@ -144,6 +144,14 @@ def _add_matrix_args(p: argparse.ArgumentParser, default_mode: str = "quantified
                    help="q-value below which an estimated cell is significant (default 0.05)")
     g.add_argument("--vote-threshold", type=float_range(), metavar="X", default=0.0,
                    help="--combine vote: a value above this counts as present (default 0)")
+    g.add_argument("--intensity-weights", metavar="W", default=None,
+                   help="prototype tables: weigh intensity letters (5B, 12CD): 'linear' (A..E -> 0.2..1.0) or "
+                        "A=w,B=w,C=w,D=w,E=w[,unspecified=w] in [0, 1] (default: letters ignored)")
+    g.add_argument("--laterality", choices=("collapse", "weighted"), default="collapse",
+                   help="prototype tables: one-sided codes (U20, L12): collapse = count as the AU (default); "
+                        "weighted = one side counts --unilateral-weight, both sides at most 1")
+    g.add_argument("--unilateral-weight", type=float_range(0, 1), metavar="X", default=None,
+                   help="--laterality weighted: weight of one side (default 0.5)")
 
 
 def _add_alternatives_arg(p: argparse.ArgumentParser, g) -> None:
@@ -154,7 +162,7 @@ def _add_alternatives_arg(p: argparse.ArgumentParser, g) -> None:
                         "FACS-compatible non-empty subset joins (the facs R package's reading)")
 
 
-def _add_graph_args(p: argparse.ArgumentParser) -> None:
+def _add_graph_args(p: argparse.ArgumentParser, pyg: bool = True) -> None:
     g = p.add_argument_group("AU graph (formulas: docs/compile.md)")
     _add_alternatives_arg(p, g)
     g.add_argument("--kinds", metavar="LIST",
@@ -172,6 +180,8 @@ def _add_graph_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--edge-threshold", type=float_range(0), metavar="X", default=None,
                    help="drop co-occurrence edges with |weight| below this")
     g.add_argument("--top-k", type=int_range(1), metavar="K", default=None, help="keep each AU's k strongest co-occurrence edges")
+    if not pyg:
+        return
     g.add_argument("--self-loops", action="store_true", default=None,
                    help="torch-geometric / dense form: add self loops of weight 1 (default: with --normalize gcn)")
     g.add_argument("--normalize", choices=("gcn", "row"), default=None,
@@ -195,7 +205,30 @@ def _matrix_options(args: argparse.Namespace) -> dict:
                 optional_value=args.optional_value, alternative_value=args.alternative_value,
                 configurations=args.configurations, negative_value=args.negative_value, threshold=args.threshold,
                 scale=_scale(args.scale), rescale=args.rescale, temperature=args.temperature, alpha=args.alpha,
-                vote_threshold=args.vote_threshold, alternatives=args.alternatives)
+                vote_threshold=args.vote_threshold, alternatives=args.alternatives,
+                intensity_weights=_intensity_weights(args.intensity_weights), laterality=args.laterality,
+                unilateral_weight=args.unilateral_weight)
+
+
+def _intensity_weights(text: str | None):
+    """``None``, a preset name (``linear``) or ``A=0.2,B=0.4,...`` -> the compiler's value."""
+    if text is None or "=" not in text:
+        return text
+    out = _keyed(text, "--intensity-weights", cast=float)
+    if not isinstance(out, dict) or "*" in out:
+        raise CliOptionError(f"--intensity-weights: '{text}' is not 'linear' or LETTER=WEIGHT pairs "
+                             "(A=0.2,B=0.4,C=0.6,D=0.8,E=1)")
+    return out
+
+
+def _refuse_code_weights(args: argparse.Namespace, what: str) -> None:
+    """The intensity / laterality options shape prior matrices only: refuse them for a graph."""
+    given = [o for o, v in (("--intensity-weights", args.intensity_weights), ("--unilateral-weight",
+             args.unilateral_weight)) if v is not None]
+    if args.laterality != "collapse":
+        given.append("--laterality")
+    if given:
+        raise CliOptionError(f"{', '.join(given)}: apply to prior matrices only, not to {what}")
 
 
 def _graph_build_options(args: argparse.Namespace) -> dict:
@@ -230,6 +263,23 @@ def _note(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
+def _warning_lines(fn, *a, **k):
+    """Call ``fn``; the compiler's CodeWeightWarnings become ``auknow: WARNING: ...`` lines."""
+    import warnings
+
+    from .compile.intensity import CodeWeightWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CodeWeightWarning)
+        out = fn(*a, **k)
+    for w in caught:
+        if issubclass(w.category, CodeWeightWarning):
+            _note(f"auknow: WARNING: {w.message}")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return out
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from .compile import au_graph, bipartite_graph, compile_matrix, save_graph
 
@@ -253,7 +303,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if kind == "matrix":
         if suffix not in MATRIX_SUFFIXES:
             raise CliOptionError(f"--to {out}: a matrix is written as .pt, .npy, .csv or .json")
-        m = compile_matrix(tables, **_matrix_options(args))
+        m = _warning_lines(compile_matrix, tables, **_matrix_options(args))
         written = m.save(out, overwrite=args.force)
         _note(f"wrote {', '.join(map(str, written))}: {m.mode} matrix {len(m.expressions)} expressions x "
               f"{len(m.aus)} AUs from {', '.join(t.name for t in tables)}")
@@ -261,7 +311,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if suffix not in GRAPH_SUFFIXES:
         raise CliOptionError(f"--to {out}: a graph is written as .graphml, .json or .pt")
     if kind == "bipartite":
-        m = compile_matrix(tables, **_matrix_options(args))
+        m = _warning_lines(compile_matrix, tables, **_matrix_options(args))
         g = bipartite_graph(m)
         if suffix == ".pt":
             _save_bipartite_pt(m, out, args.force)
@@ -270,6 +320,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         _note(f"wrote {out}: expression-AU graph, {len(m.expressions)} expressions, {len(m.aus)} AUs, "
               f"{g.number_of_edges()} edges")
         return 0
+    _refuse_code_weights(args, "an AU graph (--kind graph)")
     g = au_graph(tables, **_graph_build_options(args))
     save_graph(g, out, overwrite=args.force, **_pyg_options(args))
     _note(f"wrote {out}: AU graph, {g.number_of_nodes()} AUs, {g.number_of_edges()} edges from "
@@ -299,9 +350,10 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         kind = "graph" if _any_relation(tables) else "heatmap"
     size = _size(args.size)
     if kind == "heatmap":
-        m = compile_matrix(tables, **_matrix_options(args))
+        m = _warning_lines(compile_matrix, tables, **_matrix_options(args))
         fig = plot_prior(m, title=args.title, size=size)
     else:
+        _refuse_code_weights(args, "an AU graph (--kind graph)")
         opts = _graph_build_options(args)
         note = None
         if not args.all_edges and opts["top_k"] is None and opts["threshold"] is None:
@@ -317,21 +369,83 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+DIFF_TABLE_SUFFIXES = (".csv", ".md")
+#: ``auknow diff`` options that shape only the matrix comparison / only the graph comparison
+DIFF_MATRIX_ONLY = ("mode", "missing", "fill", "combine", "weights", "base", "optional_value", "alternative_value",
+                    "configurations", "negative_value", "threshold", "scale", "rescale", "temperature", "alpha",
+                    "vote_threshold", "intensity_weights", "laterality", "unilateral_weight", "plot", "title", "dpi")
+DIFF_GRAPH_ONLY = ("kinds", "facs_exclusive", "prototype_weight", "edge_combine", "symmetrise", "edge_threshold",
+                   "top_k")
+
+
+def _given(args: argparse.Namespace, parser: argparse.ArgumentParser, dests) -> list[str]:
+    """The options among ``dests`` set to something other than their default, as ``--spelled``."""
+    defaults = parser.parse_args(["A", "B"])  # what each option is when not given (two flags may share a dest)
+    return ["--" + d.replace("_", "-") for d in dests if getattr(args, d) != getattr(defaults, d)]
+
+
 def _cmd_diff(args: argparse.Namespace) -> int:
     from .compile import diff_tables, save_figure
 
+    stray = _given(args, args.diff_parser, DIFF_MATRIX_ONLY if args.graph else DIFF_GRAPH_ONLY)
+    if stray:
+        what = "a matrix diff (without --graph)" if args.graph else "a graph diff (--graph)"
+        raise CliOptionError(f"{', '.join(stray)}: only for {what}")
+    if args.to:
+        check_output_file(args.to, "--to", args.force, DIFF_TABLE_SUFFIXES, "table")
+    if args.graph:
+        return _diff_graphs(args)
     if args.plot:
         check_output_file(args.plot, "--plot", args.force, FIGURE_SUFFIXES, "figure")
     opts = _matrix_options(args)
     if args.fill is None:
         opts["fill"] = "nan"  # cells a table lacks show as one-sided differences
     mode = opts.pop("mode")
-    d = diff_tables(args.a, args.b, mode=mode, tolerance=args.tolerance, **opts)
+    d = _warning_lines(diff_tables, args.a, args.b, mode=mode, tolerance=args.tolerance, **opts)
     print(d.text(top=args.top))
+    if args.to:
+        _save_cells(d, Path(args.to), args.force)
+        _note(f"wrote {args.to}: {len(d.cells())} differing cells")
     if args.plot:
         fig = d.plot(title=args.title)
         save_figure(fig, args.plot, overwrite=args.force, dpi=args.dpi)
         _note(f"wrote {args.plot}")
+    return 1 if (args.exit_code and not d.identical) else 0
+
+
+def _save_cells(d, out: Path, force: bool) -> None:
+    """A matrix diff's differing cells as a tidy CSV / markdown table (expression, au, a, b, delta)."""
+    import pandas as pd
+
+    from .atomic import write_text_atomic
+
+    frame = pd.DataFrame(d.cells(), columns=["expression", "au", "value_a", "value_b", "delta"])
+    if out.suffix.lower() == ".csv":
+        text = frame.to_csv(index=False, float_format="%.17g", lineterminator="\n")
+    else:
+        rows = ["| expression | au | value_a | value_b | delta |", "|---|---|---|---|---|"]
+        rows += [f"| {e} | {a} | {va:.4g} | {vb:.4g} | {dl:.4g} |".replace("nan", "-") for e, a, va, vb, dl in d.cells()]
+        text = "\n".join(rows) + "\n"
+    write_text_atomic(out, text, overwrite=force)
+
+
+def _diff_graphs(args: argparse.Namespace) -> int:
+    """``auknow diff A B --graph``: edges added, removed and reweighted."""
+    from .compile.graph_diff import diff_graph_tables, GRAPH_SUFFIXES
+
+    opts = _graph_build_options(args)
+    files = [r for r in (args.a, args.b) if Path(r).suffix.lower() in GRAPH_SUFFIXES and Path(r).exists()]
+    built = [o for o in _given(args, args.diff_parser, DIFF_GRAPH_ONLY + ("aus", "alternatives"))]
+    if files and built:
+        raise CliOptionError(f"{', '.join(built)}: shape graphs built from tables; {', '.join(files)} "
+                             "is a graph file and is compared as written")
+    if files:
+        opts = {}
+    d = diff_graph_tables(args.a, args.b, tolerance=args.tolerance, **opts)
+    print(d.text(top=args.top))
+    if args.to:
+        d.save(args.to, overwrite=args.force)
+        _note(f"wrote {args.to}: {len(d.rows)} edge changes")
     return 1 if (args.exit_code and not d.identical) else 0
 
 
@@ -384,7 +498,9 @@ def add_compile_commands(subparsers) -> None:
         "diff", help="which expressions and AUs differ between two tables, and by how much",
         description="Compile two tables (or read two exported matrices .pt/.npy/.csv/.json) in one mode and "
                     "report B - A: labels only one side has, then per expression and per AU the cells that "
-                    "differ. Cells only one table gives count as differences (default --fill nan).")
+                    "differ. Cells only one table gives count as differences (default --fill nan). With "
+                    "--graph: build two AU graphs (or read two graph files) and list the edges added, removed "
+                    "and reweighted.")
     p.add_argument("a", metavar="A", help="table path, bundled table name, or exported matrix file")
     p.add_argument("b", metavar="B", help="table path, bundled table name, or exported matrix file")
     p.add_argument("--tolerance", type=float_range(0), default=1e-9, help="|B - A| above which a cell differs (default 1e-9)")
@@ -393,6 +509,12 @@ def add_compile_commands(subparsers) -> None:
     p.add_argument("--title", help="plot title")
     p.add_argument("--dpi", type=float_range(10, 2400), default=150, help="plot resolution (default 150)")
     p.add_argument("--exit-code", action="store_true", help="exit with status 1 when the tables differ")
+    p.add_argument("--graph", action="store_true",
+                   help="compare AU-relation graphs (tables built with the graph options, or graph files "
+                        ".graphml/.json/.pt): edges added, removed, reweighted")
+    p.add_argument("--to", metavar="FILE", help="also write the changes as a tidy table (.csv or .md): differing "
+                                                "cells, or with --graph edge changes")
     _add_matrix_args(p)
+    _add_graph_args(p, pyg=False)
     _add_output_args(p)
-    p.set_defaults(func=_cmd_diff)
+    p.set_defaults(func=_cmd_diff, diff_parser=p)

@@ -27,6 +27,7 @@ from ..tables.expand import DEFAULT_ALTERNATIVES
 from ._common import MODES, Fill, _check_choice, resolve_expressions, resolve_tables
 from .consensus import combine_matrices
 from .fill import _fill, _fill_record
+from .intensity import applicable_code_weights, code_weights, warn_if_unchanged
 from .prior_matrix import PriorMatrix
 from .sources import table_matrix
 from .transforms import _require_non_negative, normalize_columns, normalize_rows, softmax_rows
@@ -38,7 +39,8 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
                    base: str = "quantified", optional_value: float = 0.5, alternative_value: float | None = None,
                    configurations: str = "max", negative_value: float = 1.0, threshold: float | None = None,
                    scale=None, rescale: str | None = None, temperature: float = 1.0, alpha: float = 0.05,
-                   vote_threshold: float = 0.0, alternatives: str = DEFAULT_ALTERNATIVES) -> PriorMatrix:
+                   vote_threshold: float = 0.0, alternatives: str = DEFAULT_ALTERNATIVES, intensity_weights=None,
+                   laterality: str = "collapse", unilateral_weight: float | None = None) -> PriorMatrix:
     r"""Compile knowledge tables into an expression x AU prior matrix ``[E, A]``.
 
     Modes (formulas in ``docs/compile.md``):
@@ -80,6 +82,14 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
             one joins) or ``"subsets"`` (every FACS-compatible non-empty subset joins, as the
             ``facs`` R package expands them); see :mod:`auknow.tables.expand`.
         temperature: softmax temperature ``tau > 0``.
+        intensity_weights, laterality, unilateral_weight: what prototype tables' intensity
+            letters (``5B``, ``12CD``) and one-sided codes (``U20``, ``L12``) count for, in every
+            mode built on prototype values (:class:`~auknow.compile.intensity.CodeWeights`).
+            Defaults (``None``, ``"collapse"``): ignored, ``L12A`` counts as AU12, as before.
+            ``"linear"`` weighs A..E as 0.2..1.0; ``laterality="weighted"`` counts one side
+            ``unilateral_weight`` (0.5) times. Raises where no table has a code the option acts
+            on; warns (:class:`~auknow.compile.intensity.CodeWeightWarning`) for each table it
+            leaves unchanged.
 
     Returns:
         :class:`PriorMatrix` ``[E, A]`` float64 with labels and per-source provenance; use
@@ -105,9 +115,15 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
         _check_choice("base", base, ("binary", "quantified"))
         source_base = base
     tabs = resolve_tables(tables)
+    cw = code_weights(intensity_weights, laterality, unilateral_weight)
+    per_cw = applicable_code_weights(tabs, cw)
     per = [table_matrix(t, source_base, optional_value=optional_value, alternative_value=alternative_value,
                         configurations=configurations, negative_value=negative_value, threshold=threshold,
-                        scale=scale, rescale=rescale, alpha=alpha, alternatives=alternatives) for t in tabs]
+                        scale=scale, rescale=rescale, alpha=alpha, alternatives=alternatives, code_weights=w)
+           for t, w in zip(tabs, per_cw)]
+    warn_if_unchanged(tabs, per, per_cw, lambda t: table_matrix(
+        t, source_base, optional_value=optional_value, alternative_value=alternative_value,
+        configurations=configurations, negative_value=negative_value, alternatives=alternatives))
     extra = [e for t in tabs for e in getattr(t, "extra_expressions", [])] + [e for m in per for e in m.expressions]
     target_e = resolve_expressions(expressions, extra)
     cons = combine_matrices(per, weights=weights, method=combine, missing=missing, expressions=target_e,

@@ -16,6 +16,7 @@ from ..tables.expand import ALTERNATIVE_READINGS, DEFAULT_ALTERNATIVES, alternat
 from ..tables.model import PrototypeTable, QuantifiedTable, Table
 from ._common import (BASES, CONFIGURATION_RULES, RESCALE_METHODS, SIGNED_STATISTICS, CompileError, _check_choice,
                       citation_short)
+from .intensity import CodeWeights, by_au
 from .prior_matrix import PriorMatrix
 
 #: Statistics that are rates P(AU | e) up to a positive per-AU factor: their direction is read
@@ -34,7 +35,7 @@ def _source_info(table: Table, weight: float = 1.0) -> dict:
 
 def configuration_vector(config, aus: Sequence[str], *, signed: bool = False, optional_value: float = 0.5,
                          alternative_value: float | None = None, negative_value: float = 1.0,
-                         alternatives: str = DEFAULT_ALTERNATIVES) -> np.ndarray:
+                         alternatives: str = DEFAULT_ALTERNATIVES, code_weights: CodeWeights | None = None) -> np.ndarray:
     """Values ``[A]`` of one configuration (FACS code lists of a prototype table).
 
     ``v[a] = 1`` if ``a`` is required, ``optional_value`` if optional, ``alternative_value``
@@ -46,7 +47,8 @@ def configuration_vector(config, aus: Sequence[str], *, signed: bool = False, op
     hold it (25, 26, 27 -> 3/5, 2/5, 2/5). Signed:
     an AU not in the configuration that FACS 2002 forbids together with one of its required AUs
     (:func:`auknow.facs.are_exclusive`) gets ``-negative_value``. Intensity and laterality are
-    ignored (``L12A`` counts as AU12).
+    ignored (``L12A`` counts as AU12) unless ``code_weights`` (:class:`~auknow.compile.intensity.CodeWeights`)
+    says otherwise: then each value is multiplied by the AU's code weight in that role.
 
     >>> from auknow.facs import parse_facs
     >>> from auknow.tables.model import Configuration
@@ -57,16 +59,14 @@ def configuration_vector(config, aus: Sequence[str], *, signed: bool = False, op
     v = np.zeros(len(aus))
     pos = {a: i for i, a in enumerate(aus)}
     shares = alternative_shares(config, alternatives)
-    for items, val in ((config.required, 1.0), (config.optional, float(optional_value))):
-        for it in items:
-            name = au_name(it.number)
+    cw = code_weights or CodeWeights()
+    roles = ((config.required, lambda n: 1.0), (config.optional, lambda n: float(optional_value)),
+             (config.alternatives, lambda n: shares[n] if alternative_value is None else float(alternative_value)))
+    for items, role_value in roles:
+        for number, codes in by_au(items).items():
+            name = au_name(number)
             if name in pos:
-                v[pos[name]] = max(v[pos[name]], val)
-    for it in config.alternatives:
-        name = au_name(it.number)
-        val = shares[it.number] if alternative_value is None else float(alternative_value)
-        if name in pos:
-            v[pos[name]] = max(v[pos[name]], val)
+                v[pos[name]] = max(v[pos[name]], role_value(number) * cw.au_weight(codes))
     if signed:
         mentioned = {it.number for it in (*config.required, *config.optional, *config.alternatives)}
         required = {it.number for it in config.required}
@@ -78,7 +78,7 @@ def configuration_vector(config, aus: Sequence[str], *, signed: bool = False, op
 
 
 def _prototype_matrix(table: PrototypeTable, base: str, *, optional_value, alternative_value, configurations,
-                      negative_value, alternatives=DEFAULT_ALTERNATIVES) -> PriorMatrix:
+                      negative_value, alternatives=DEFAULT_ALTERNATIVES, code_weights=None) -> PriorMatrix:
     numbers = set()
     for configs in table.expressions.values():
         for c in configs:
@@ -103,7 +103,7 @@ def _prototype_matrix(table: PrototypeTable, base: str, *, optional_value, alter
             configs = configs[:1]
         vecs = np.stack([configuration_vector(c, aus, signed=base == "signed", optional_value=optional_value,
                                               alternative_value=alternative_value, negative_value=negative_value,
-                                              alternatives=alternatives)
+                                              alternatives=alternatives, code_weights=code_weights)
                          for c in configs])
         vals[i] = vecs.max(0) if configurations in ("max", "first") else vecs.mean(0)
     info = _source_info(table)
@@ -111,6 +111,8 @@ def _prototype_matrix(table: PrototypeTable, base: str, *, optional_value, alter
                  "alternative_value": ({"one": "1/k", "subsets": "subset share"}[alternatives]
                                        if alternative_value is None else float(alternative_value)),
                  "alternatives": alternatives})
+    if code_weights is not None:
+        info.update(code_weights.record())
     if base == "signed":
         info["negative_value"] = float(negative_value)
     return PriorMatrix(values=vals, expressions=exprs, aus=aus, mode=base, sources=[info], closed_aus=True)
@@ -230,7 +232,8 @@ def _quantified_matrix(table: QuantifiedTable, base: str, *, threshold, scale, r
 def table_matrix(table, base: str = "quantified", *, optional_value: float = 0.5,
                  alternative_value: float | None = None, configurations: str = "max", negative_value: float = 1.0,
                  threshold: float | None = None, scale=None, rescale: str | None = None,
-                 alpha: float = 0.05, alternatives: str = DEFAULT_ALTERNATIVES) -> PriorMatrix:
+                 alpha: float = 0.05, alternatives: str = DEFAULT_ALTERNATIVES,
+                 code_weights: CodeWeights | None = None) -> PriorMatrix:
     """One table's base matrix ``[E_s, A_s]`` (rows: the table's expressions in table order;
     columns: its AUs in FACS order). Undefined cells (an AU a quantified table gives for some
     expressions but not this one) are NaN.
@@ -259,6 +262,9 @@ def table_matrix(table, base: str = "quantified", *, optional_value: float = 0.5
             values and their unit counts ``n`` (estimate-prior writes both). A table with
             q-values but neither (no ``n``, another statistic) is read against the AU's mean over
             expressions, with a ``UserWarning``; ``info["direction"]`` in the sources says which.
+        code_weights: prototype tables: what intensity letters and laterality prefixes count for
+            (:class:`~auknow.compile.intensity.CodeWeights`; default: ignored). Quantified tables
+            have no FACS codes: a non-default value raises.
 
     Returns:
         A per-source :class:`PriorMatrix` whose mode is ``base``. For prototype tables, quantified
@@ -287,8 +293,12 @@ def table_matrix(table, base: str = "quantified", *, optional_value: float = 0.5
         _check_choice("alternatives", alternatives, ALTERNATIVE_READINGS)
         return _prototype_matrix(table, base, optional_value=optional_value, alternative_value=alternative_value,
                                  alternatives=alternatives,
-                                 configurations=configurations, negative_value=negative_value)
+                                 configurations=configurations, negative_value=negative_value,
+                                 code_weights=code_weights)
     if isinstance(table, QuantifiedTable):
+        if code_weights is not None and not code_weights.is_default:
+            raise CompileError(f"table '{table.name}' is quantified: its weights are numbers, not FACS codes, so "
+                               "intensity_weights / laterality cannot apply to it")
         return _quantified_matrix(table, base, threshold=threshold, scale=scale, rescale=rescale, alpha=alpha)
     raise CompileError(f"table '{table.name}' is a {table.kind} table; prior matrices come from prototype and "
                        "quantified tables (relation tables give AU graphs: au_graph / export --to graph.*)")
