@@ -202,8 +202,9 @@ def ckplus_half(tmp_path_factory):
 def test_cli_writes_a_prototype_table_that_validates_compiles_and_diffs(ckplus_half, capsys):
     out, held, _ = ckplus_half
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["configurations.csv", "configurations.yaml", "prior.yaml", "relations.csv", "relations.yaml",
-                     "statistics.csv"]
+    assert names == ["configurations.csv", "configurations.yaml", "event_sizes.csv", "network.csv",
+                     "network_edges.csv", "network_summary.csv", "prior.yaml", "relations.csv",
+                     "relations.yaml", "relations_by_expression.csv", "statistics.csv"]
     table = load_table(out / "configurations.yaml")
     assert isinstance(table, PrototypeTable) and table.provenance.kind == "estimated"
     assert set(table.provenance.details["subjects"]).isdisjoint(held)
