@@ -187,11 +187,12 @@ def test_cli_writes_event_sizes_and_networks(tmp_path, capsys):
     assert (es.groupby("expression").n_units_size.sum() == es.groupby("expression").n_units.first()).all()
     assert np.allclose(es.p_size, es.n_units_size / es.n_units, atol=1e-6)
     nodes = pd.read_csv(out / "network.csv")
-    assert len(nodes) == 23 * 8 and set(nodes.edge_rule) == {"lift-ci"}
+    # the pair test's q-values exist (n_perm > 0), so the automatic rule takes them
+    assert len(nodes) == 23 * 8 and set(nodes.edge_rule) == {"q"}
     summary = pd.read_csv(out / "network_summary.csv")
     assert summary.graph.tolist() == ["all"] + ["expression"] * 7 + ["bipartite"]
     edges = pd.read_csv(out / "network_edges.csv")
-    assert (edges.lift_ci_low > 1).all()
+    assert not edges.empty and (edges.q_value < 0.05).all()
 
 
 def _check_refused(argv, tmp_path, capsys, fragment):
@@ -203,10 +204,11 @@ def _check_refused(argv, tmp_path, capsys, fragment):
     assert sorted(tmp_path.rglob("*")) == before
 
 
-@pytest.mark.parametrize("value, fragment", [("strong", "--network-edges"), ("", "--network-edges"),
-                                             ("q", "pair q-values")])
-def test_bad_network_edges_exit_2_and_write_nothing(tmp_path, capsys, value, fragment):
-    argv = ["estimate-prior", "--quiet", "--n-boot", "2", "--n-perm", "2", "--out", str(tmp_path / "o"),
+@pytest.mark.parametrize("value, n_perm, fragment", [("strong", "2", "--network-edges"), ("", "2", "--network-edges"),
+                                                     ("q", "0", "pair q-values")])
+def test_bad_network_edges_exit_2_and_write_nothing(tmp_path, capsys, value, n_perm, fragment):
+    # without permutations there are no pair q-values, so the q rule cannot apply
+    argv = ["estimate-prior", "--quiet", "--n-boot", "2", "--n-perm", n_perm, "--out", str(tmp_path / "o"),
             "--network-edges", value]
     _check_refused(argv, tmp_path, capsys, fragment)
 

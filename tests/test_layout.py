@@ -37,11 +37,7 @@ ALLOWED = {
     ("compile/prior_matrix.py", "auknow.compile.fill._fill_record"),
     ("compile/sources.py", "auknow.compile._common._check_choice"),
     # estimate/
-    ("estimate/permutation.py", "auknow.estimate.statistics._chunks"),
     ("estimate/stream.py", "auknow.estimate.statistics._pair_counts"),
-    ("estimate/stream.py", "auknow.readers.bp4d._bp4d_files"),
-    ("estimate/stream.py", "auknow.readers.bp4d._read_occ_file"),
-    ("estimate/stream.py", "auknow.readers.bp4d._OCC_NAME"),
     # models/
     ("models/relation_conv.py", "auknow.models.relation_graph._check_x"),
     ("models/relation_gnn.py", "auknow.models.relation_graph._check_x"),

@@ -33,7 +33,8 @@ from typing import Callable
 
 import numpy as np
 
-from .statistics import Counts, _chunks, chunk_size, within_subject_permutations
+from .intervals import chunk_size, chunks
+from .statistics import Counts, within_subject_permutations
 
 
 def subject_expression_sums(labels: np.ndarray, seq_subject: np.ndarray, values: np.ndarray,
@@ -211,7 +212,7 @@ def permutation_test(counts: Counts, permutations: np.ndarray,
         thr = np.where(np.isinf(a), np.inf, a - 1e-9 * np.maximum(1.0, a))
     extreme = np.zeros(observed.shape)
     start = 0
-    for size in _chunks(permutations.shape[0], chunk):
+    for size in chunks(permutations.shape[0], chunk):
         src = permutations[start:start + size][:, layout.pos]  # [P, Q_labelled] data moved to each position
         start += size
         null = layout.statistic(counts.seq_n[src], counts.seq_k[src])
