@@ -38,6 +38,13 @@ def edge_weights(graph) -> dict[tuple[str, str, str, bool], float]:
     Raises:
         CompileError: an edge without a ``kind`` or with a non-numeric weight (names the edge);
             an undirected edge stored twice with two weights.
+
+    >>> import networkx as nx
+    >>> g = nx.MultiGraph()
+    >>> g.add_edge("AU02", "AU01", key="co-occurrence", kind="co-occurrence", weight=0.5, directed=False)
+    'co-occurrence'
+    >>> edge_weights(g)       # undirected: stored once, in FACS order
+    {('AU01', 'AU02', 'co-occurrence', False): 0.5}
     """
     out: dict = {}
     for u, v, key, d in graph.edges(keys=True, data=True):
@@ -213,7 +220,15 @@ def load_graph_side(ref, **graph_options):
     """One side of a graph diff: a networkx graph as it is; a graph file (``.graphml``,
     ``.json``, ``.pt`` written by ``auknow export``; ``graph_options`` must then be empty); or
     a table / path / bundled name (or a list of them), built with
-    :func:`~auknow.compile.graph.au_graph` and ``graph_options``."""
+    :func:`~auknow.compile.graph.au_graph` and ``graph_options``.
+
+    >>> import networkx as nx
+    >>> g = nx.MultiGraph()
+    >>> load_graph_side(g) is g                        # a graph is taken as it is
+    True
+    >>> load_graph_side("fig2002").number_of_edges() > 0   # a bundled table is built into one
+    True
+    """
     if hasattr(ref, "edges"):
         return ref
     if isinstance(ref, (str, Path)) and Path(ref).suffix.lower() in GRAPH_SUFFIXES and Path(ref).exists():
@@ -227,6 +242,12 @@ def diff_graph_tables(a, b, tolerance: float = 1e-9, **graph_options) -> GraphDi
 
     Raises:
         CompileError / GraphError: as :func:`~auknow.compile.graph.au_graph` and :func:`diff_graphs`.
+
+    >>> diff_graph_tables("fig2002", "fig2002").identical
+    True
+    >>> d = diff_graph_tables("fig2002", "ekman_emfacs")
+    >>> d.identical, d.name_a, d.name_b
+    (False, 'fig2002', 'ekman_emfacs')
     """
     ga, gb = load_graph_side(a, **graph_options), load_graph_side(b, **graph_options)
     return diff_graphs(ga, gb, tolerance=tolerance, names=(str(a), str(b)))

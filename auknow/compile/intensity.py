@@ -188,7 +188,12 @@ class CodeWeights:
 
 
 def by_au(items: Iterable[FacsItem]) -> dict[int, list[FacsItem]]:
-    """Codes grouped by AU number, in order (``L12+R12`` -> ``{12: [L12, R12]}``)."""
+    """Codes grouped by AU number, in order (``L12+R12`` -> ``{12: [L12, R12]}``).
+
+    >>> from auknow.facs import parse_facs
+    >>> {au: [str(c) for c in codes] for au, codes in by_au(parse_facs("L12+R12+25")).items()}
+    {12: ['L12', 'R12'], 25: ['25']}
+    """
     out: dict[int, list[FacsItem]] = {}
     for it in items:
         out.setdefault(it.number, []).append(it)
@@ -196,7 +201,14 @@ def by_au(items: Iterable[FacsItem]) -> dict[int, list[FacsItem]]:
 
 
 def table_codes(table) -> list[FacsItem]:
-    """Every FACS code of a prototype table's configurations (empty for other tables)."""
+    """Every FACS code of a prototype table's configurations (empty for other tables).
+
+    >>> from auknow.library import load_bundled
+    >>> sorted({str(c) for c in table_codes(load_bundled("fig2002")) if c.intensity})
+    ['12CD', '15B', '5B']
+    >>> table_codes(load_bundled("au_dfer"))     # quantified: numbers, no FACS codes
+    []
+    """
     configs = getattr(table, "expressions", {})
     if getattr(table, "kind", None) != "prototype":
         return []
@@ -205,7 +217,13 @@ def table_codes(table) -> list[FacsItem]:
 
 def code_weights(intensity_weights=None, laterality: str = "collapse",
                  unilateral_weight: float | None = None) -> CodeWeights:
-    """A :class:`CodeWeights` from the compiler's keyword options (see there)."""
+    """A :class:`CodeWeights` from the compiler's keyword options (see there).
+
+    >>> code_weights().is_default, code_weights("linear").uses_intensity
+    (True, True)
+    >>> code_weights(laterality="weighted").side_weight      # one side of the face counts half
+    0.5
+    """
     if isinstance(intensity_weights, CodeWeights):
         return intensity_weights
     return CodeWeights(intensity_weights, laterality, unilateral_weight)

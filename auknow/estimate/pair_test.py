@@ -120,7 +120,13 @@ def pair_contributions(pair: np.ndarray) -> dict[str, np.ndarray]:
 
 def sign_flip_extremes(d_s: np.ndarray, rng: np.random.Generator, n_flips: int, chunk: int = 500) -> np.ndarray:
     """``[M]`` how many of ``n_flips`` random sign flips of the subject contributions ``d_s``
-    ``[S, M]`` give ``|sum_s w_s d_s| >= |sum_s d_s|`` (ties, up to rounding, count as extreme)."""
+    ``[S, M]`` give ``|sum_s w_s d_s| >= |sum_s d_s|`` (ties, up to rounding, count as extreme).
+
+    >>> d_s = np.array([[1.0, 0.5], [1.0, -0.5], [1.0, 0.0]])   # 3 subjects, 2 pairs
+    >>> hits = sign_flip_extremes(d_s, np.random.default_rng(0), 400)
+    >>> bool(50 < hits[0] < 150), int(hits[1])   # all-equal signs: 2 of 8 flips; a zero sum: every flip
+    (True, 400)
+    """
     S, M = d_s.shape
     observed = np.abs(d_s.sum(0))
     thr = observed - 1e-9 * np.maximum(1.0, np.abs(d_s).sum(0))
@@ -135,7 +141,14 @@ def sign_flip_extremes(d_s: np.ndarray, rng: np.random.Generator, n_flips: int, 
 def strata_pair_counts(counts: st.Counts) -> tuple[tuple[str, ...], list[np.ndarray]]:
     """The strata of the pair test and their per-subject pair counts ``[S_h, 4, A, A]`` (the
     subjects with units in the stratum): ``("all", *expressions)`` when per-expression counts
-    exist (``Counts.cell_pair_counts``), else ``("all",)``."""
+    exist (``Counts.cell_pair_counts``), else ``("all",)``.
+
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> names, per = strata_pair_counts(st.count_units(read_ckplus(bundled_ckplus_path())))
+    >>> names[:3], per[0].shape, per[1].shape        # all 118 subjects; the 45 with anger
+    (('all', 'anger', 'contempt'), (118, 4, 23, 23), (45, 4, 23, 23))
+    """
     names, pairs = ["all"], [counts.pair_counts]
     if counts.expressions and counts.cell_pair_counts is not None:
         for e, expr in enumerate(counts.expressions):
