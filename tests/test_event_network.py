@@ -187,11 +187,12 @@ def test_cli_writes_event_sizes_and_networks(tmp_path, capsys):
     assert (es.groupby("expression").n_units_size.sum() == es.groupby("expression").n_units.first()).all()
     assert np.allclose(es.p_size, es.n_units_size / es.n_units, atol=1e-6)
     nodes = pd.read_csv(out / "network.csv")
-    assert len(nodes) == 23 * 8 and set(nodes.edge_rule) == {"lift-ci"}
+    assert len(nodes) == 23 * 8 and set(nodes.edge_rule) <= {"lift-ci", "q"}  # q once the pair test is merged
     summary = pd.read_csv(out / "network_summary.csv")
     assert summary.graph.tolist() == ["all"] + ["expression"] * 7 + ["bipartite"]
     edges = pd.read_csv(out / "network_edges.csv")
-    assert (edges.lift_ci_low > 1).all()
+    assert (edges.lift_ci_low[edges.edge_rule == "lift-ci"] > 1).all()
+    assert (edges.q_value[edges.edge_rule == "q"] < 0.05).all()
 
 
 def _check_refused(argv, tmp_path, capsys, fragment):
@@ -206,8 +207,8 @@ def _check_refused(argv, tmp_path, capsys, fragment):
 @pytest.mark.parametrize("value, fragment", [("strong", "--network-edges"), ("", "--network-edges"),
                                              ("q", "pair q-values")])
 def test_bad_network_edges_exit_2_and_write_nothing(tmp_path, capsys, value, fragment):
-    argv = ["estimate-prior", "--quiet", "--n-boot", "2", "--n-perm", "2", "--out", str(tmp_path / "o"),
-            "--network-edges", value]
+    argv = ["estimate-prior", "--quiet", "--n-boot", "2", "--n-perm", "0", "--out", str(tmp_path / "o"),
+            "--network-edges", value]  # --n-perm 0: no pair test, so no pair q-values
     _check_refused(argv, tmp_path, capsys, fragment)
 
 
