@@ -187,8 +187,13 @@ def graph_measures(G) -> dict:
             "transitivity": nx.transitivity(G), "n_components": len(comps),
             "largest_component": max((len(c) for c in comps), default=0), "n_communities": len(comms),
             # isolated AUs as singletons (they add 0): modularity needs a partition of every node
-            "modularity": nx.community.modularity(G, comms + [{n} for n in G.nodes if G.degree(n) == 0],
-                                                  weight="weight") if m else np.nan}
+            "modularity": _clean(nx.community.modularity(G, comms + [{n} for n in G.nodes if G.degree(n) == 0],
+                                                         weight="weight")) if m else np.nan}
+
+
+def _clean(x: float) -> float:
+    """Rounding residue (one community gives 1e-16, not 0) written as 0."""
+    return 0.0 if abs(x) < 1e-12 else float(x)
 
 
 def expression_relations(frames, unit: str = "frame", min_fraction: float = 0.5, n_boot: int = 1000,
