@@ -24,9 +24,7 @@ fast and torch is loaded only when a model or loss is touched:
 (7, 18)
 """
 
-from __future__ import annotations
-
-import importlib
+import importlib as _importlib  # private: dir(auknow) lists only what a user needs
 
 __version__ = "0.1.0"
 
@@ -64,7 +62,7 @@ def __getattr__(name: str):
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'auknow' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(_importlib.import_module(module), name)
     globals()[name] = value  # later look-ups skip this hook
     return value
 
