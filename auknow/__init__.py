@@ -5,7 +5,7 @@ The names a user needs are here, imported on first use (PEP 562), so ``import au
 fast and torch is loaded only when a model or loss is touched:
 
 * knowledge tables: :func:`load_table`, :func:`save_table`, :func:`validate_paths`,
-  :func:`load_bundled`, :func:`list_bundled`;
+  :func:`load_bundled`, :func:`list_bundled`, :func:`bundled_catalog` (a DataFrame);
 * compilation: :func:`compile_matrix`, :class:`PriorMatrix`, :func:`au_graph`, :func:`to_pyg`,
   :func:`to_data`, :func:`from_pyg`;
 * estimation: :func:`estimate_prior` (an :class:`AUFrames` or a pandas DataFrame in,
@@ -42,7 +42,7 @@ _export("auknow.vocabulary", "LABEL_SPACES", "AU_SPACES", "EDGE_KINDS", "resolve
 _export("auknow.facs", "parse_facs", "canonical_facs", "canonical_au")
 _export("auknow.tables", "load_table", "read_table", "save_table", "validate_paths", "PrototypeTable",
         "QuantifiedTable", "RelationTable", "DatasetDescriptor")
-_export("auknow.library", "load_bundled", "list_bundled", "dataset_descriptor")
+_export("auknow.library", "load_bundled", "list_bundled", "bundled_catalog", "dataset_descriptor")
 _export("auknow.compile", "compile_matrix", "combine_matrices", "PriorMatrix", "au_graph", "to_pyg", "to_data",
         "from_pyg", "dense_adjacency", "diff_tables", "CompileError", "GraphError")
 _export("auknow.readers", "AUFrames", "read_dataset", "read_bp4d", "read_disfa", "read_ckplus", "read_tidy_csv",

@@ -59,12 +59,10 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .library import list_bundled
+    from .library import bundled_catalog
 
-    rows = []
-    for name, table in list_bundled():
-        cite = table.provenance.citation
-        rows.append((table.kind, name, cite.short() if cite else table.provenance.kind, table.title))
+    cat = bundled_catalog()
+    rows = [(r.kind, r.name, r.source, r.title) for r in cat.itertuples(index=False)]
     widths = [max(len(r[i]) for r in rows) for i in range(3)] if rows else [0, 0, 0]
     for r in rows:
         print(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}")

@@ -113,6 +113,39 @@ def list_bundled() -> list[tuple[str, Table]]:
     return sorted(tables, key=lambda nt: (order.get(nt[1].kind, len(order)), nt[0]))
 
 
+def bundled_catalog():
+    """The bundled tables as a pandas DataFrame, one row per table: what ``auknow list`` prints.
+
+    Returns:
+        A ``pandas.DataFrame`` with the columns ``kind`` (prototype, quantified, relation,
+        dataset), ``name`` (what :func:`load_bundled` takes), ``source`` (the short citation,
+        e.g. ``"Friesen & Ekman (1983)"``, or the provenance kind where there is none),
+        ``expressions`` (how many expressions the table covers; 0 for relation and dataset
+        tables) and ``title``; rows in the order of :func:`list_bundled`.
+
+    Raises:
+        TableError: a bundled file is invalid.
+
+    Source: the files under :func:`knowledge_dir`; see ``knowledge/README.md``.
+
+    >>> cat = bundled_catalog()
+    >>> list(cat.columns)
+    ['kind', 'name', 'source', 'expressions', 'title']
+    >>> row = cat.set_index("name").loc["fig2002"]
+    >>> row.kind, int(row.expressions) > 0
+    ('prototype', True)
+    """
+    import pandas as pd
+
+    rows = []
+    for name, table in list_bundled():
+        cite = table.provenance.citation
+        expressions = getattr(table, "expressions", None) or getattr(table, "weights", None) or {}
+        rows.append({"kind": table.kind, "name": name, "source": cite.short() if cite else table.provenance.kind,
+                     "expressions": len(expressions), "title": table.title})
+    return pd.DataFrame(rows, columns=["kind", "name", "source", "expressions", "title"])
+
+
 def load_bundled(name: str) -> Table:
     """Load one bundled table by name (``"fig2002"``, ``"au_dfer"``, ``"bp4d"``; case-insensitive).
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from auknow.facs import au_set
-from auknow.library import (bundled_table_paths, dataset_descriptor, knowledge_dir, list_bundled,
+from auknow.library import (bundled_catalog, bundled_table_paths, dataset_descriptor, knowledge_dir, list_bundled,
                             load_bundled)
 from auknow.tables import (DatasetDescriptor, PrototypeTable, QuantifiedTable, load_table, save_table,
                            validate_paths)
@@ -34,6 +34,27 @@ def test_file_names_equal_table_names_and_folders_match_kinds(bundled):
     for name, table in bundled:
         assert table.name == name
         assert by_name[name].parent.name == folder[table.kind]
+
+
+def test_catalog_has_one_row_per_table_in_list_order(bundled):
+    cat = bundled_catalog()
+    assert list(cat["name"]) == [name for name, _ in bundled]
+    assert list(cat["kind"]) == [t.kind for _, t in bundled]
+    fig = cat.set_index("name").loc["fig2002"]
+    assert fig.expressions == len(load_bundled("fig2002").expressions)
+    assert fig.source.startswith("Ekman")
+    assert (cat.loc[cat.kind == "dataset", "expressions"] == 0).all()
+    assert cat.set_index("name").loc["au_dfer", "expressions"] == 7  # quantified: rows of its weights
+
+
+def test_cli_list_prints_the_catalog(capsys):
+    from auknow import cli
+
+    assert cli.main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    cat = bundled_catalog()
+    assert len(lines) == len(cat)
+    assert [line.split()[1] for line in lines] == list(cat["name"])
 
 
 def test_round_trip(bundled, tmp_path):
