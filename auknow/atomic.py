@@ -49,7 +49,7 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None], overwri
     """
     target = Path(path)
     if target.exists() and not overwrite:
-        raise OutputExistsError(f"{target}: exists; not overwritten (ask for it with --force / overwrite=True)")
+        raise OutputExistsError(f"{target}: exists; not overwritten (ask for it with overwrite=True)")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -69,7 +69,7 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None], overwri
             try:
                 os.link(tmp_path, target)
             except FileExistsError:
-                raise OutputExistsError(f"{target}: exists; not overwritten (ask for it with --force)") from None
+                raise OutputExistsError(f"{target}: exists; not overwritten (ask for it with overwrite=True)") from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -113,7 +113,7 @@ def publish_folder(staged: Path, out_dir: Path, overwrite: bool = False) -> list
         clash = [n for n in names if (out_dir / n).exists()]
         if clash:
             raise OutputExistsError(f"{out_dir}: already holds {', '.join(clash)}; not overwritten "
-                                    "(use --force, or another --out)")
+                                    "(ask for it with overwrite=True, or write elsewhere)")
     out_dir.mkdir(parents=True, exist_ok=True)
     moved = []
     for n in names:

@@ -303,6 +303,29 @@ _FLAG_RULES = (
 )
 
 
+#: keyword=value in library messages -> the flag; ``=True`` / ``=...`` become the bare flag.
+_ASSIGN_FLAGS = {"independent_clips": "independent-clips", "overwrite": "force", "n_boot": "n-boot",
+                 "n_perm": "n-perm", "name_pattern": "name-pattern", "labels": "labels",
+                 "exclude_subjects": "exclude-subjects", "beta": "beta", "folds": "cv-folds",
+                 "statistic": "statistic", "expressions_file": "expressions", "expression": "expression",
+                 "unit": "unit"}
+#: whole phrases whose command-line form is not word for word
+_PHRASES = (("overwrite=True, or write elsewhere", "--force, or another --out"),
+            ("BP4D is streamed to counts", "--dataset bp4d streams counts"))
+
+
+def _assign_flag(m: re.Match) -> str:
+    flag, value = "--" + _ASSIGN_FLAGS[m[1]], m[2]
+    if value in ("True", "..."):
+        return flag
+    if value.startswith("'") and value.endswith("'") and value[1:-1].replace("_", "").isalnum():
+        value = value[1:-1]  # unit='sequence' -> --unit sequence; a pattern keeps its quotes
+    return f"{flag} {value}"
+
+
+_ASSIGN_RULE = re.compile(r"(?<![\w.])(" + "|".join(_ASSIGN_FLAGS) + r")=(True\b|\.\.\.|'[^']*'|[^\s,;)]+)")
+
+
 def flagify(message: str) -> str:
     """Name command-line flags where a library message names Python keywords.
 
@@ -312,9 +335,19 @@ def flagify(message: str) -> str:
     'no AUxx_c columns; try --use r'
     >>> flagify("aus: empty list")
     '--aus: empty list'
+    >>> flagify("say so with independent_clips=True; or labels=FILE, n_boot=2000 or unit='sequence'")
+    'say so with --independent-clips; or --labels FILE, --n-boot 2000 or --unit sequence'
+    >>> flagify("x.csv: exists; not overwritten (ask for it with overwrite=True, or write elsewhere)")
+    'x.csv: exists; not overwritten (ask for it with --force, or another --out)'
+    >>> flagify("fold 4: bp4d has folds 1, 2, 3")
+    '--fold 4: bp4d has folds 1, 2, 3'
     """
+    for phrase, cli in _PHRASES:
+        message = message.replace(phrase, cli)
     for rx, rep in _FLAG_RULES:
         message = rx.sub(rep, message)
+    message = _ASSIGN_RULE.sub(_assign_flag, message)
+    message = re.sub(r"(?m)^fold (\d+(?:, \d+)*): ", r"--fold \1: ", message)  # fold_subjects' folds
     # "aus: empty list" (compile's keyword) -> "--aus: empty list"
     message = re.sub(r"(?m)^(aus|expressions|weights|kinds|tolerance|layout|dpi|top_k|threshold): ",
                      lambda m: f"--{m[1].replace('_', '-')}: ", message)

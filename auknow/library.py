@@ -224,11 +224,12 @@ def fold_subjects(name: str, folds: Iterable[int]) -> tuple[list[int], set[str]]
     except KeyError:
         known = {}
     if not known:
-        raise DataError(f"--fold: no subject-independent folds are known for dataset '{name}' "
-                        "(known for bp4d and disfa); use --exclude-subjects")
+        raise DataError(f"fold {', '.join(map(str, folds))}: no subject-independent folds are known for "
+                        f"dataset '{name}' "
+                        "(known for bp4d and disfa); name the held-out subjects instead (exclude_subjects=...)")
     subjects: set[str] = set()
     for k in folds:
         if k not in known:
-            raise DataError(f"--fold {k}: {name} has folds {', '.join(map(str, sorted(known)))}")
+            raise DataError(f"fold {k}: {name} has folds {', '.join(map(str, sorted(known)))}")
         subjects.update(known[k])
     return sorted(known), subjects

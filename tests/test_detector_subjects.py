@@ -73,7 +73,7 @@ def test_name_pattern(tmp_path):
     assert got.subjects == ["S01", "S02"]
     write_clip(folder / "odd.csv", rng.random((5, 18)) < 0.3)
     raises_at(lambda: read_openface(folder, name_pattern=r"(?P<subject>[^_]+)_(?P<expression>\w+)"),
-              folder / "odd.csv", match="does not match --name-pattern")
+              folder / "odd.csv", match="does not match name_pattern=")
     with pytest.raises(DataError, match="not a regular expression"):
         read_openface(folder, name_pattern="(?P<subject>[")
     with pytest.raises(DataError, match="no named group"):

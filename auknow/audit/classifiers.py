@@ -187,7 +187,7 @@ def quantified_probabilities(table: QuantifiedTable, aus: Sequence[str], express
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0 or hi <= lo:
         raise AuknowError(f"table '{table.name}': its statistic {table.statistic.name} has range [{lo}, {hi}]; "
                           "the audit reads a quantified table as P(AU | expression) and needs a finite, "
-                          "non-negative range (estimate with --statistic p_au_given_expression)")
+                          "non-negative range (estimate it with statistic='p_au_given_expression')")
     M = np.full((len(expressions), len(aus)), np.nan)
     for i, e in enumerate(expressions):
         row = table.weights.get(e, {})

@@ -63,7 +63,7 @@ def units_from_frames(frames: AUFrames, unit: str = "frame", min_fraction: float
     from ..estimate.statistics import count_units
 
     if frames.expression is None:
-        raise DataError("the audit needs expression labels; this data has none (see --expressions / --expression)",
+        raise DataError("the audit needs expression labels; this data has none (give them when reading it: expressions_file=..., or one expression=... for all frames)",
                         file=frames.source.get("path"))
     frames = frames.drop_uncoded_aus()
     if not frames.aus:

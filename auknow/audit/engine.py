@@ -172,16 +172,16 @@ def audit(tables: Sequence, units: Units, *, n_boot: int = 1000, ci: float = 0.9
     (('anger', 'disgust', 'fear', 'happiness', 'sadness', 'surprise'), True)
     """
     if n_boot < 0:
-        raise DataError(f"--n-boot must be >= 0, got {n_boot}")
+        raise DataError(f"n_boot={n_boot}: must be >= 0")
     if not 0 < ci < 1:
         raise DataError(f"confidence level {ci} is outside (0, 1)")
     if not beta > 0:
-        raise DataError(f"--beta must be > 0, got {beta}")
+        raise DataError(f"beta={beta}: must be > 0")
     if len(units.subjects) < 2:
         raise DataError(f"only {len(units.subjects)} subject(s) to score on: the subject-level bootstrap needs 2")
     folds = min(int(folds), len(units.subjects))
     if folds < 2:
-        raise DataError(f"--cv-folds must be >= 2, got {folds}")
+        raise DataError(f"folds={folds}: the cross-fitted references need >= 2 folds")
     classifiers, unscored = {}, {}
     for t in tables:
         clf = table_classifier(t, units.aus, units.expressions, beta=beta)

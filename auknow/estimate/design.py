@@ -35,10 +35,10 @@ CLIP_NULL = ("unrestricted permutation of expression labels between whole sequen
              "independent units); two-sided test of the log odds ratio; p = (1 + #extreme) / (1 + n_perm)")
 CLIP_BOOTSTRAP = "clip-level bootstrap (sequences resampled with replacement as independent units), percentile intervals"
 
-HOW_TO_GIVE_SUBJECTS = ("give the subject of each file with --labels FILE (columns sequence or file, subject, "
-                        "expression) or --name-pattern '(?P<subject>[^_]+)_(?P<expression>\\w+)', or several "
+HOW_TO_GIVE_SUBJECTS = ("give the subject of each file with labels=FILE (columns sequence or file, subject, "
+                        "expression) or name_pattern='(?P<subject>[^_]+)_(?P<expression>\\w+)', or several "
                         "files / a folder with one subject each; if the clips are independent (no person in two "
-                        "clips), say so with --independent-clips")
+                        "clips), say so with independent_clips=True")
 
 
 def check_design(seq_subject: np.ndarray, seq_expression: np.ndarray, n_subjects: int) -> dict:

@@ -100,7 +100,7 @@ def check_resampling_memory(n_subjects: int, n_sequences: int, n_expressions: in
     fit_boot = max(int(budget // max(per_boot, 1)), 0)
     fit_perm = max(int((budget - fixed_perm) // max(per_perm, 1)), 0) if n_expressions else 0
     raise DataError(
-        f"--n-boot {n_boot} / --n-perm {n_perm} on {n_subjects} subjects, {n_sequences} sequences, "
+        f"n_boot={n_boot} / n_perm={n_perm} on {n_subjects} subjects, {n_sequences} sequences, "
         f"{n_expressions} expressions x {n_aus} AUs would need about {_size(need)} of memory; "
-        f"{_size(have)} is available (alone, at most --n-boot {fit_boot:,} or --n-perm {fit_perm:,} fit); "
+        f"{_size(have)} is available (alone, at most n_boot={fit_boot} or n_perm={fit_perm} fit); "
         "nothing was allocated")

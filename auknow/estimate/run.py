@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import publish_folder
+from ..cli_checks import flagify
 from ..errors import AuknowError, DataError
 from ..expressions import canonical_expression
 from ..readers.frames import AUFrames
@@ -299,7 +300,7 @@ def run_estimate(args: argparse.Namespace) -> int:
                              n_perm=args.n_perm, ci=args.ci, seed=args.seed, progress=_progress_factory(args.quiet),
                              independent_clips=independent)
     for message in est.settings.get("warnings", ()):
-        print(f"auknow: WARNING: {message}", file=sys.stderr)
+        print(f"auknow: WARNING: {flagify(message)}", file=sys.stderr)
     if source.get("expression_order"):
         est = reorder_expressions(est, source["expression_order"])
     dataset = (source.get("dataset") or args.dataset or "data").split()[0]
@@ -357,7 +358,7 @@ def run_estimate(args: argparse.Namespace) -> int:
             shutil.rmtree(staged, ignore_errors=True)
     if not args.quiet:
         for note in extra.notes:
-            print(f"auknow: note: {note}", file=sys.stderr)
+            print(f"auknow: note: {flagify(note)}", file=sys.stderr)
         print(f"wrote {', '.join(p.name for p in written)} to {out_dir}", file=sys.stderr)
     _warn_p_floor(est, args.alpha, config_notes)  # after writing: a failed write stays one line
     return 0
@@ -367,7 +368,7 @@ def _warn_p_floor(est, alpha: float, notes=()) -> None:
     """Say so on the terminal when the permutation p-value floor could decide a discovery at --alpha
     (and print the configuration search's ``notes``)."""
     for note in notes:
-        print(f"auknow: warning: {note}", file=sys.stderr)
+        print(f"auknow: warning: {flagify(note)}", file=sys.stderr)
     fq = est.settings.get("p_floor_q")
     if fq is not None and fq > alpha:
         print(f"auknow: warning: {est.settings['n_at_p_floor']} cell(s) sit at the permutation p-value floor "

@@ -56,8 +56,8 @@ def compute(data, est, *, unit: str, min_fraction: float, n_boot: int, n_perm: i
                              "some AU is not coded (their size is unknown); n_incomplete in event_sizes.csv")
         out.files["event_sizes.csv"] = output.event_sizes_csv(out.event_sizes)
     elif est.expressions:
-        out.notes.append("event sizes per frame need the frames, and --dataset bp4d streams counts: "
-                         "event_sizes.csv not written (use --unit sequence or --independent-clips)")
+        out.notes.append("event sizes per frame need the frames, and BP4D is streamed to counts: "
+                         "event_sizes.csv not written (use unit='sequence' or independent_clips=True)")
     with np.errstate(invalid="ignore", divide="ignore"):
         p_au = est.counts.seq_k.sum(0) / est.counts.seq_n.sum(0)
     graphs = {"": {"expression": "", "relation": est.relation, "relation_ci": est.relation_ci,
@@ -67,8 +67,8 @@ def compute(data, est, *, unit: str, min_fraction: float, n_boot: int, n_perm: i
         per = nw.expression_relations(data, unit, min_fraction, n_boot, ci, seed, independent_clips)
         graphs.update({e: {"expression": e, **per[e], "q": nw.pair_qvalues(est, e)} for e in est.expressions})
     elif est.expressions:
-        out.notes.append("per-expression networks need the frames, and --dataset bp4d streams counts: "
-                         "network.csv has the graph over all units only (use --independent-clips for all)")
+        out.notes.append("per-expression networks need the frames, and BP4D is streamed to counts: "
+                         "network.csv has the graph over all units only (use independent_clips=True for all)")
     tables = nw.summarise(graphs, est.aus, rule, alpha)
     if est.expressions:
         gm, _ = nw.bipartite_measures(est, alpha)

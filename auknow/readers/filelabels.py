@@ -145,10 +145,10 @@ class FileLabels:
         try:
             rx = re.compile(pattern)
         except re.error as exc:
-            raise DataError(f"--name-pattern '{pattern}' is not a regular expression ({exc})") from None
+            raise DataError(f"name_pattern='{pattern}' is not a regular expression ({exc})") from None
         groups = set(rx.groupindex)
         if not groups & {"subject", "expression"}:
-            raise DataError(f"--name-pattern '{pattern}' has no named group (?P<subject>...) or "
+            raise DataError(f"name_pattern='{pattern}' has no named group (?P<subject>...) or "
                             "(?P<expression>...)")
         return cls("pattern", pattern, pattern=rx, has_subject="subject" in groups,
                    has_expression="expression" in groups)
@@ -164,11 +164,11 @@ class FileLabels:
         if self.kind == "pattern":
             m = self.pattern.fullmatch(stem)
             if m is None:
-                raise DataError(f"the file name '{stem}' does not match --name-pattern '{self.source}'", file=file)
+                raise DataError(f"the file name '{stem}' does not match name_pattern='{self.source}'", file=file)
             subject = m.groupdict().get("subject")
             expr = m.groupdict().get("expression")
             if self.has_subject and not subject:
-                raise DataError(f"--name-pattern gives an empty subject for '{stem}'", file=file)
+                raise DataError(f"name_pattern='{self.source}' gives an empty subject for '{stem}'", file=file)
             expression = None if expr is None else self._canon(expr, file, None, "expression (from the file name)")
             return FileLabel(subject, expression, "pattern")
         if self.kind == "dfew":
