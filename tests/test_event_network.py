@@ -218,7 +218,7 @@ def test_network_edges_without_out_is_refused(tmp_path, capsys, monkeypatch):
     _check_refused(["estimate-prior", "--quiet", "--network-edges", "lift-ci"], tmp_path, capsys, "--out")
 
 
-def test_streamed_bp4d_notes_what_it_cannot_give_and_sequence_sizes_match_frames(tmp_path, capsys):
+def test_streamed_bp4d_gives_per_expression_networks_notes_sizes_and_sequence_sizes_match_frames(tmp_path, capsys):
     import sys
     from pathlib import Path
 
@@ -231,9 +231,19 @@ def test_streamed_bp4d_notes_what_it_cannot_give_and_sequence_sizes_match_frames
     base = ["estimate-prior", "--dataset", "bp4d", str(fx.root), "--n-boot", "5", "--n-perm", "5"]
     assert main(base + ["--out", str(tmp_path / "f")]) == 0
     err = capsys.readouterr().err
-    assert "event_sizes.csv not written" in err and "network.csv has the graph over all units only" in err
+    assert "event_sizes.csv not written" in err and "--unit sequence or --independent-clips" in err
     assert not (tmp_path / "f" / "event_sizes.csv").exists()
-    assert set(pd.read_csv(tmp_path / "f" / "network.csv").graph) == {"all"}
+    net = pd.read_csv(tmp_path / "f" / "network.csv")
+    assert set(net.graph) == {"all", "expression"}
+    # the per-expression graphs from streamed counts equal those computed from the frames
+    per = nw.expression_relations(read_bp4d(fx.root), n_boot=0)
+    mine = net[net.graph == "expression"]
+    assert set(mine.expression) == set(per)
+    for e, rows in mine.groupby("expression"):
+        aus = [int(a[2:]) for a in read_bp4d(fx.root).drop_uncoded_aus().aus]
+        p_au = dict(zip(aus, per[e]["p_au"]))
+        assert np.allclose(rows.p_au, [p_au[a] for a in rows.au], atol=1e-6, equal_nan=True)
+        assert (rows.n_units == per[e]["n_units"]).all()
     assert main(base + ["--unit", "sequence", "--out", str(tmp_path / "s")]) == 0
     streamed = pd.read_csv(tmp_path / "s" / "event_sizes.csv")
     frames = ev.event_sizes(ev.size_counts(read_bp4d(fx.root), unit="sequence"), n_boot=0, n_perm=0)

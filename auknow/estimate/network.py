@@ -196,13 +196,16 @@ def _clean(x: float) -> float:
     return 0.0 if abs(x) < 1e-12 else float(x)
 
 
-def expression_relations(frames, unit: str = "frame", min_fraction: float = 0.5, n_boot: int = 1000,
+def expression_relations(data, unit: str = "frame", min_fraction: float = 0.5, n_boot: int = 1000,
                          ci: float = 0.95, seed: int = 0, independent_clips: bool = False) -> dict[str, dict]:
     """AU-AU relations within each expression's units, with subject-bootstrap intervals.
 
     Args:
-        frames: :class:`~auknow.readers.frames.AUFrames` with expression labels.
-        unit, min_fraction, ci, independent_clips: as in :func:`auknow.estimate.prior.estimate_prior`.
+        data: :class:`~auknow.readers.frames.AUFrames` with expression labels, or their
+            :class:`~auknow.estimate.statistics.Counts` (e.g. streamed BP4D; the same result as
+            from the frames behind them).
+        unit, min_fraction, ci, independent_clips: as in :func:`auknow.estimate.prior.estimate_prior`
+            (``unit`` and ``min_fraction`` are the counts' own when ``data`` is counts).
         n_boot: resamples of the subjects who show the expression (0: no intervals, so the
             ``lift-ci`` rule finds no edge).
         seed: the seed; each expression's bootstrap draws from its own stream of it.
@@ -212,31 +215,39 @@ def expression_relations(frames, unit: str = "frame", min_fraction: float = 0.5,
         "p_au": [A], "n_units": units, "pair_subjects": [A, A] subjects showing both AUs}}`` over the AUs of ``frames`` (never-coded AUs dropped).
 
     Raises:
-        DataError: no expression labels.
+        DataError: no expression labels; counts with ``independent_clips=True`` (clips are made
+            from frames).
     """
     from . import design as dz
     from . import statistics as st
 
-    if frames.expression is None:
+    if isinstance(data, st.Counts):
+        if independent_clips:
+            raise DataError("independent_clips=True needs the frames, not their counts")
+        counts = data
+    else:
+        if data.expression is None:
+            raise DataError("per-expression networks need expression labels")
+        frames = data.drop_uncoded_aus()
+        if independent_clips:
+            frames, _ = dz.as_independent_clips(frames)
+        counts = st.count_units(frames, unit=unit, min_fraction=min_fraction)
+    if not counts.expressions:
         raise DataError("per-expression networks need expression labels")
-    frames = frames.drop_uncoded_aus()
-    if independent_clips:
-        frames, _ = dz.as_independent_clips(frames)
-    A = len(frames.aus)
     out = {}
-    for k, expr in enumerate(sorted(set(frames.expression.tolist()))):
-        counts = st.count_units(frames.select(frames.expression == expr), unit=unit, min_fraction=min_fraction)
-        pair = counts.pair_counts.sum(0)
+    for k, expr in enumerate(sorted(counts.expressions)):
+        sub = st.expression_counts(counts, expr)
+        A = len(sub.aus)
         nan = np.full((A, A), np.nan)
         ci_rel = {s: (nan, nan) for s in st.RELATION_STATISTICS}
-        if n_boot and len(counts.subjects) >= 2:
+        if n_boot and len(sub.subjects) >= 2:
             rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x4E45, k)))
-            ci_rel = st.bootstrap(counts, st.bootstrap_weights(rng, len(counts.subjects), n_boot), ci)["relation"]
+            ci_rel = st.bootstrap(sub, st.bootstrap_weights(rng, len(sub.subjects), n_boot), ci)["relation"]
         with np.errstate(invalid="ignore", divide="ignore"):
-            p_au = counts.seq_k.sum(0) / counts.seq_n.sum(0)
-        out[expr] = {"relation": st.relation_statistics(pair), "relation_ci": ci_rel, "p_au": p_au,
-                     "n_units": int(counts.seq_n.sum(0).max()),
-                     "pair_subjects": (counts.pair_counts[:, 3] > 0).sum(0)}
+            p_au = sub.seq_k.sum(0) / sub.seq_n.sum(0)
+        out[expr] = {"relation": st.relation_statistics(sub.pair_counts.sum(0)), "relation_ci": ci_rel,
+                     "p_au": p_au, "n_units": int(sub.seq_n.sum(0).max()),
+                     "pair_subjects": (sub.pair_counts[:, 3] > 0).sum(0)}
     return out
 
 

@@ -206,6 +206,53 @@ def count_units(frames: AUFrames, unit: str = "frame", min_fraction: float = 0.5
                   seq_frames=frames_coded, pair_counts=pair_counts, unit=unit, **cells)
 
 
+def expression_counts(counts: Counts, expression: str) -> Counts:
+    """The counts of one expression's sequences alone, as :func:`count_units` gives them for the
+    frames of that expression (same subjects, sequences and order; the per-expression AU
+    networks need them where only counts exist, as for streamed BP4D).
+
+    Args:
+        counts: from :func:`count_units` or the streamed BP4D reader, with expression labels and
+            per-cell pair counts (``cell_pair_counts``).
+        expression: one of ``counts.expressions``.
+
+    Returns:
+        A :class:`Counts` over the subjects who show ``expression`` (sorted as before), its
+        sequences, ``expressions == (expression,)``; ``pair_counts`` [S_e, 4, A, A] from the cells.
+
+    Raises:
+        DataError: no expression labels or no per-cell pair counts, or an unknown expression.
+
+    >>> frames = AUFrames(aus=("AU06", "AU12"), occurrence=[[1, 1], [1, 0], [0, 1]], subject=["S1", "S2", "S2"],
+    ...                   sequence=["a", "b", "c"], frame=[0, 0, 0], expression=["happiness", "happiness", "sadness"])
+    >>> full, sad = count_units(frames), count_units(frames.select(frames.expression == "sadness"))
+    >>> sub = expression_counts(full, "sadness")
+    >>> sub.subjects, sub.sequences, bool((sub.pair_counts == sad.pair_counts).all())
+    (('S2',), ('c',), True)
+    """
+    if not counts.expressions or counts.cell_pair_counts is None:
+        raise DataError("per-expression counts need expression labels and per-cell pair counts")
+    if expression not in counts.expressions:
+        raise DataError(f"unknown expression '{expression}' (the data has {', '.join(counts.expressions)})")
+    k = counts.expressions.index(expression)
+    keep = counts.seq_expression == k
+    old_subjects = np.unique(counts.seq_subject[keep])  # sorted: the subjects keep their order
+    new_index = np.full(len(counts.subjects), -1, dtype=np.int64)
+    new_index[old_subjects] = np.arange(len(old_subjects))
+    mine = counts.cell_expression == k
+    cell_subject = new_index[counts.cell_subject[mine]]
+    A = len(counts.aus)
+    pair = np.zeros((len(old_subjects), 4, A, A), dtype=counts.pair_counts.dtype)
+    np.add.at(pair, cell_subject, counts.cell_pair_counts[mine])
+    return Counts(aus=counts.aus, expressions=(expression,),
+                  subjects=tuple(counts.subjects[i] for i in old_subjects),
+                  sequences=tuple(q for q, m in zip(counts.sequences, keep) if m),
+                  seq_subject=new_index[counts.seq_subject[keep]], seq_expression=np.zeros(int(keep.sum()), np.int64),
+                  seq_n=counts.seq_n[keep], seq_k=counts.seq_k[keep], seq_frames=counts.seq_frames[keep],
+                  pair_counts=pair, unit=counts.unit, cell_pair_counts=counts.cell_pair_counts[mine],
+                  cell_subject=cell_subject, cell_expression=np.zeros(int(mine.sum()), np.int64))
+
+
 def cell_pair_counts(coded: np.ndarray, present: np.ndarray, subject: np.ndarray, expression: np.ndarray,
                      n_expressions: int) -> dict[str, np.ndarray]:
     """Pair counts of every (subject, expression) cell with labelled units (expression >= 0).

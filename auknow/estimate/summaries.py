@@ -36,7 +36,7 @@ def compute(data, est, *, unit: str, min_fraction: float, n_boot: int, n_perm: i
     Args:
         data: what ``est`` was estimated from: :class:`~auknow.readers.frames.AUFrames` or
             :class:`~auknow.estimate.statistics.Counts` (streamed BP4D: event sizes only with
-            ``unit="sequence"``, no per-expression networks; a note says so).
+            ``unit="sequence"``, a note says so; per-expression networks from the counts).
         est: the :class:`~auknow.estimate.prior.PriorEstimate`.
         unit, min_fraction, n_boot, n_perm, ci, seed, independent_clips: as for ``est``.
         rule, alpha: the edge rule (:data:`auknow.estimate.network.EDGE_RULES`) and q threshold.
@@ -63,12 +63,9 @@ def compute(data, est, *, unit: str, min_fraction: float, n_boot: int, n_perm: i
     graphs = {"": {"expression": "", "relation": est.relation, "relation_ci": est.relation_ci,
                    "q": nw.pair_qvalues(est), "p_au": p_au, "n_units": int(est.counts.seq_n.sum(0).max()),
                    "pair_subjects": (est.counts.pair_counts[:, 3] > 0).sum(0)}}
-    if est.expressions and frames:
-        per = nw.expression_relations(data, unit, min_fraction, n_boot, ci, seed, independent_clips)
+    if est.expressions:  # from the frames, or from streamed BP4D's counts (the same result)
+        per = nw.expression_relations(data, unit, min_fraction, n_boot, ci, seed, independent_clips and frames)
         graphs.update({e: {"expression": e, **per[e], "q": nw.pair_qvalues(est, e)} for e in est.expressions})
-    elif est.expressions:
-        out.notes.append("per-expression networks need the frames, and BP4D is streamed to counts: "
-                         "network.csv has the graph over all units only (use independent_clips=True for all)")
     tables = nw.summarise(graphs, est.aus, rule, alpha)
     if est.expressions:
         gm, _ = nw.bipartite_measures(est, alpha)
