@@ -35,7 +35,18 @@ DEFAULT_ALTERNATIVES = ALTERNATIVE_READINGS[0]
 
 
 class ExpansionError(AuknowError, ValueError):
-    """An unknown reading of alternatives (or another bad expansion option)."""
+    """An unknown reading of alternatives (or another bad expansion option).
+
+    Also a ``ValueError``, so callers that catch bad values catch it.
+
+    >>> check_reading("all")
+    Traceback (most recent call last):
+    ...
+    auknow.tables.expand.ExpansionError: alternatives: 'all' is not one of one, subsets ('one': exactly one
+    alternative joins; 'subsets': every FACS-compatible non-empty subset joins, as the facs R package reads them)
+    >>> issubclass(ExpansionError, ValueError)
+    True
+    """
 
 
 def check_reading(alternatives: str) -> str:
@@ -110,6 +121,21 @@ def alternatives_together(config: Configuration, alternatives: str = DEFAULT_ALT
     """Pairs of alternative AU numbers that join ``config`` together in some choice.
 
     Always empty under ``"one"``; under ``"subsets"`` every FACS-compatible pair.
+
+    Returns:
+        A set of two-element frozensets of AU numbers.
+
+    Raises:
+        ExpansionError: an unknown reading.
+
+    FIG 2002's fear ``1+2+4+5+20`` with ``25, 26, or 27``: 26 and 27 never join together (an
+    exclusive pair).
+
+    >>> from auknow.facs import parse_facs
+    >>> cfg = Configuration(required=parse_facs("1+2+4+5+20"),
+    ...                     alternatives=parse_facs("25+26+27", check_exclusive=False))
+    >>> alternatives_together(cfg, "one"), sorted(sorted(p) for p in alternatives_together(cfg, "subsets"))
+    (set(), [[25, 26], [25, 27]])
     """
     out: set[frozenset[int]] = set()
     for c in alternative_choices(config, alternatives):
@@ -154,7 +180,18 @@ def expand_table(table: PrototypeTable, alternatives: str = DEFAULT_ALTERNATIVES
                  optional: bool = True) -> dict[str, list[tuple[FacsItem, ...]]]:
     """Expression -> every concrete configuration of a prototype table (see
     :func:`expand_configuration`), in table order. Duplicates across rows are kept, as in the
-    ``facs`` package's data."""
+    ``facs`` package's data.
+
+    Raises:
+        ExpansionError: an unknown reading.
+
+    >>> from auknow.facs import format_facs
+    >>> from auknow.library import load_bundled
+    >>> fig = load_bundled("fig2002")
+    >>> one, subsets = expand_table(fig, "one"), expand_table(fig, "subsets")
+    >>> [format_facs(c) for c in one["happiness"]], len(one["fear"]), len(subsets["fear"])
+    (['6+12', '12CD'], 18, 28)
+    """
     return {e: [c for cfg in cfgs for c in expand_configuration(cfg, alternatives, optional=optional)]
             for e, cfgs in table.expressions.items()}
 

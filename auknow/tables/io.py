@@ -21,7 +21,27 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 
 def read_table(path: str | os.PathLike) -> tuple[Table | None, list[Problem]]:
-    """Read and validate one table file. Returns ``(table, [])`` or ``(None, problems)``."""
+    """Read and validate one table file. Returns ``(table, [])`` or ``(None, problems)``.
+
+    Never raises for a bad file: a missing file, a folder, non-UTF-8 bytes, YAML syntax errors and
+    every validation problem come back as :class:`~auknow.errors.Problem` (file, line, key path).
+    :func:`load_table` is the raising form.
+
+    >>> import pathlib, tempfile
+    >>> MINI = ("schema_version: 1\\nkind: prototype\\nname: mini\\ntitle: Mini\\nprovenance: {kind: edited}\\n"
+    ...         "expressions:\\n  happiness: [6+12]\\n")  # line 7: happiness and its one configuration
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = (pathlib.Path(d) / "mini.yaml").write_text(MINI)
+    ...     _ = (pathlib.Path(d) / "bad.yaml").write_text(MINI.replace("6+12", "6+12+99"))
+    ...     table, problems = read_table(pathlib.Path(d) / "mini.yaml")
+    ...     print(table.kind, table.expressions["happiness"][0].au_names(), problems)
+    ...     table, problems = read_table(pathlib.Path(d) / "bad.yaml")
+    ...     print(table, [(p.line, p.path, p.message) for p in problems])
+    ...     print([p.message for p in read_table(pathlib.Path(d) / "missing.yaml")[1]])
+    prototype ('AU06', 'AU12') []
+    None [(7, 'expressions.happiness[0].required', "unknown FACS code 99 in '99' (not in the FACS 2002 code list)")]
+    ['no such file']
+    """
     path = Path(path)
     file = str(path)
     try:
@@ -48,7 +68,24 @@ def load_table(path: str | os.PathLike) -> Table:
     """Load and validate one table.
 
     Raises:
-        TableError: every problem found, each naming file, line and key path.
+        TableError: every problem found, each naming file, line and key path (one per line of
+            the message; ``problems`` holds them as :class:`~auknow.errors.Problem`).
+
+    >>> import pathlib, tempfile
+    >>> MINI = ("schema_version: 1\\nkind: prototype\\nname: mini\\ntitle: Mini\\nprovenance: {kind: edited}\\n"
+    ...         "expressions:\\n  happiness: [6+12]\\n")  # line 7: happiness and its one configuration
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = pathlib.Path(d) / "bad.yaml"
+    ...     _ = path.write_text(MINI.replace("happiness", "happyness").replace("6+12", "6+12+99"))
+    ...     load_table(path)
+    Traceback (most recent call last):
+    ...
+    auknow.errors.TableError: .../bad.yaml:7: expressions.happyness: unknown expression 'happyness';
+    did you mean happiness, happy, sadness?
+    .../bad.yaml:7: expressions.happyness[0].required: unknown FACS code 99 in '99' (not in the FACS 2002 code list)
+    >>> from auknow.library import knowledge_dir
+    >>> load_table(knowledge_dir() / "prototypes" / "fig2002.yaml").provenance.citation.short()
+    'Ekman et al. (2002)'
     """
     table, problems = read_table(path)
     if problems:
@@ -57,7 +94,17 @@ def load_table(path: str | os.PathLike) -> Table:
 
 
 def iter_table_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """The ``.yaml``/``.yml`` files named or found (recursively, sorted) under the given paths."""
+    """The ``.yaml``/``.yml`` files named or found (recursively, sorted) under the given paths.
+
+    A path that is not a folder is kept as given (even if missing or not YAML), so that
+    :func:`validate_paths` reports it; files are not read here.
+
+    >>> from auknow.library import knowledge_dir
+    >>> [f.relative_to(knowledge_dir()).as_posix() for f in iter_table_files([knowledge_dir() / "datasets"])]
+    ['datasets/bp4d.yaml', 'datasets/ckplus.yaml', 'datasets/disfa.yaml']
+    >>> iter_table_files(["mine.yaml", "notes.txt"])
+    [PosixPath('mine.yaml'), PosixPath('notes.txt')]
+    """
     out: list[Path] = []
     for p in paths:
         p = Path(p)
@@ -69,7 +116,24 @@ def iter_table_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 
 def validate_paths(paths: Iterable[str | os.PathLike]) -> tuple[int, list[Problem]]:
-    """Validate files and folders. Returns ``(number of files read, problems)``."""
+    """Validate files and folders. Returns ``(number of files read, problems)``.
+
+    Every file of :func:`iter_table_files` is read with :func:`read_table`; a folder without any
+    ``.yaml`` table is a problem too (a wrong path should not pass as "0 problems").
+
+    >>> import pathlib, tempfile
+    >>> MINI = ("schema_version: 1\\nkind: prototype\\nname: mini\\ntitle: Mini\\nprovenance: {kind: edited}\\n"
+    ...         "expressions:\\n  happiness: [6+12]\\n")  # line 7: happiness and its one configuration
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = (pathlib.Path(d) / "mini.yaml").write_text(MINI)
+    ...     _ = (pathlib.Path(d) / "bad.yaml").write_text(MINI.replace("edited", "edted"))
+    ...     (pathlib.Path(d) / "empty").mkdir()
+    ...     n, problems = validate_paths([d, pathlib.Path(d) / "empty"])
+    ...     print(n, *[str(p).replace(d, "TMP") for p in problems], sep="\\n")
+    2
+    TMP/bad.yaml:5: provenance.kind: provenance kind 'edted' is not one of literature, estimated, edited
+    TMP/empty: no .yaml tables in this folder
+    """
     paths = list(paths)
     files = iter_table_files(paths)
     problems: list[Problem] = []
@@ -143,7 +207,25 @@ def _configuration_dict(c: Configuration) -> dict:
 
 
 def table_to_dict(table: Table) -> dict:
-    """The YAML-ready mapping of a table (schema version 1), keys in documented order."""
+    """The YAML-ready mapping of a table (schema version 1), keys in documented order.
+
+    Whole numbers are written as integers (``1`` not ``1.0``); a weight is a bare number, the
+    short form ``[low, high]`` for an interval whose value is its midpoint, or a mapping when it
+    carries uncertainty. Empty optional fields are left out.
+
+    >>> from auknow.tables.model import Provenance, QuantifiedTable, Statistic, Weight
+    >>> table = QuantifiedTable(name="mini", title="Mini", provenance=Provenance(kind="edited"),
+    ...                         statistic=Statistic("p_au_given_expression", (0.0, 1.0)),
+    ...                         weights={"happiness": {"AU06": Weight(0.5), "AU12": Weight(0.875, interval=(0.75, 1.0)),
+    ...                                                "AU25": Weight(0.3, ci=(0.2, 0.4), n=40)}})
+    >>> d = table_to_dict(table)
+    >>> list(d)
+    ['schema_version', 'kind', 'name', 'title', 'provenance', 'statistic', 'weights']
+    >>> d["statistic"]
+    {'name': 'p_au_given_expression', 'range': [0, 1]}
+    >>> d["weights"]
+    {'happiness': {'AU06': 0.5, 'AU12': [0.75, 1], 'AU25': {'value': 0.3, 'ci': [0.2, 0.4], 'n': 40}}}
+    """
     out: dict = {"schema_version": SCHEMA_VERSION, "kind": table.kind, "name": table.name, "title": table.title,
                  "provenance": _provenance_dict(table.provenance)}
     if isinstance(table, (PrototypeTable, QuantifiedTable)) and table.extra_expressions:
@@ -189,7 +271,28 @@ _Dumper.add_representer(str, _str_representer)
 
 
 def dumps_table(table: Table) -> str:
-    """YAML text of a table (a header comment, then :func:`table_to_dict`)."""
+    """YAML text of a table (a header comment, then :func:`table_to_dict`).
+
+    The text reads back to an equal table (:func:`read_table`); multi-line strings are written
+    as ``|`` blocks.
+
+    >>> from auknow.facs import parse_facs
+    >>> from auknow.tables.model import Configuration, PrototypeTable, Provenance
+    >>> table = PrototypeTable(name="mini", title="Mini", provenance=Provenance(kind="edited"),
+    ...                        expressions={"happiness": [Configuration(parse_facs("6+12"), type="prototype")]})
+    >>> print(dumps_table(table), end="")
+    # auknow knowledge table (schema 1); format: docs/knowledge-format.md
+    schema_version: 1
+    kind: prototype
+    name: mini
+    title: Mini
+    provenance:
+      kind: edited
+    expressions:
+      happiness:
+      - required: 6+12
+        type: prototype
+    """
     body = yaml.dump(table_to_dict(table), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     return f"# auknow knowledge table (schema {SCHEMA_VERSION}); format: docs/knowledge-format.md\n{body}"
 
@@ -199,5 +302,22 @@ def save_table(table: Table, path: str | os.PathLike, overwrite: bool = False) -
 
     Raises:
         OutputExistsError: the file exists and ``overwrite`` is false.
+
+    Returns the path written. The file loads back to an equal table:
+
+    >>> import pathlib, tempfile
+    >>> from auknow.library import load_bundled
+    >>> ck = load_bundled("ckplus")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = save_table(ck, pathlib.Path(tmp.name) / "ckplus.yaml")
+    >>> path.name, load_table(path) == ck
+    ('ckplus.yaml', True)
+    >>> save_table(ck, path)
+    Traceback (most recent call last):
+    ...
+    auknow.atomic.OutputExistsError: .../ckplus.yaml: exists; not overwritten (ask for it with --force / overwrite=True)
+    >>> save_table(ck, path, overwrite=True) == path
+    True
+    >>> tmp.cleanup()
     """
     return write_text_atomic(path, dumps_table(table), overwrite=overwrite)

@@ -30,6 +30,11 @@ class Citation:
         venue: journal, book or publisher (optional).
         doi: DOI without the resolver prefix (optional).
         url: a stable URL (optional).
+
+    >>> fig = Citation(authors=["Ekman, P.", "Friesen, W. V.", "Hager, J. C."], year=2002,
+    ...                title="Facial Action Coding System: Investigator's Guide")
+    >>> fig.short(), Citation(["Jack, R. E.", "Schyns, P. G."], 2012, "Facial expressions of emotion").short()
+    ('Ekman et al. (2002)', 'Jack & Schyns (2012)')
     """
 
     authors: list[str]
@@ -58,6 +63,11 @@ class Provenance:
         notes: free text: how the facts were transcribed, what was changed, caveats.
         details: any further keys (for estimated tables: dataset, path, unit, counts, folds,
             statistic, seed, auknow version, date), kept in order.
+
+    >>> prov = Provenance(kind="estimated", notes="P(AU | expression) from CK+ peaks",
+    ...                   details={"dataset": "ckplus", "seed": 0})
+    >>> prov.citation is None, list(prov.details)
+    (True, ['dataset', 'seed'])
     """
 
     kind: str
@@ -76,6 +86,12 @@ class Configuration:
         alternatives: AUs of which exactly one joins (empty: none required).
         type: the source's label for the configuration (``prototype``, ``variant``, ``ICP``, ...).
         notes: non-FACS cues or remarks (``"deep breath"``, ``"15B"`` notes).
+
+    >>> from auknow.facs import parse_facs
+    >>> cfg = Configuration(required=parse_facs("1+2+5B"), alternatives=parse_facs("26+27", check_exclusive=False),
+    ...                     type="prototype")
+    >>> cfg.au_names()
+    ('AU01', 'AU02', 'AU05', 'AU26', 'AU27')
     """
 
     required: tuple[FacsItem, ...]
@@ -93,7 +109,14 @@ class Configuration:
 
 @dataclass
 class PrototypeTable:
-    """Per expression, one or more AU configurations. ``expressions``: name -> configurations."""
+    """Per expression, one or more AU configurations. ``expressions``: name -> configurations.
+
+    >>> from auknow.facs import parse_facs
+    >>> table = PrototypeTable(name="mini", title="Mini", provenance=Provenance(kind="edited"),
+    ...                        expressions={"happiness": [Configuration(required=parse_facs("6+12"))]})
+    >>> table.kind, [c.au_names() for c in table.expressions["happiness"]]
+    ('prototype', [('AU06', 'AU12')])
+    """
 
     name: str
     title: str
@@ -111,6 +134,10 @@ class Statistic:
         name: the statistic, e.g. ``p_au_given_expression``, ``weight``, ``phi``.
         range: closed value range ``(low, high)``; may be infinite (``(-inf, inf)``).
         description: one sentence a person can read.
+
+    >>> phi = Statistic(name="phi", range=(-1.0, 1.0), description="phi coefficient of two AUs' occurrence")
+    >>> phi.range[0] <= 0.4 <= phi.range[1]
+    True
     """
 
     name: str
@@ -131,6 +158,10 @@ class Weight:
             e.g. "primary AUs: P in [0.75, 1]" (optional). Unlike ``ci`` it is knowledge, not
             sampling uncertainty; ``value`` then defaults to the band's midpoint, which is what
             compiled matrices use.
+
+    >>> band = Weight(value=0.875, interval=(0.75, 1.0))  # "primary AUs: P in [0.75, 1]"
+    >>> band.value == sum(band.interval) / 2, Weight(0.62, ci=(0.55, 0.69), n=120).n
+    (True, 120)
     """
 
     value: float
@@ -147,6 +178,13 @@ class QuantifiedTable:
 
     ``scale`` records a multiplier a source applies before use (AU-DFER multiplies by 5);
     the stored values are the unscaled ones.
+
+    >>> table = QuantifiedTable(name="mini", title="Mini", provenance=Provenance(kind="edited"),
+    ...                         statistic=Statistic("p_au_given_expression", (0.0, 1.0)),
+    ...                         weights={"happiness": {"AU12": Weight(0.9), "AU06": Weight(0.7)},
+    ...                                  "surprise": {"AU01": Weight(0.8)}})
+    >>> table.aus(), table.weights["happiness"]["AU12"].value
+    (['AU01', 'AU06', 'AU12'], 0.9)
     """
 
     name: str
@@ -174,6 +212,10 @@ class Relation:
         strength: the relation's statistic (inside the table's declared range, if any).
         directed: whether the pair is ordered (``P(j | i)``); hierarchy is always directed.
         ci, n, p_value, q_value: optional uncertainty, as in :class:`Weight`.
+
+    >>> rel = Relation(au_i="AU06", au_j="AU12", kind="co-occurrence", strength=0.61, n=327)
+    >>> rel.directed, rel.strength
+    (False, 0.61)
     """
 
     au_i: str
@@ -189,7 +231,14 @@ class Relation:
 
 @dataclass
 class RelationTable:
-    """AU-AU relations. ``statistic`` declares what ``strength`` means (optional)."""
+    """AU-AU relations. ``statistic`` declares what ``strength`` means (optional).
+
+    >>> table = RelationTable(name="mini", title="Mini", provenance=Provenance(kind="edited"),
+    ...                       relations=[Relation("AU06", "AU12", "co-occurrence", 0.61),
+    ...                                  Relation("AU24", "AU25", "exclusive", 1.0)])
+    >>> table.kind, [(r.au_i, r.au_j, r.kind) for r in table.relations if r.kind == "exclusive"]
+    ('relation', [('AU24', 'AU25', 'exclusive')])
+    """
 
     name: str
     title: str
@@ -201,7 +250,12 @@ class RelationTable:
 
 @dataclass
 class Task:
-    """A recording task of a dataset and the expression it elicits (BP4D T1 -> happiness)."""
+    """A recording task of a dataset and the expression it elicits (BP4D T1 -> happiness).
+
+    >>> from auknow.library import load_bundled
+    >>> load_bundled("bp4d").tasks["T1"]
+    Task(expression='happiness', description='happiness / amusement')
+    """
 
     expression: str
     description: str | None = None
@@ -218,6 +272,11 @@ class DatasetDescriptor:
         tasks: task code -> :class:`Task` (BP4D).
         emotion_codes: integer label -> canonical expression (CK+ ``Emotion_labels``).
         folds: fold number -> test subjects of that fold (subject-independent splits).
+
+    >>> from auknow.library import load_bundled
+    >>> ck = load_bundled("ckplus")
+    >>> ck.kind, len(ck.aus), ck.emotion_codes[5], ck.folds
+    ('dataset', 23, 'happiness', {})
     """
 
     name: str

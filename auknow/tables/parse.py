@@ -38,6 +38,25 @@ def parse_table(data: Any, lines: LineMap, file: str) -> tuple[Table | None, lis
     Returns:
         ``(table, problems)``: the table when there are no problems, else ``None`` and every
         problem found (each naming file, line and key path).
+
+    A wrong ``schema_version`` or ``kind`` stops at once (the rest cannot be read); otherwise
+    every problem of the file is collected.
+
+    >>> from auknow.tables.yamlio import load_with_lines
+    >>> text = ("schema_version: 1\\nkind: relation\\nname: mini\\ntitle: Mini\\nprovenance: {kind: edited}\\n"
+    ...         "relations:\\n- {au_i: AU6, au_j: 12, kind: co-occurrence, strength: 0.6}\\n")
+    >>> table, problems = parse_table(*load_with_lines(text, "t.yaml")[:2], "t.yaml")
+    >>> [(r.au_i, r.au_j, r.strength) for r in table.relations], problems
+    ([('AU06', 'AU12', 0.6)], [])
+    >>> bad = text.replace("name: mini", "name: Mini").replace("strength: 0.6", "strength: high")
+    >>> table, problems = parse_table(*load_with_lines(bad, "t.yaml")[:2], "t.yaml")
+    >>> print(table, *problems, sep="\\n")
+    None
+    t.yaml:3: name: name 'Mini' must be lower-case letters, digits, '_' or '-'
+    t.yaml:7: relations[0].strength: expected a number, got 'high'
+    >>> bad = text.replace("kind: relation", "kind: relations")
+    >>> print(*parse_table(*load_with_lines(bad, "t.yaml")[:2], "t.yaml")[1])
+    t.yaml:2: kind: unknown kind 'relations' (expected one of prototype, quantified, relation, dataset)
     """
     ctx = ParseContext(file, lines)
     if not isinstance(data, dict):

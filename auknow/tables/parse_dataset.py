@@ -17,7 +17,25 @@ from .yamlio import PathKey
 
 def parse_dataset(ctx: ParseContext, data: dict, name, title, provenance, extra) -> DatasetDescriptor | None:
     """A dataset table (``aus``, ``intensity_aus``, ``occurrence_threshold``, ``tasks``,
-    ``emotion_codes``, ``folds``) as a :class:`DatasetDescriptor`; problems go to ``ctx``."""
+    ``emotion_codes``, ``folds``) as a :class:`DatasetDescriptor`; problems go to ``ctx``.
+
+    AU names are made canonical (``AU1``, ``2``, ``au_4`` -> ``AU01``, ``AU02``, ``AU04``) and
+    expression names resolved through the vocabulary (``happy`` -> ``happiness``); a subject in
+    two folds is a problem. The descriptor is returned even when problems were recorded
+    (:func:`~auknow.tables.parse.parse_table` then drops it).
+
+    >>> from auknow.tables.model import Provenance
+    >>> from auknow.tables.parse_fields import ParseContext
+    >>> from auknow.tables.yamlio import load_with_lines
+    >>> data, lines, _ = load_with_lines("aus: [AU1, 2, au_4]\\noccurrence_threshold: 2\\ntasks: {T1: happy}\\n"
+    ...                                  "folds:\\n  1: [S1, S2]\\n  2: [S2]\\n", "t.yaml")
+    >>> ctx = ParseContext("t.yaml", lines)
+    >>> ds = parse_dataset(ctx, data, "mini", "Mini", Provenance("edited"), [])
+    >>> ds.aus, ds.occurrence_threshold, ds.tasks["T1"].expression
+    (['AU01', 'AU02', 'AU04'], 2.0, 'happiness')
+    >>> [str(p) for p in ctx.problems]
+    ['t.yaml:6: folds.2: subject S2 is in fold 1 and fold 2; folds must be disjoint']
+    """
     aus = _au_list(ctx, data.get("aus"), ("aus",))
     intensity = _au_list(ctx, data.get("intensity_aus"), ("intensity_aus",))
     threshold = data.get("occurrence_threshold")

@@ -97,6 +97,17 @@ def parse_expression_name(ctx: ParseContext, key: Any, path: PathKey, extra: lis
 
     ``seen`` maps canonical names to their spelling so far (updated); a name listed twice under
     two spellings (``happy`` and ``happiness``) is a problem. Returns ``None`` after a problem.
+
+    >>> from auknow.tables.yamlio import LineMap
+    >>> ctx, seen = ParseContext("t.yaml", LineMap()), {}
+    >>> parse_expression_name(ctx, "happy", ("expressions", "happy"), [], seen), seen
+    ('happiness', {'happiness': 'happy'})
+    >>> parse_expression_name(ctx, "happiness", ("expressions", "happiness"), [], seen) is None
+    True
+    >>> print(*ctx.problems)
+    t.yaml:1: expressions.happiness: expression 'happiness' listed twice (as 'happy' too; both mean 'happiness')
+    >>> parse_expression_name(ctx, "boredom", ("expressions", "boredom"), ["boredom"], seen)  # declared in extra
+    'boredom'
     """
     try:
         name = canonical_expression(str(key), extra)
@@ -111,7 +122,19 @@ def parse_expression_name(ctx: ParseContext, key: Any, path: PathKey, extra: lis
 
 
 def parse_statistic(ctx: ParseContext, value: Any, path: PathKey) -> Statistic | None:
-    """The ``statistic`` block (``name``, ``range: [low, high]``, ``description``), or ``None`` after a problem."""
+    """The ``statistic`` block (``name``, ``range: [low, high]``, ``description``), or ``None`` after a problem.
+
+    An unknown key is a problem but does not stop the statistic being built (see also the
+    :class:`ParseContext` example, a range that is not a pair).
+
+    >>> from auknow.tables.yamlio import load_with_lines
+    >>> data, lines, _ = load_with_lines("statistic:\\n  name: phi\\n  range: [-1, 1]\\n  descripton: x\\n", "t.yaml")
+    >>> ctx = ParseContext("t.yaml", lines)
+    >>> parse_statistic(ctx, data["statistic"], ("statistic",))
+    Statistic(name='phi', range=(-1.0, 1.0), description=None)
+    >>> print(*ctx.problems)
+    t.yaml:4: statistic.descripton: unknown key 'descripton' (expected one of description, name, range)
+    """
     block = ctx.mapping(value, path, "statistic fields (name, range, description)")
     if block is None:
         return None
@@ -131,7 +154,14 @@ def parse_statistic(ctx: ParseContext, value: Any, path: PathKey) -> Statistic |
 
 def parse_uncertainty(ctx: ParseContext, block: dict, path: PathKey, rng: tuple[float, float] | None) -> dict:
     """The uncertainty fields of a weight or relation: ``ci`` (inside ``rng``), ``n`` (a count),
-    ``p_value`` / ``q_value`` (in [0, 1]); returns those that are valid, records problems for the rest."""
+    ``p_value`` / ``q_value`` (in [0, 1]); returns those that are valid, records problems for the rest.
+
+    >>> from auknow.tables.yamlio import load_with_lines
+    >>> data, lines, _ = load_with_lines("AU12: {value: 0.9, ci: [0.8, 0.95], n: 40, q_value: 1.5}\\n", "t.yaml")
+    >>> ctx = ParseContext("t.yaml", lines)
+    >>> parse_uncertainty(ctx, data["AU12"], ("AU12",), (0.0, 1.0)), [str(p) for p in ctx.problems]
+    ({'ci': (0.8, 0.95), 'n': 40}, ['t.yaml:1: AU12.q_value: q_value 1.5 is outside [0, 1]'])
+    """
     out: dict = {}
     if "ci" in block:
         ci = block["ci"]
@@ -161,6 +191,17 @@ def parse_uncertainty(ctx: ParseContext, block: dict, path: PathKey, rng: tuple[
 
 def check_in_range(ctx: ParseContext, value: float | None, path: PathKey, rng: tuple[float, float] | None,
                    what: str) -> None:
-    """Record a problem when ``value`` lies outside the declared statistic range ``rng``."""
+    """Record a problem when ``value`` lies outside the declared statistic range ``rng``.
+
+    ``None`` for the value (already reported as not a number) or for the range (none declared)
+    records nothing; the range is closed.
+
+    >>> from auknow.tables.yamlio import LineMap
+    >>> ctx = ParseContext("t.yaml", LineMap())
+    >>> for value, rng in ((1.0, (0.0, 1.0)), (1.5, None), (1.5, (0.0, 1.0))):
+    ...     check_in_range(ctx, value, ("weights", "happiness", "AU12"), rng, "weight")
+    >>> [str(p) for p in ctx.problems]
+    ['t.yaml:1: weights.happiness.AU12: weight 1.5 is outside the declared range [0, 1]']
+    """
     if value is not None and rng is not None and not rng[0] <= value <= rng[1]:
         ctx.err(path, f"{what} {value:g} is outside the declared range [{rng[0]:g}, {rng[1]:g}]")

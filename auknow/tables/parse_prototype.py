@@ -18,7 +18,28 @@ from .yamlio import PathKey
 
 def parse_prototype(ctx: ParseContext, data: dict, name, title, provenance, extra) -> PrototypeTable | None:
     """The ``expressions`` block of a prototype table as a :class:`PrototypeTable` (``None`` when
-    the block is missing or not a mapping); problems go to ``ctx``."""
+    the block is missing or not a mapping); problems go to ``ctx``.
+
+    A bare code string is the shorthand for ``{required: ...}``; an exclusive pair required
+    together is a problem naming the FACS 2002 rule.
+
+    >>> from auknow.tables.model import Provenance
+    >>> from auknow.tables.parse_fields import ParseContext
+    >>> from auknow.tables.yamlio import load_with_lines
+    >>> data, lines, _ = load_with_lines("expressions:\\n  happy: [6+12]\\n  surprise:\\n"
+    ...                                  "  - {required: 1+2+5B, alternatives: 26+27}\\n", "t.yaml")
+    >>> ctx = ParseContext("t.yaml", lines)
+    >>> table = parse_prototype(ctx, data, "mini", "Mini", Provenance("edited"), [])
+    >>> {e: [c.au_names() for c in cs] for e, cs in table.expressions.items()}, ctx.problems
+    ({'happiness': [('AU06', 'AU12')], 'surprise': [('AU01', 'AU02', 'AU05', 'AU26', 'AU27')]}, [])
+    >>> data, lines, _ = load_with_lines("expressions:\\n  anger:\\n  - required: 4+5+24+25\\n", "t.yaml")
+    >>> ctx = ParseContext("t.yaml", lines)
+    >>> _ = parse_prototype(ctx, data, "mini", "Mini", Provenance("edited"), [])
+    >>> print(ctx.problems[0])
+    t.yaml:3: expressions.anger[0].required: AU24 and AU25 cannot be scored together (FACS 2002 exclusive pair) but
+    are both required: FACS 2002 lists 24 (lip presser) and 25 (lips part) as mutually exclusive: they cannot be
+    scored in the same event (row 24/25)
+    """
     path = ("expressions",)
     if "expressions" not in data:
         ctx.err((), "missing key 'expressions' (expression names to AU configurations)")

@@ -21,7 +21,27 @@ from .yamlio import PathKey
 
 def parse_quantified(ctx: ParseContext, data: dict, name, title, provenance, extra) -> QuantifiedTable | None:
     """A quantified table (``statistic``, ``scale``, ``weights``) as a :class:`QuantifiedTable`
-    (``None`` when ``weights`` is missing or not a mapping); problems go to ``ctx``."""
+    (``None`` when ``weights`` is missing or not a mapping); problems go to ``ctx``.
+
+    A weight is a number, an interval ``[low, high]`` (value: its midpoint) or a mapping with
+    ``value`` and uncertainty; every value must lie inside the declared statistic range.
+
+    >>> from auknow.tables.model import Provenance
+    >>> from auknow.tables.parse_fields import ParseContext
+    >>> from auknow.tables.yamlio import load_with_lines
+    >>> head = "statistic: {name: p_au_given_expression, range: [0, 1]}\\nweights:\\n  happy:\\n"
+    >>> data, lines, _ = load_with_lines(head + "    AU6: 0.7\\n    12: [0.75, 1]\\n    AU25: {value: 0.3, n: 40}\\n",
+    ...                                  "t.yaml")
+    >>> ctx = ParseContext("t.yaml", lines)
+    >>> row = parse_quantified(ctx, data, "mini", "Mini", Provenance("edited"), []).weights["happiness"]
+    >>> {au: (w.value, w.interval, w.n) for au, w in row.items()}, ctx.problems
+    ({'AU06': (0.7, None, None), 'AU12': (0.875, (0.75, 1.0), None), 'AU25': (0.3, None, 40)}, [])
+    >>> data, lines, _ = load_with_lines(head + "    AU6: 0.7\\n    AU12: 1.2\\n", "t.yaml")
+    >>> ctx = ParseContext("t.yaml", lines)
+    >>> _ = parse_quantified(ctx, data, "mini", "Mini", Provenance("edited"), [])
+    >>> [str(p) for p in ctx.problems]
+    ['t.yaml:5: weights.happy.AU12: weight 1.2 is outside the declared range [0, 1]']
+    """
     statistic = parse_statistic(ctx, data.get("statistic"), ("statistic",)) if "statistic" in data else None
     if "statistic" not in data:
         ctx.err((), "missing key 'statistic' (name and range of the weights)")
@@ -108,7 +128,26 @@ def _weight(ctx: ParseContext, entry: Any, path: PathKey, rng) -> Weight | None:
 
 def parse_relation(ctx: ParseContext, data: dict, name, title, provenance, extra) -> RelationTable | None:
     """A relation table (``statistic``, ``relations``) as a :class:`RelationTable` (``None`` when
-    ``relations`` is not a non-empty list); problems go to ``ctx``."""
+    ``relations`` is not a non-empty list); problems go to ``ctx``.
+
+    ``hierarchy`` relations are directed by default; an undirected pair may be listed once per
+    kind, in either order.
+
+    >>> from auknow.tables.model import Provenance
+    >>> from auknow.tables.parse_fields import ParseContext
+    >>> from auknow.tables.yamlio import load_with_lines
+    >>> data, lines, _ = load_with_lines(
+    ...     "statistic: {name: phi, range: [-1, 1]}\\nrelations:\\n"
+    ...     "- {au_i: AU6, au_j: 12, kind: co-occurrence, strength: 0.6}\\n"
+    ...     "- {au_i: AU12, au_j: AU06, kind: co-occurrence, strength: 0.5}\\n"
+    ...     "- {au_i: AU1, au_j: AU2, kind: hierarchy, strength: 0.9}\\n", "t.yaml")
+    >>> ctx = ParseContext("t.yaml", lines)
+    >>> table = parse_relation(ctx, data, "mini", "Mini", Provenance("edited"), [])
+    >>> [(r.au_i, r.au_j, r.kind, r.directed) for r in table.relations]
+    [('AU06', 'AU12', 'co-occurrence', False), ('AU01', 'AU02', 'hierarchy', True)]
+    >>> [str(p) for p in ctx.problems]
+    ['t.yaml:4: relations[1]: relation AU12-AU06 (co-occurrence) listed twice (first as relations[0])']
+    """
     statistic = parse_statistic(ctx, data.get("statistic"), ("statistic",)) if "statistic" in data else None
     rng = statistic.range if statistic else None
     path = ("relations",)

@@ -40,7 +40,23 @@ def _cell(w) -> str:
 
 
 def table_rows(table: Table) -> tuple[list[str], list[list[str]]]:
-    """``(header, rows)`` of strings describing a table (see module docstring)."""
+    """``(header, rows)`` of strings describing a table (see module docstring).
+
+    Numbers are shown with at most 3 decimals; an interval-valued weight as ``[low, high]``; a
+    cell an expression does not weight is empty.
+
+    >>> from auknow.tables.model import Provenance, QuantifiedTable, Statistic, Weight
+    >>> table = QuantifiedTable(name="mini", title="Mini", provenance=Provenance(kind="edited"),
+    ...                         statistic=Statistic("p_au_given_expression", (0.0, 1.0)),
+    ...                         weights={"happiness": {"AU06": Weight(0.5),
+    ...                                                "AU12": Weight(0.875, interval=(0.75, 1.0))},
+    ...                                  "surprise": {"AU01": Weight(0.8125)}})
+    >>> table_rows(table)
+    (['expression', 'AU01', 'AU06', 'AU12'], [['happiness', '', '0.5', '[0.75, 1]'], ['surprise', '0.812', '', '']])
+    >>> from auknow.library import load_bundled
+    >>> table_rows(load_bundled("disfa"))[1][2]
+    ['occurrence_threshold', '2']
+    """
     if isinstance(table, PrototypeTable):
         header = ["expression", "type", "required", "optional", "alternatives", "notes"]
         rows = [[e, c.type or "", format_facs(c.required), format_facs(c.optional), format_facs(c.alternatives),
@@ -86,6 +102,31 @@ def render_table(table: Table, fmt: str = "text") -> str:
 
     Raises:
         ValueError: unknown format.
+
+    >>> from auknow.facs import parse_facs
+    >>> from auknow.tables.model import Citation, Configuration, PrototypeTable, Provenance
+    >>> cite = Citation(["Ekman, P.", "Friesen, W. V.", "Hager, J. C."], 2002, "FACS Investigator's Guide")
+    >>> surprise = Configuration(parse_facs("1+2+5B"), alternatives=parse_facs("26+27", check_exclusive=False),
+    ...                          type="variant")
+    >>> table = PrototypeTable(name="mini", title="Two prototypes", provenance=Provenance("literature", cite),
+    ...                        expressions={"happiness": [Configuration(parse_facs("6+12"), type="prototype")],
+    ...                                     "surprise": [surprise]})
+    >>> print(render_table(table))
+    Two prototypes [mini, prototype]
+    source: Ekman et al. (2002), FACS Investigator's Guide
+    <BLANKLINE>
+    expression  type       required  optional  alternatives  notes
+    ----------  ---------  --------  --------  ------------  -----
+    happiness   prototype  6+12
+    surprise    variant    1+2+5B              26+27
+    >>> print(render_table(table, "csv"))
+    expression,type,required,optional,alternatives,notes
+    happiness,prototype,6+12,,,
+    surprise,variant,1+2+5B,,26+27,
+    >>> render_table(table, "html")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown format 'html' (choose from text, csv, json, md)
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")

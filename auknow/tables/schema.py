@@ -186,12 +186,27 @@ def table_schema() -> dict:
 
 
 def schema_text() -> str:
-    """The schema as indented JSON text (what ``auknow schema`` prints and the package ships)."""
+    """The schema as indented JSON text (what ``auknow schema`` prints and the package ships).
+
+    >>> text = schema_text()
+    >>> text.splitlines()[2], json.loads(text) == table_schema()
+    ('  "$id": "urn:auknow:knowledge-table:1",', True)
+    """
     return _schema_text()
 
 
 def schema_path():
-    """Path of the schema file shipped in the package (``auknow/data/table.schema.json``)."""
+    """Path of the schema file shipped in the package (``auknow/data/table.schema.json``).
+
+    Returns:
+        An ``importlib.resources`` traversable (a ``pathlib.Path`` for an ordinary installation).
+
+    The shipped file holds the schema :func:`schema_text` builds:
+
+    >>> path = schema_path()
+    >>> path.name, json.loads(path.read_text(encoding="utf-8")) == table_schema()
+    ('table.schema.json', True)
+    """
     from importlib import resources
 
     return resources.files("auknow").joinpath("data").joinpath("table.schema.json")

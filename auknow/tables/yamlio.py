@@ -39,6 +39,9 @@ class TableLoader(yaml.SafeLoader):
     YAML 1.1 reads ``012`` as the octal number 10 (and ``1:30`` as sexagesimal 90), which would
     silently turn a zero-padded AU such as ``012`` into AU10; here such scalars stay strings and
     are parsed as AU codes.
+
+    >>> yaml.load("au: 012\\nt: 1:30\\nn: 12\\n", Loader=TableLoader), yaml.safe_load("au: 012\\nt: 1:30\\n")
+    ({'au': '012', 't': '1:30', 'n': 12}, {'au': 10, 't': 90})
     """
 
 
@@ -51,7 +54,11 @@ TableLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]
 
 
 def format_path(path: PathKey) -> str:
-    """``("expressions", "surprise", 0, "required") -> "expressions.surprise[0].required"``."""
+    """``("expressions", "surprise", 0, "required") -> "expressions.surprise[0].required"``.
+
+    >>> format_path(("expressions", "surprise", 0, "required")), format_path(()) == ""
+    ('expressions.surprise[0].required', True)
+    """
     out = ""
     for part in path:
         if isinstance(part, int):
@@ -62,7 +69,18 @@ def format_path(path: PathKey) -> str:
 
 
 class LineMap:
-    """Key path -> 1-based line of the YAML node, with lookup falling back to the nearest parent."""
+    """Key path -> 1-based line of the YAML node, with lookup falling back to the nearest parent.
+
+    A missing key is reported at the line of the nearest key that exists (its mapping), so a
+    message about an absent ``optional`` names the configuration's line.
+
+    >>> _, lines, _ = load_with_lines("expressions:\\n  happiness:\\n  - required: 6+12\\n", "t.yaml")
+    >>> config = ("expressions", "happiness", 0)
+    >>> lines.line(config + ("required",)), lines.line(config + ("optional",))
+    (3, 3)
+    >>> lines.line(("expressions", "happiness")), lines.line(("weights",))
+    (2, 1)
+    """
 
     def __init__(self) -> None:
         self.lines: dict[PathKey, int] = {(): 1}
