@@ -315,7 +315,7 @@ def save_table(table: Table, path: str | os.PathLike, overwrite: bool = False) -
     >>> save_table(ck, path)
     Traceback (most recent call last):
     ...
-    auknow.atomic.OutputExistsError: .../ckplus.yaml: exists; not overwritten (ask for it with --force / overwrite=True)
+    auknow.atomic.OutputExistsError: .../ckplus.yaml: exists; not overwritten (ask for it with overwrite=True)
     >>> save_table(ck, path, overwrite=True) == path
     True
     >>> tmp.cleanup()
