@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._common import as_vector, check_reduction, compute_dtype
+from ._common import as_vector, check_expression_labels, check_reduction, compute_dtype
 
 __all__ = ["intensity_aware_loss", "IntensityAwareLoss", "most_confusing_class"]
 
@@ -90,7 +90,9 @@ def intensity_aware_loss(expr_logits: Tensor, expr_labels: Tensor, *, class_weig
         Scalar (or ``[B]``) in ``[0, inf)``, float32 (float64 for float64 logits).
 
     Raises:
-        ValueError: fewer than 2 classes, soft labels, shape mismatch.
+        ValueError: fewer than 2 classes, soft labels, shape mismatch. Label values are not
+        checked (no device sync, a hot path): a label >= E fails inside torch's gather;
+        :class:`IntensityAwareLoss` checks them and names the bad values.
 
     Source: Li et al., AAAI 2023, IAL; reference code ``main.py`` (``train()``).
 
@@ -110,7 +112,12 @@ class IntensityAwareLoss(nn.Module):
 
     Args:
         class_weight: optional ``[E]`` non-negative weights (E is then checked against the logits).
+        ignore_index: the label meaning "unknown" (torch's -100 convention); ``None`` (default):
+            any negative label.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        validate_args: check at forward that labels lie in ``[0, E)`` or are unknown, raising
+            ValueError otherwise (a label equal to E, e.g. DFEW's 1-based 7, would index past the
+            logits; one device sync). The functional form does no check.
 
     Forward: ``(expr_logits [B, E], expr_labels [B])``. The weight lambda of the IAL term in the
     total (0.1 in the reference run) belongs to the caller, e.g. :class:`auknow.models.prior_head.PriorHead`'s
@@ -119,12 +126,21 @@ class IntensityAwareLoss(nn.Module):
     >>> logits = torch.tensor([[2.0, 1.0, 3.0], [0.0, 0.0, 5.0]])
     >>> IntensityAwareLoss()(logits, torch.tensor([0, 2]))    # the mean of 1.3133 and 0.0067
     tensor(0.6600)
+    >>> IntensityAwareLoss(ignore_index=-100)(logits, torch.tensor([0, -100]))   # unknown: left out
+    tensor(1.3133)
+    >>> IntensityAwareLoss()(logits, torch.tensor([1, 3]))   # 3 classes: label 3 is 1-based
+    Traceback (most recent call last):
+    ...
+    ValueError: expr_labels: [3] outside [0, 3) for 3 expressions; unknown labels are a negative label (1-based labels, as DFEW's files write them? subtract 1)
     """
 
-    def __init__(self, class_weight: Any | None = None, *, reduction: str = "mean"):
+    def __init__(self, class_weight: Any | None = None, *, ignore_index: int | None = None,
+                 reduction: str = "mean", validate_args: bool = True):
         super().__init__()
         check_reduction(reduction)
         self.reduction = reduction
+        self.ignore_index = ignore_index
+        self.validate_args = bool(validate_args)
         if class_weight is None:
             self.register_buffer("class_weight", None)
         else:
@@ -134,4 +150,12 @@ class IntensityAwareLoss(nn.Module):
         _check(expr_logits, expr_labels)
         if self.class_weight is not None and self.class_weight.shape[0] != expr_logits.shape[1]:
             raise ValueError(f"expr_logits: expected [B, {self.class_weight.shape[0]}], got {tuple(expr_logits.shape)}")
+        if self.validate_args:
+            check_expression_labels(expr_labels, expr_logits.shape[1], self.ignore_index)
+        if self.ignore_index is not None:
+            expr_labels = torch.where(expr_labels == self.ignore_index, -1, expr_labels)
         return _ial(expr_logits, expr_labels, self.class_weight, self.reduction)
+
+    def extra_repr(self) -> str:
+        weight = None if self.class_weight is None else list(self.class_weight.shape)
+        return f"class_weight={weight}, ignore_index={self.ignore_index}, reduction={self.reduction!r}"

@@ -26,7 +26,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ._common import as_vector, check_logits_targets, check_reduction, compute_dtype, weighted_bce_mean
+from ._common import (as_vector, check_au_targets, check_logits_targets, check_reduction, compute_dtype,
+                      weighted_bce_mean)
 from .class_weights import au_counts, smoothed_weights
 
 __all__ = ["smooth_weighted_loss", "SmoothWeightedLoss", "au_weights_from_data"]
@@ -68,7 +69,9 @@ def smooth_weighted_loss(au_logits: Tensor, au_targets: Tensor, au_weight: Tenso
         Scalar (or ``[B, A]``), float32 (float64 for float64 logits).
 
     Raises:
-        ValueError: shapes do not match, ``label_smoothing`` outside ``[0, 1)``.
+        ValueError: shapes do not match, ``label_smoothing`` outside ``[0, 1)``. Target values
+        are not checked (no device sync, a hot path): an intensity above 1 gives a wrong loss;
+        :class:`SmoothWeightedLoss` checks them.
 
     >>> loss = smooth_weighted_loss(torch.zeros(1, 2), torch.tensor([[1.0, 0.0]]), torch.tensor([2.0, 0.0]))
     >>> round(float(loss), 4)                     # (2 log 2 + 0) / 2
@@ -94,6 +97,9 @@ class SmoothWeightedLoss(nn.Module):
         au_weight: ``[A]`` non-negative weights, or None (plain BCE; ``num_aus`` unchecked).
         label_smoothing: ``eps`` in ``[0, 1)``.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        validate_args: check at forward that AU targets are occurrence in ``[0, 1]`` or missing
+            (NaN / negative), raising ValueError on intensities (0-5) or BP4D's 9 (one device
+            sync; ``False`` where the caller has checked them). The functional form does no check.
 
     Use :meth:`from_targets` to compute the weights from training AU targets.
     Forward: ``(au_logits [B, A], au_targets [B, A])``.
@@ -103,11 +109,19 @@ class SmoothWeightedLoss(nn.Module):
     tensor([0.8284, 1.1716])
     >>> round(float(loss(torch.zeros(2, 2), torch.tensor([[1.0, 0.0], [0.0, 1.0]]))), 4)
     0.6931
+    >>> loss
+    SmoothWeightedLoss(au_weight=[2], label_smoothing=0.0, reduction='mean')
+    >>> loss(torch.zeros(1, 2), torch.tensor([[3.0, 0.0]]))   # an intensity is not a target
+    Traceback (most recent call last):
+    ...
+    ValueError: au_targets: values [3.0] above 1; AU targets are occurrence 0/1 (or soft in [0, 1]), missing as NaN or a negative value (map BP4D's 9 to -1; threshold intensities first)
     """
 
-    def __init__(self, au_weight: Any | None = None, *, label_smoothing: float = 0.0, reduction: str = "mean"):
+    def __init__(self, au_weight: Any | None = None, *, label_smoothing: float = 0.0, reduction: str = "mean",
+                 validate_args: bool = True):
         super().__init__()
         check_reduction(reduction)
+        self.validate_args = bool(validate_args)
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"label_smoothing: expected 0 <= eps < 1, got {label_smoothing}")
         self.label_smoothing = float(label_smoothing)
@@ -119,13 +133,16 @@ class SmoothWeightedLoss(nn.Module):
 
     @classmethod
     def from_targets(cls, au_targets: Any, *, method: str = "power", power: float = 0.5,
-                     label_smoothing: float = 0.0, reduction: str = "mean") -> "SmoothWeightedLoss":
+                     label_smoothing: float = 0.0, reduction: str = "mean",
+                     validate_args: bool = True) -> "SmoothWeightedLoss":
         """Weights from training AU targets ``[N, A]`` by :func:`au_weights_from_data`."""
         return cls(au_weights_from_data(au_targets, method=method, power=power),
-                   label_smoothing=label_smoothing, reduction=reduction)
+                   label_smoothing=label_smoothing, reduction=reduction, validate_args=validate_args)
 
     def forward(self, au_logits: Tensor, au_targets: Tensor) -> Tensor:
         check_logits_targets(au_logits, au_targets)
+        if self.validate_args:
+            check_au_targets(au_targets)
         dt = compute_dtype(au_logits)
         w = None
         if self.au_weight is not None:
@@ -133,3 +150,7 @@ class SmoothWeightedLoss(nn.Module):
                 raise ValueError(f"au_logits: expected [B, {self.au_weight.shape[0]}], got {tuple(au_logits.shape)}")
             w = self.au_weight.to(dt)
         return _swl(au_logits.to(dt), au_targets.to(dt), w, self.label_smoothing, self.reduction)
+
+    def extra_repr(self) -> str:
+        weight = None if self.au_weight is None else list(self.au_weight.shape)
+        return f"au_weight={weight}, label_smoothing={self.label_smoothing}, reduction={self.reduction!r}"
