@@ -1,4 +1,4 @@
-"""Information measures of AU co-occurrence: normalised PMI and conditional-probability asymmetry.
+"""Information measures of AU co-occurrence: normalized PMI and conditional-probability asymmetry.
 
 **Normalised pointwise mutual information** (Bouma 2009, "Normalized (pointwise) mutual
 information in collocation extraction", Proc. GSCL, 31-40) of two events x, y:

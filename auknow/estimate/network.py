@@ -26,7 +26,7 @@ positive association). On the graph, all measures come from :mod:`networkx`:
   on the largest connected component: on a disconnected graph the leading eigenvector is not
   unique (networkx refuses it), so AUs outside that component have none (empty), and a graph
   without edges has none at all;
-* ``betweenness``: :func:`networkx.betweenness_centrality`, normalised, on hop counts (edge
+* ``betweenness``: :func:`networkx.betweenness_centrality`, normalized, on hop counts (edge
   weights are similarities, not distances; NetFACS passes probabilities to igraph as distances);
 * ``community``: :func:`networkx.community.greedy_modularity_communities` (Clauset-Newman-Moore
   greedy modularity, the ``cluster_fast_greedy`` of NetFACS's overlap network; deterministic),
