@@ -77,6 +77,30 @@ class GraphDiff:
             removed, reweighted), then ``|delta|`` or weight (largest first), then FACS order.
         only_a_nodes, only_b_nodes: AUs that are nodes of one graph only.
         n_common: edges in both graphs (changed or not); tolerance: as given.
+
+    Built by :func:`diff_graphs` / :func:`diff_graph_tables`; ``save`` raises
+    :class:`~auknow.compile.CompileError` for a suffix other than ``.csv`` / ``.md``.
+
+    >>> import networkx as nx, pathlib, tempfile
+    >>> A, B = nx.MultiGraph(), nx.MultiGraph()
+    >>> _ = A.add_edge("AU01", "AU02", kind="co-occurrence", weight=0.5, directed=False)
+    >>> _ = B.add_edge("AU01", "AU02", kind="co-occurrence", weight=0.75, directed=False)
+    >>> _ = B.add_edge("AU25", "AU26", kind="exclusive", weight=1.0, directed=False)
+    >>> d = diff_graphs(A, B, names=("before", "after"))
+    >>> d.identical, d.count("added"), d.count("reweighted"), d.n_common, d.only_b_nodes
+    (False, 1, 1, 1, ('AU25', 'AU26'))
+    >>> print(d.text())
+    A: before
+    B: after
+    AUs only in B: AU25, AU26
+    edges: 1 added, 0 removed, 1 reweighted (of 1 in both; tolerance 1e-09)
+      added       AU25 -- AU26  exclusive      - -> 1
+      reweighted  AU01 -- AU02  co-occurrence  0.5 -> 0.75 (+0.25)
+    >>> d.table()[["change", "au_i", "au_j", "delta"]].to_dict("records")[1]
+    {'change': 'reweighted', 'au_i': 'AU01', 'au_j': 'AU02', 'delta': 0.25}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     print(d.save(pathlib.Path(tmp) / "changes.md").read_text().splitlines()[2])
+    | added | AU25 | AU26 | exclusive | false | - | 1 | - |
     """
 
     name_a: str

@@ -57,7 +57,21 @@ DEFAULT_UNILATERAL_WEIGHT = 0.5
 
 class CodeWeightWarning(UserWarning):
     """An intensity or laterality option was given for a table that has no such codes: that
-    table's values are unchanged."""
+    table's values are unchanged. Issued by :func:`applicable_code_weights` and
+    :func:`warn_if_unchanged` (so by :func:`~auknow.compile.compile_matrix`).
+
+    >>> import warnings
+    >>> from auknow.compile import compile_matrix
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     m = compile_matrix(["fig2002", "ekman_emfacs"], "binary", intensity_weights="linear")
+    >>> for w in caught:
+    ...     print(w.category.__name__, "|", w.message)
+    CodeWeightWarning | table 'ekman_emfacs' is a table without intensity letters (A-E, e.g. 5B,
+        12CD): intensity_weights leaves its values unchanged
+    CodeWeightWarning | table 'ekman_emfacs': the intensity / laterality weights change none of its
+        values (each weighted code is outweighed by an unweighted one, e.g. under configurations='max')
+    """
 
 
 def _weight(value, key: str) -> float:
@@ -238,6 +252,23 @@ def applicable_code_weights(tables, cw: CodeWeights) -> list[CodeWeights | None]
 
     Warns:
         CodeWeightWarning: for each table the rule leaves unchanged, when it changes another.
+
+    >>> import warnings
+    >>> from auknow.library import load_bundled
+    >>> tables = [load_bundled("fig2002"), load_bundled("au_dfer")]   # FACS codes; numbers
+    >>> applicable_code_weights(tables, code_weights())               # the default reading
+    [None, None]
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     per = applicable_code_weights(tables, code_weights("linear"))
+    >>> [w is not None and w.uses_intensity for w in per], [str(w.message) for w in caught]
+    ([True, False], ["table 'au_dfer' is a quantified table (numbers, not FACS codes):
+        intensity_weights leaves its values unchanged"])
+    >>> applicable_code_weights(tables[1:], code_weights("linear"))
+    Traceback (most recent call last):
+    ...
+    auknow.compile._common.CompileError: intensity_weights: no table has intensity letters (A-E,
+        e.g. 5B, 12CD) (au_dfer); the option would change nothing
     """
     if cw.is_default:
         return [None] * len(tables)
@@ -266,7 +297,36 @@ def warn_if_unchanged(tables, matrices, per_cw, default_matrix) -> None:
     """Warn (:class:`CodeWeightWarning`) for each table whose compiled values the code weights
     did not change at all although it has codes they act on (e.g. ``configurations="max"``
     picks another configuration where the AU is coded without a letter: fig2002's happiness
-    has ``12CD`` and ``6+12``). ``default_matrix(table)`` compiles a table the default way."""
+    has ``12CD`` and ``6+12``). ``default_matrix(table)`` compiles a table the default way.
+
+    Args:
+        tables: the tables compiled; matrices: their compiled matrices (``.values``), in order;
+        per_cw: :func:`applicable_code_weights` of the tables (``None``: not weighted, skipped).
+
+    >>> import warnings
+    >>> from auknow.compile.sources import table_matrix
+    >>> from auknow.facs import parse_facs
+    >>> from auknow.tables.model import Citation, Configuration, PrototypeTable, Provenance
+    >>> lit = Provenance("literature", citation=Citation(["Ekman, P."], 2002, "FACS"))
+    >>> t = PrototypeTable("t", "t", lit, {"happiness": [Configuration(parse_facs("6+12")),
+    ...                                                  Configuration(parse_facs("12CD"))]})
+    >>> cw = code_weights("linear")
+    >>> m = table_matrix(t, "binary", code_weights=cw)    # "max": 6+12 wins, AU12 without a letter
+    >>> m.row("happiness")
+    {'AU06': 1.0, 'AU12': 1.0}
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_unchanged([t], [m], [cw], lambda t: table_matrix(t, "binary"))
+    >>> [str(w.message) for w in caught]
+    ["table 't': the intensity / laterality weights change none of its values (each weighted code
+        is outweighed by an unweighted one, e.g. under configurations='max')"]
+    >>> m = table_matrix(t, "binary", configurations="mean", code_weights=cw)   # AU12: (1 + 0.7) / 2
+    >>> round(m.row("happiness")["AU12"], 6)
+    0.85
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error")                       # values changed: no warning
+    ...     warn_if_unchanged([t], [m], [cw], lambda t: table_matrix(t, "binary", configurations="mean"))
+    """
     for t, m, w in zip(tables, matrices, per_cw):
         if w is None:
             continue

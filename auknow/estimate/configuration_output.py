@@ -30,7 +30,24 @@ SELECTION = ("per expression, the maximal configurations among those with q < {a
 
 def configuration_rows(est: ConfigurationEstimate, selected: np.ndarray) -> list[list]:
     """Rows of ``configurations.csv`` (raw values): one per tested (expression, configuration) cell,
-    by expression, then size, then AU numbers."""
+    by expression, then size, then AU numbers.
+
+    ``selected``: ``[E, C]`` bool, the configurations the table lists
+    (:func:`~auknow.estimate.configurations.table_configurations`). Columns:
+    :data:`CONFIGURATION_COLUMNS`.
+
+    >>> import auknow
+    >>> from auknow.estimate.configurations import estimate_configurations, table_configurations
+    >>> frames = auknow.read_ckplus(auknow.bundled_ckplus_path())
+    >>> est = estimate_configurations(frames, max_size=2, n_boot=50, n_perm=50, seed=0)
+    >>> selected = table_configurations(est, alpha=0.05, min_prevalence=0.5)
+    >>> rows = configuration_rows(est, selected)
+    >>> len(rows) == est.settings["n_tested"], len(rows[0]) == len(CONFIGURATION_COLUMNS)
+    (True, True)
+    >>> r = dict(zip(CONFIGURATION_COLUMNS, next(r for r in rows if r[:2] == ["happiness", "6+12"])))
+    >>> r["size"], int(r["support"]), int(r["n_units"]), round(float(r["p_config_given_expression"]), 3), r["in_table"]
+    (2, 65, 69, 0.942, True)
+    """
     exclusive = facs_exclusive(est.configurations)
     codes = [facs_code(c) for c in est.configurations]
     unit = est.settings["unit"]
@@ -45,7 +62,20 @@ def configuration_rows(est: ConfigurationEstimate, selected: np.ndarray) -> list
 
 
 def configurations_csv(est: ConfigurationEstimate, selected: np.ndarray) -> str:
-    """``configurations.csv`` (6 significant digits; empty cells where undefined, ``inf`` lifts)."""
+    """``configurations.csv`` (6 significant digits; empty cells where undefined, ``inf`` lifts):
+    a header of :data:`CONFIGURATION_COLUMNS`, then :func:`configuration_rows`.
+
+    >>> import auknow
+    >>> from auknow.estimate.configurations import estimate_configurations, table_configurations
+    >>> frames = auknow.read_ckplus(auknow.bundled_ckplus_path())
+    >>> est = estimate_configurations(frames, max_size=2, n_boot=50, n_perm=50, seed=0)
+    >>> selected = table_configurations(est, alpha=0.05, min_prevalence=0.5)
+    >>> lines = configurations_csv(est, selected).splitlines()
+    >>> lines[0].split(",")[:7]
+    ['expression', 'configuration', 'size', 'support', 'n_units', 'unit', 'p_config_given_expression']
+    >>> next(line for line in lines if line.startswith("happiness,6+12,")).split(",")[:7]
+    ['happiness', '6+12', '2', '65', '69', 'frame', '0.942029']
+    """
     return csv_text(CONFIGURATION_COLUMNS, [[v if isinstance(v, str) else fmt(v) for v in row]
                                             for row in configuration_rows(est, selected)])
 
@@ -64,7 +94,27 @@ def _note(est: ConfigurationEstimate, e: int, c: int) -> str:
 def configuration_provenance(est: ConfigurationEstimate, base: Provenance, alpha: float, min_prevalence: float
                              ) -> Provenance:
     """The provenance of the single-AU tables of the same run (dataset, subjects, folds, seed, ...)
-    with the configuration search, its test and the selection rule in place of the statistic."""
+    with the configuration search, its test and the selection rule in place of the statistic.
+
+    ``base``: the single-AU tables' :class:`~auknow.tables.model.Provenance`
+    (:func:`auknow.estimate.output.provenance`); ``alpha``, ``min_prevalence``: the selection rule.
+
+    >>> import auknow
+    >>> from auknow.estimate.configurations import estimate_configurations, table_configurations
+    >>> frames = auknow.read_ckplus(auknow.bundled_ckplus_path())
+    >>> est = estimate_configurations(frames, max_size=2, n_boot=50, n_perm=50, seed=0)
+    >>> selected = table_configurations(est, alpha=0.05, min_prevalence=0.5)
+    >>> from auknow.estimate.output import provenance
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> base = provenance(estimate_prior(frames, n_boot=0, n_perm=0), {"dataset": "ckplus"}, "p_au_given_expression", {})
+    >>> prov = configuration_provenance(est, base, 0.05, 0.5)
+    >>> prov.kind, prov.details["dataset"], "statistic" in prov.details
+    ('estimated', 'ckplus', False)
+    >>> {k: prov.details["configurations"][k] for k in ("max_size", "min_support", "n_tested", "sizes")}
+    {'max_size': 2, 'min_support': 5, 'n_tested': 133, 'sizes': {1: 18, 2: 68}}
+    >>> prov.details["multiple_comparisons"]
+    'Benjamini-Hochberg q-values over all 133 tested expression x configuration cells (every size)'
+    """
     s = est.settings
     details = {k: v for k, v in base.details.items() if k not in _SINGLE_ONLY}
     details.update({
@@ -90,6 +140,27 @@ def configuration_table(est: ConfigurationEstimate, selected: np.ndarray, name: 
 
     Raises:
         AuknowError: no expression has a chosen configuration (a prototype table needs one).
+
+    >>> import auknow
+    >>> from auknow.estimate.configurations import estimate_configurations, table_configurations
+    >>> frames = auknow.read_ckplus(auknow.bundled_ckplus_path())
+    >>> est = estimate_configurations(frames, max_size=2, n_boot=50, n_perm=50, seed=0)
+    >>> selected = table_configurations(est, alpha=0.05, min_prevalence=0.5)
+    >>> from auknow.estimate.output import provenance
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> base = provenance(estimate_prior(frames, n_boot=0, n_perm=0), {"dataset": "ckplus"}, "p_au_given_expression", {})
+    >>> prov = configuration_provenance(est, base, 0.05, 0.5)
+    >>> t = configuration_table(est, selected, "ck_configurations", "CK+ configurations", prov)
+    >>> from auknow.facs import format_facs
+    >>> t.kind, [format_facs(c.required) for c in t.expressions["happiness"]]
+    ('prototype', ['6+12', '6+25', '12+25'])
+    >>> t.expressions["happiness"][0].notes[:60]
+    'P(config | happiness) = 0.942 [0.856, 0.985] (95% subject-bo'
+    >>> configuration_table(est, selected & False, "none", "none", prov)
+    Traceback (most recent call last):
+    ...
+    auknow.errors.AuknowError: no configuration is significant with the chosen --alpha and
+        --min-prevalence, so there is no prototype table to write
     """
     expressions, extra, empty = {}, [], []
     for e, expr in enumerate(est.expressions):
@@ -118,7 +189,22 @@ def configuration_table(est: ConfigurationEstimate, selected: np.ndarray, name: 
 def configuration_summary(est: ConfigurationEstimate, selected: np.ndarray, alpha: float, min_prevalence: float
                           ) -> str:
     """Terminal summary (<= 100 columns): per expression the table's configurations with
-    P(config | e), its CI, P(config | not e), lift and q."""
+    P(config | e), its CI, P(config | not e), lift and q.
+
+    >>> import auknow
+    >>> from auknow.estimate.configurations import estimate_configurations, table_configurations
+    >>> frames = auknow.read_ckplus(auknow.bundled_ckplus_path())
+    >>> est = estimate_configurations(frames, max_size=2, n_boot=50, n_perm=50, seed=0)
+    >>> selected = table_configurations(est, alpha=0.05, min_prevalence=0.5)
+    >>> lines = configuration_summary(est, selected, 0.05, 0.5).splitlines()
+    >>> for line in lines[:3]:
+    ...     print(line)
+    AU configurations (up to 2 AUs, support >= 5 frames): 133 tested; in the table:
+    expression     configuration     P(c|e)      95% CI        P(c|~e)    lift       q
+    ----------------------------------------------------------------------------------
+    >>> print(next(line for line in lines if line.startswith("happiness")))
+    happiness      12+25              0.957  [0.899, 0.986]      0.023    41.1   0.008
+    """
     s = est.settings
     level = s["ci"]
     lines = [f"AU configurations (up to {s['max_size']} AUs, support >= {s['min_support']} {s['unit']}s): "
@@ -145,7 +231,32 @@ def configuration_summary(est: ConfigurationEstimate, selected: np.ndarray, alph
 def configuration_outputs(frames, args, prov: Provenance, name: str, dataset: str, order=None) -> tuple[dict, str, list]:
     """Run the configuration search of ``estimate-prior --configurations`` on ``frames`` with the
     command's options; returns ``(files {name: text}, terminal summary, warning lines)``.
-    ``configurations.yaml`` is left out (with a warning) when no configuration qualifies."""
+    ``configurations.yaml`` is left out (with a warning) when no configuration qualifies.
+
+    ``args``: the command's options (``min_fraction``, ``max_size``, ``min_support``,
+    ``n_boot``, ``n_perm``, ``ci``, ``seed``, ``alpha``, ``min_prevalence``); ``prov``: the
+    single-AU provenance (its ``unit`` and ``independent_clips`` are used); ``order``:
+    expression order of the outputs.
+
+    >>> import argparse, auknow
+    >>> frames = auknow.read_ckplus(auknow.bundled_ckplus_path())
+    >>> from auknow.estimate.output import provenance
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> base = provenance(estimate_prior(frames, n_boot=0, n_perm=0), {"dataset": "ckplus"}, "p_au_given_expression", {})
+    >>> args = argparse.Namespace(min_fraction=0.5, max_size=2, min_support=5, n_boot=50, n_perm=50, ci=0.95,
+    ...                           seed=0, alpha=0.05, min_prevalence=0.5)
+    >>> files, text, notes = configuration_outputs(frames, args, base, "ck", "CK+")
+    >>> sorted(files), notes, text.splitlines()[0].split(":")[0]
+    (['configurations.csv', 'configurations.yaml'], [], 'AU configurations (up to 2 AUs, support >= 5 frames)')
+    >>> import pathlib, tempfile
+    >>> from auknow.tables import load_table
+    >>> with tempfile.TemporaryDirectory() as tmp:                   # the YAML is a valid prototype table
+    ...     path = pathlib.Path(tmp) / "configurations.yaml"
+    ...     _ = path.write_text(files["configurations.yaml"])
+    ...     table = load_table(path)
+    >>> table.kind, sorted(table.expressions)
+    ('prototype', ['anger', 'contempt', 'disgust', 'fear', 'happiness', 'sadness', 'surprise'])
+    """
     import warnings
 
     from ..tables.io import dumps_table

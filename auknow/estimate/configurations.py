@@ -60,6 +60,21 @@ class ConfigurationEstimate:
         n_subjects: subjects with the configuration coded in e; support_subjects: subjects in
             whose e units it occurs.
         settings: unit, max_size, min_support, n_tested, n_boot, n_perm(_used), ci, seed, schemes.
+
+    Counts are whole units (float arrays); probabilities in [0, 1]; lift in [0, inf].
+
+    >>> import auknow
+    >>> est = estimate_configurations(auknow.read_ckplus(auknow.bundled_ckplus_path()), max_size=2,
+    ...                               n_boot=50, n_perm=50, seed=0)
+    >>> est.support.shape == (len(est.expressions), len(est.configurations)), est.settings["sizes"]
+    (True, {1: 18, 2: 68})
+    >>> e, c = est.expressions.index("happiness"), est.configurations.index(("AU06", "AU12"))
+    >>> [round(float(x[e, c]), 3) for x in (est.p_given_expression, est.ci_low, est.ci_high, est.p_given_other)]
+    [0.942, 0.856, 0.985, 0.008]
+    >>> round(float(est.lift[e, c]), 2), bool(est.q_value[e, c] < 0.05), bool(est.significant()[e, c])
+    (121.52, True, True)
+    >>> est.reordered(["surprise"]).expressions[:2]
+    ('surprise', 'anger')
     """
 
     expressions: tuple[str, ...]
@@ -101,6 +116,18 @@ def unit_rows(frames: AUFrames, counts: st.Counts) -> tuple[np.ndarray, np.ndarr
     many frames show it (exact: every count is a weighted sum over rows); with
     ``unit="sequence"`` a row is a sequence, its AUs as :func:`~auknow.estimate.statistics.count_units`
     decided them (``min_fraction``). ``seq`` indexes ``counts.sequences``.
+
+    ``frames``: the frames ``counts`` came from (:func:`~auknow.estimate.statistics.count_units`).
+    Below, the two frames of ``a1`` with AU1 and AU2 present become one row of weight 2.
+
+    >>> f = AUFrames(aus=["AU01", "AU02"], occurrence=[[1, 1], [1, 1], [0, -1], [1, 0], [0, 0]],
+    ...              subject=list("aaabb"), sequence=["a1", "a1", "a1", "b1", "b1"], frame=[0, 1, 2, 0, 1],
+    ...              expression=["surprise"] * 5)
+    >>> coded, present, weight, seq = unit_rows(f, st.count_units(f))
+    >>> coded.astype(int).tolist(), present.astype(int).tolist(), weight.tolist(), seq.tolist()
+    ([[1, 0], [1, 1], [1, 1], [1, 1]], [[0, 0], [1, 1], [0, 0], [1, 0]], [1.0, 2.0, 1.0, 1.0], [0, 0, 1, 1])
+    >>> [x.astype(int).tolist() for x in unit_rows(f, st.count_units(f, unit="sequence"))[:2]]
+    [[[1, 1], [1, 1]], [[1, 1], [1, 0]]]
     """
     if counts.unit == "sequence":
         Q = len(counts.sequences)
@@ -192,7 +219,23 @@ def search(coded: np.ndarray, present: np.ndarray, weight: np.ndarray, row_expr:
 def configuration_counts(base: st.Counts, coded_c: np.ndarray, present_c: np.ndarray, weight: np.ndarray,
                          seq: np.ndarray, labels: tuple[str, ...]) -> st.Counts:
     """Per-sequence counts of configuration columns, in the layout of ``base`` (no AU-pair counts:
-    ``pair_counts`` is ``[S, 4, 0, 0]``, relations between configurations are not estimated)."""
+    ``pair_counts`` is ``[S, 4, 0, 0]``, relations between configurations are not estimated).
+
+    ``coded_c``, ``present_c``: ``[R, C]`` per row of :func:`unit_rows` (``weight`` [R], ``seq``
+    [R]), from :func:`search`; ``labels``: C names. Returns ``seq_n`` / ``seq_k`` ``[Q, C]``.
+
+    >>> f = AUFrames(aus=["AU01", "AU02"], occurrence=[[1, 1], [1, 1], [0, -1], [1, 0], [0, 0]],
+    ...              subject=list("aaabb"), sequence=["a1", "a1", "a1", "b1", "b1"], frame=[0, 1, 2, 0, 1],
+    ...              expression=["surprise"] * 5)
+    >>> base = st.count_units(f)
+    >>> coded, present, weight, seq = unit_rows(f, base)
+    >>> configs, coded_c, present_c = search(coded, present, weight, np.zeros(len(seq), int), 1, 2, 1)
+    >>> configs                                  # AU1, AU2, AU1+AU2 (column indices)
+    [(0,), (1,), (0, 1)]
+    >>> c = configuration_counts(base, coded_c, present_c, weight, seq, ("AU01", "AU02", "AU01+AU02"))
+    >>> c.sequences, c.seq_n.tolist(), c.seq_k.tolist()    # units coded / showing each configuration
+    (('a1', 'b1'), [[3.0, 2.0, 2.0], [2.0, 2.0, 2.0]], [[2.0, 2.0, 2.0], [1.0, 0.0, 0.0]])
+    """
     Q, S = len(base.sequences), len(base.subjects)
     seq_n = st.scatter_rows(seq, coded_c * weight[:, None], Q)
     seq_k = st.scatter_rows(seq, present_c * weight[:, None], Q)
@@ -361,7 +404,12 @@ def facs_code(configuration) -> str:
 
 
 def facs_exclusive(configurations) -> np.ndarray:
-    """``[C]`` whether each configuration holds a FACS 2002 exclusive pair (``26+27``, ``24+25``)."""
+    """``[C]`` whether each configuration holds a FACS 2002 exclusive pair (``26+27``, ``24+25``),
+    by :func:`auknow.facs_exclusive.exclusive_conflicts`; ``configurations``: tuples of AU names.
+
+    >>> facs_exclusive([("AU01", "AU02"), ("AU25", "AU26", "AU27"), ("AU24", "AU25")]).tolist()
+    [False, True, True]
+    """
     from ..facs import parse_facs
     from ..facs_exclusive import exclusive_conflicts
 

@@ -61,6 +61,19 @@ class SizeCounts:
             every column), ``seq_k`` [Q, K+1] units of size k, and in the last column the sum of
             size / A over the sequence's complete units.
         incomplete: [Q] units left out because some AU is not coded in them.
+
+    Built by :func:`size_counts`. Below, frame 0 of ``b1`` has AU12 not coded (size unknown).
+
+    >>> f = AUFrames(aus=["AU06", "AU12"], occurrence=[[1, 1], [1, 0], [0, 0], [1, -1], [0, 1], [0, 0]],
+    ...              subject=list("aaabbb"), sequence=["a1", "a1", "a2", "b1", "b1", "b2"],
+    ...              frame=[0, 1, 0, 0, 1, 0], expression=["happiness", "happiness", "neutral"] * 2)
+    >>> sc = size_counts(f)
+    >>> sc.sizes, sc.n_aus, sc.counts.aus, sc.counts.sequences
+    ((0, 1, 2), 2, ('0', '1', '2', 'share'), ('a1', 'a2', 'b1', 'b2'))
+    >>> sc.counts.seq_k.tolist()          # per sequence: units of size 0, 1, 2; sum of size / A
+    [[0.0, 1.0, 1.0, 1.5], [1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.5], [1.0, 0.0, 0.0, 0.0]]
+    >>> sc.counts.seq_n[:, 0].tolist(), sc.incomplete.tolist()   # complete / left-out units
+    ([2.0, 1.0, 1.0, 1.0], [0.0, 0.0, 1.0, 0.0])
     """
 
     sizes: tuple[int, ...]
@@ -163,6 +176,22 @@ class EventSizes:
     ``mean_null``, ``mean_other``, ``mean_p_value``, ``mean_q_value``; ``n_units``,
     ``n_incomplete``, ``n_subjects`` [E]. NaN where undefined or not computed (``n_boot=0``,
     ``n_perm=0``, a design where the permutation cannot vary).
+
+    Value ranges: probabilities in [0, 1] (each row of ``p_size`` sums to 1), sizes and means in
+    [0, A] (A = ``settings["n_aus"]``), counts >= 0.
+
+    >>> f = AUFrames(aus=["AU06", "AU12"], occurrence=[[1, 1], [1, 0], [0, 0], [1, -1], [0, 1], [0, 0]],
+    ...              subject=list("aaabbb"), sequence=["a1", "a1", "a2", "b1", "b1", "b2"],
+    ...              frame=[0, 1, 0, 0, 1, 0], expression=["happiness", "happiness", "neutral"] * 2)
+    >>> es = event_sizes(size_counts(f), n_boot=0, n_perm=0)
+    >>> es.expressions, es.sizes
+    (('happiness', 'neutral'), (0, 1, 2))
+    >>> es.p_size.round(3).tolist(), es.mean_size.round(3).tolist()   # happiness: sizes 2, 1, 1
+    ([[0.0, 0.667, 0.333], [1.0, 0.0, 0.0]], [1.333, 0.0])
+    >>> es.p_other.round(3).tolist()[0], es.n_units.tolist(), es.n_incomplete.tolist()
+    ([1.0, 0.0, 0.0], [3.0, 2.0], [1.0, 0.0])
+    >>> bool(np.isnan(es.p_value).all() and np.isnan(es.ci_low).all())   # no tests, no intervals
+    True
     """
 
     sizes: tuple[int, ...]
@@ -317,6 +346,17 @@ def reorder(es: EventSizes, expressions) -> EventSizes:
 
     Raises:
         DataError: the names differ.
+
+    >>> import auknow
+    >>> es = event_sizes(size_counts(auknow.read_ckplus(auknow.bundled_ckplus_path())), n_boot=20, n_perm=20)
+    >>> r = reorder(es, ("surprise",) + es.expressions[:-1])
+    >>> r.expressions[:3], bool((r.p_size[0] == es.p_size[-1]).all())
+    (('surprise', 'anger', 'contempt'), True)
+    >>> reorder(es, ["happiness"])
+    Traceback (most recent call last):
+    ...
+    auknow.errors.DataError: expression order ['happiness'] does not name ['anger', 'contempt',
+        'disgust', 'fear', 'happiness', 'sadness', 'surprise']
     """
     if sorted(expressions) != sorted(es.expressions):
         raise DataError(f"expression order {list(expressions)} does not name {list(es.expressions)}")
@@ -331,6 +371,18 @@ def rows(es: EventSizes) -> list[list]:
 
     The ``mean_size*`` columns and the counts ``n_units``, ``n_incomplete``, ``n_subjects`` belong
     to the expression and repeat on each of its rows.
+
+    >>> import auknow
+    >>> es = event_sizes(size_counts(auknow.read_ckplus(auknow.bundled_ckplus_path())), n_boot=20, n_perm=20)
+    >>> table = rows(es)
+    >>> len(table) == len(es.expressions) * len(es.sizes), len(table[0]) == len(COLUMNS)
+    (True, True)
+    >>> e = es.expressions.index("happiness")
+    >>> row = dict(zip(COLUMNS, table[e * len(es.sizes) + es.sizes.index(3)]))
+    >>> row["expression"], row["size"], int(row["n_units_size"]), round(float(row["p_size"]), 3)
+    ('happiness', 3, 50, 0.725)
+    >>> bool(row["p_size_ci_low"] <= row["p_size"] <= row["p_size_ci_high"]), round(float(row["mean_size"]), 2)
+    (True, 3.14)
     """
     out = []
     for e, expr in enumerate(es.expressions):
@@ -344,7 +396,23 @@ def rows(es: EventSizes) -> list[list]:
 
 
 def to_frame(es: EventSizes):
-    """``event_sizes.csv`` as a pandas DataFrame at full precision (NaN where undefined)."""
+    """``event_sizes.csv`` as a pandas DataFrame at full precision (NaN where undefined):
+    columns :data:`COLUMNS`, one row per (expression, size) as :func:`rows`.
+
+    >>> import auknow
+    >>> es = event_sizes(size_counts(auknow.read_ckplus(auknow.bundled_ckplus_path())), n_boot=20, n_perm=20)
+    >>> df = to_frame(es)
+    >>> df.shape == (len(es.expressions) * len(es.sizes), len(COLUMNS))
+    True
+    >>> df.groupby("expression")["p_size"].sum().round(6).unique().tolist()   # a distribution each
+    [1.0]
+    >>> print(df.loc[df.expression == "happiness", ["size", "p_size", "p_null"]].round(3).head(4).to_string(index=False))
+     size  p_size  p_null
+        1   0.014   0.007
+        2   0.058   0.063
+        3   0.725   0.290
+        4   0.174   0.237
+    """
     import pandas as pd
 
     return pd.DataFrame(rows(es), columns=list(COLUMNS))

@@ -217,6 +217,23 @@ def expression_relations(data, unit: str = "frame", min_fraction: float = 0.5, n
     Raises:
         DataError: no expression labels; counts with ``independent_clips=True`` (clips are made
             from frames).
+
+    >>> import auknow
+    >>> f = auknow.read_ckplus(auknow.bundled_ckplus_path())
+    >>> rel = expression_relations(f, n_boot=50, seed=0)
+    >>> sorted(rel) == sorted(set(f.expression.tolist())), rel["surprise"]["n_units"]
+    (True, 83)
+    >>> aus = f.drop_uncoded_aus().aus
+    >>> s, i, j = rel["surprise"], aus.index("AU01"), aus.index("AU02")
+    >>> s["relation"]["phi"].shape, s["p_au"][[i, j]].round(3).tolist()
+    ((23, 23), [0.976, 0.976])
+    >>> float(s["relation"]["phi"][i, j]), int(s["pair_subjects"][i, j])   # brows raised together
+    (1.0, 81)
+    >>> low, high = s["relation_ci"]["lift"]
+    >>> bool(low[i, j] <= s["relation"]["lift"][i, j] <= high[i, j])
+    True
+    >>> bool(np.isnan(expression_relations(f, n_boot=0)["surprise"]["relation_ci"]["lift"][0]).all())  # no CIs
+    True
     """
     from . import design as dz
     from . import statistics as st
@@ -321,7 +338,21 @@ def pair_qvalues(est, expression: str | None = None) -> np.ndarray | None:
 def bipartite_edges(est, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """``(significant [E, A] bool, weight [E, A])`` of the expression <-> AU network: an edge where
     the AU is significantly more frequent in the expression (q < alpha, log odds ratio > 0),
-    weighted by P(AU | e) (NetFACS ``overlap_network``'s occurrence graph, with BH q-values)."""
+    weighted by P(AU | e) (NetFACS ``overlap_network``'s occurrence graph, with BH q-values).
+
+    ``est``: a :class:`~auknow.estimate.prior.PriorEstimate` (``q_value`` ``[E, A]``, NaN without
+    the permutation test, so no edge); ``alpha`` in (0, 1); weights in [0, 1].
+
+    >>> import auknow
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(auknow.read_ckplus(auknow.bundled_ckplus_path()), n_boot=0, n_perm=100)
+    >>> sig, w = bipartite_edges(est)
+    >>> sig.shape, int(sig.sum())
+    ((7, 23), 30)
+    >>> e = est.expressions.index("happiness")
+    >>> [(est.aus[a], round(float(w[e, a]), 3)) for a in np.flatnonzero(sig[e])]
+    [('AU06', 0.957), ('AU12', 0.971), ('AU25', 0.971)]
+    """
     with np.errstate(invalid="ignore"):
         sig = (est.q_value < alpha) & (est.expression["log_odds_ratio"] > 0)
     return sig, est.expression["p_au_given_expression"]
@@ -331,7 +362,19 @@ def bipartite_measures(est, alpha: float = 0.05) -> tuple[dict, dict]:
     """Graph-level measures of the bipartite expression <-> AU graph and each node's community.
 
     Returns ``(graph_measures(...), {node: community})``; expression nodes are named as the
-    expressions, AU nodes as the AUs.
+    expressions, AU nodes as the AUs; the communities (numbered from 1, largest first) cover the
+    nodes with an edge ({} without edges). ``est``, ``alpha``: as :func:`bipartite_edges`.
+
+    >>> import auknow
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(auknow.read_ckplus(auknow.bundled_ckplus_path()), n_boot=0, n_perm=100)
+    >>> g, comm = bipartite_measures(est)
+    >>> g["n_nodes"] == len(est.expressions) + len(est.aus), g["n_edges"], g["transitivity"]  # bipartite: no triangle
+    (True, 30, 0)
+    >>> sorted(n for n in comm if comm[n] == comm["happiness"])
+    ['AU06', 'AU12', 'AU25', 'happiness']
+    >>> round(g["modularity"], 3)
+    0.49
     """
     import networkx as nx
 

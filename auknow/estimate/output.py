@@ -151,7 +151,25 @@ def relations_csv(est: PriorEstimate) -> str:
 
 def pair_cells(est: PriorEstimate, pair: np.ndarray, stratum: int) -> list[np.ndarray]:
     """The :data:`PAIR_COLUMNS` as ``[A, A]`` arrays for summed pair counts ``pair`` [4, A, A] and
-    the pair test's ``stratum`` (0: all units; 1 + e: expression e); test columns NaN without it."""
+    the pair test's ``stratum`` (0: all units; 1 + e: expression e); test columns NaN without it.
+
+    Returns eight ``[A, A]`` float arrays: P(i | j) in [0, 1], the conditional asymmetry
+    P(j | i) - P(i | j) in [-1, 1], NPMI in [-1, 1], units with both present, then the pair
+    test's expected both-present units, ``dependence_z``, p in (0, 1] and BH q (:mod:`auknow.estimate.pair_test`).
+
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(read_ckplus(bundled_ckplus_path()), n_boot=0, n_perm=100)
+    >>> cells = dict(zip(PAIR_COLUMNS, pair_cells(est, est.counts.pair_counts.sum(0), 0)))
+    >>> i, j = est.aus.index("AU01"), est.aus.index("AU02")
+    >>> {k: round(float(v[i, j]), 3) for k, v in cells.items()}    # brows: together far above chance
+    {'p_i_given_j': 1.0, 'conditional_asymmetry': -0.238, 'npmi': 0.772, 'n_both_units': 99.0,
+     'expected_both_units': 39.358, 'dependence_z': 9.477, 'p_value': 0.001, 'q_value': 0.008}
+    >>> untested = estimate_prior(read_ckplus(bundled_ckplus_path()), n_boot=0, n_perm=0)   # no pair test
+    >>> bool(np.isnan(pair_cells(untested, untested.counts.pair_counts.sum(0), 0)[-1]).all())
+    True
+    """
     info = inf.relation_information(pair)
     test = est.pairs
     nan = np.full(pair.shape[1:], np.nan)
@@ -163,7 +181,21 @@ def pair_cells(est: PriorEstimate, pair: np.ndarray, stratum: int) -> list[np.nd
 def relations_by_expression_csv(est: PriorEstimate) -> str | None:
     """``relations_by_expression.csv``: one row per expression and ordered AU pair, over the
     units of that expression (:data:`RELATION_BY_EXPRESSION_COLUMNS`; no bootstrap CIs); None
-    without expression labels or per-expression pair counts."""
+    without expression labels or per-expression pair counts.
+
+    >>> import csv
+    >>> from auknow.readers import read_ckplus
+    >>> from auknow.readers.ckplus import bundled_ckplus_path
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(read_ckplus(bundled_ckplus_path()), n_boot=0, n_perm=0)
+    >>> rows = list(csv.DictReader(relations_by_expression_csv(est).splitlines()))
+    >>> len(rows) == len(est.expressions) * len(est.aus) * (len(est.aus) - 1)
+    True
+    >>> r = next(r for r in rows if r["expression"] == "surprise" and r["au_i_name"] == "AU01"
+    ...          and r["au_j_name"] == "AU02")
+    >>> r["p_j_given_i"], r["n_units"], r["n_both_units"], r["p_value"]     # no pair test: p empty
+    ('1', '83', '81', '')
+    """
     cells = est.counts.cell_pair_counts
     if not est.expressions or cells is None:
         return None
@@ -434,7 +466,18 @@ def relations_summary(est: PriorEstimate, top: int = 8) -> str:
 
 def event_sizes_csv(es) -> str:
     """``event_sizes.csv``: one row per (expression, event size) of an
-    :class:`~auknow.estimate.event_size.EventSizes` (columns :data:`auknow.estimate.event_size.COLUMNS`)."""
+    :class:`~auknow.estimate.event_size.EventSizes` (columns :data:`auknow.estimate.event_size.COLUMNS`).
+
+    >>> from auknow.estimate.event_size import event_sizes, size_counts
+    >>> from auknow.readers.frames import AUFrames
+    >>> f = AUFrames(aus=["AU06", "AU12"], occurrence=[[1, 1], [0, 1], [0, 0], [0, 0]], subject=list("aabb"),
+    ...              sequence=["a1", "a2", "b1", "b2"], frame=[0, 0, 0, 0], expression=["happiness", "neutral"] * 2)
+    >>> lines = event_sizes_csv(event_sizes(size_counts(f), n_boot=0, n_perm=0)).splitlines()
+    >>> len(lines), lines[0].split(",")[:5]
+    (7, ['expression', 'size', 'n_units', 'n_units_size', 'p_size'])
+    >>> lines[1].split(",")[:5], lines[3].split(",")[:5]    # happiness: a1 size 2, b1 size 0
+    (['happiness', '0', '2', '1', '0.5'], ['happiness', '2', '2', '1', '0.5'])
+    """
     from .event_size import COLUMNS, rows
 
     return csv_text(COLUMNS, [[v if isinstance(v, str) else fmt(v) for v in row] for row in rows(es)])
@@ -442,7 +485,22 @@ def event_sizes_csv(es) -> str:
 
 def network_csvs(tables: dict[str, list[list]]) -> dict[str, str]:
     """``network.csv`` (nodes), ``network_summary.csv`` (graphs), ``network_edges.csv`` from the
-    rows of :func:`auknow.estimate.network.summarise`."""
+    rows of :func:`auknow.estimate.network.summarise`.
+
+    >>> from auknow.estimate.network import summarise
+    >>> rel = {"phi": np.array([[np.nan, .5], [.5, np.nan]]), "lift": np.full((2, 2), 2.)}
+    >>> lo = np.array([[np.nan, 1.5], [1.5, np.nan]])
+    >>> tables = summarise({"all": {"expression": "", "relation": rel, "relation_ci": {"lift": (lo, lo)},
+    ...                             "p_au": np.array([.3, .4]), "n_units": 10}}, ["AU06", "AU12"])
+    >>> files = network_csvs(tables)
+    >>> sorted(files)
+    ['network.csv', 'network_edges.csv', 'network_summary.csv']
+    >>> print(files["network_edges.csv"], end="")
+    graph,expression,au_i,au_j,weight,lift,lift_ci_low,q_value,edge_rule
+    all,,AU06,AU12,0.5,2,1.5,,lift-ci
+    >>> files["network.csv"].splitlines()[1]
+    'all,,6,AU06,0.3,1,0.5,0.707107,0,1,1,lift-ci,10'
+    """
     from .network import EDGE_COLUMNS, GRAPH_COLUMNS, NODE_COLUMNS
 
     def text(header, rows):

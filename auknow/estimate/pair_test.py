@@ -225,7 +225,26 @@ def pair_test(counts: st.Counts, rng: np.random.Generator, n_flips: int,
 def fisher_pvalues(pair: np.ndarray, iu, testable: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """Two-sided Fisher exact p of the 2x2 unit tables of the testable unordered pairs (NaN where
     not ``wanted``), from summed pair counts ``[4, A, A]``: exact when every subject has at most one
-    unit in the stratum (units independent, margins fixed under H0)."""
+    unit in the stratum (units independent, margins fixed under H0).
+
+    Args:
+        pair: ``[4, A, A]`` units with both AUs coded, i present, j present, both present.
+        iu: ``np.triu_indices(A, 1)``, the unordered pairs. testable: ``[A(A-1)/2]`` bool (as
+            :func:`pair_contributions`). wanted: ``[testable.sum()]`` bool, the pairs to test.
+
+    Returns:
+        ``[testable.sum()]`` p-values in (0, 1], NaN where not wanted.
+
+    >>> pair = np.zeros((4, 3, 3))
+    >>> pair[0] = 10                                   # 10 units, every AU coded
+    >>> pair[1] = np.array([5, 5, 4])[:, None]          # AU i present in 5, 5, 4 units
+    >>> pair[2] = pair[1].T
+    >>> pair[3] = [[5, 5, 2], [5, 5, 2], [2, 2, 4]]    # AUs 0 and 1 always together
+    >>> iu = np.triu_indices(3, 1)                     # pairs (0, 1), (0, 2), (1, 2)
+    >>> p = fisher_pvalues(pair, iu, np.ones(3, bool), np.array([True, True, False]))
+    >>> p.round(4).tolist(), bool(np.isclose(p[0], 2 / 252))   # [[5, 0], [0, 5]]: 2 of C(10, 5) tables
+    ([0.0079, 1.0, nan], True)
+    """
     out = np.full(int(testable.sum()), np.nan)
     if not wanted.any():
         return out

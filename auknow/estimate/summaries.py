@@ -22,7 +22,23 @@ from . import output
 @dataclass
 class Summaries:
     """What :func:`compute` produced: ``files`` (name -> CSV text), the event sizes (None when not
-    computed), and ``notes`` (one line each: what could not be computed and why)."""
+    computed), and ``notes`` (one line each: what could not be computed and why).
+
+    >>> import auknow
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> frames = auknow.read_ckplus(auknow.bundled_ckplus_path())
+    >>> est = estimate_prior(frames, n_boot=0, n_perm=0)
+    >>> summ = compute(frames, est, unit="frame", min_fraction=0.5, n_boot=0, n_perm=0, ci=0.95, seed=0)
+    >>> sorted(summ.files), summ.notes, summ.event_sizes.expressions == est.expressions
+    (['event_sizes.csv', 'network.csv', 'network_edges.csv', 'network_summary.csv'], [], True)
+    >>> summ = compute(est.counts, est, unit="frame", min_fraction=0.5, n_boot=0, n_perm=0, ci=0.95, seed=0)
+    >>> sorted(summ.files), summ.event_sizes is None            # counts only: no frame sizes
+    (['network.csv', 'network_edges.csv', 'network_summary.csv'], True)
+    >>> for note in summ.notes:
+    ...     print(note)
+    event sizes per frame need the frames, and BP4D is streamed to counts: event_sizes.csv not
+        written (use unit='sequence' or independent_clips=True)
+    """
 
     files: dict[str, str]
     event_sizes: ev.EventSizes | None = None
@@ -41,8 +57,33 @@ def compute(data, est, *, unit: str, min_fraction: float, n_boot: int, n_perm: i
         unit, min_fraction, n_boot, n_perm, ci, seed, independent_clips: as for ``est``.
         rule, alpha: the edge rule (:data:`auknow.estimate.network.EDGE_RULES`) and q threshold.
 
+    Returns:
+        :class:`Summaries` (CSV texts with 6 significant digits, empty cells where undefined).
+
     Raises:
         DataError: ``rule="q"`` without pair q-values, a bad alpha.
+
+    >>> rng = np.random.default_rng(0)        # 12 subjects x 2 sequences of 3 frames; 4 AUs
+    >>> expr = np.repeat(["happiness", "surprise"], 3)
+    >>> rate = np.where(expr[:, None] == "happiness", [.1, .9, .9, .2], [.9, .1, .1, .8])   # AU01 AU06 AU12 AU25
+    >>> f = AUFrames(aus=["AU01", "AU06", "AU12", "AU25"], occurrence=(rng.random((12 * 6, 4)) < np.tile(rate, (12, 1))),
+    ...              subject=np.repeat([f"s{i}" for i in range(12)], 6), frame=np.tile([0, 1, 2], 24),
+    ...              sequence=[f"s{i}_{e}" for i in range(12) for e in expr], expression=np.tile(expr, 12))
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(f, n_boot=50, n_perm=100)
+    >>> summ = compute(f, est, unit="frame", min_fraction=0.5, n_boot=50, n_perm=100, ci=0.95, seed=0)
+    >>> for line in summ.files["network_summary.csv"].splitlines():   # all units, per expression, bipartite
+    ...     print(",".join(line.split(",")[:4]))
+    graph,expression,n_nodes,n_edges
+    all,,4,1
+    expression,happiness,4,0
+    expression,surprise,4,0
+    bipartite,,6,4
+    >>> print(summ.files["network_edges.csv"], end="")   # AU06-AU12 co-occur through happiness only
+    graph,expression,au_i,au_j,weight,lift,lift_ci_low,q_value,edge_rule
+    all,,AU06,AU12,0.49375,1.61719,1.33172,0.0281074,q
+    >>> summ.event_sizes.mean_size.round(2).tolist(), summ.notes
+    ([1.92, 1.83], [])
     """
     out = Summaries(files={})
     frames = isinstance(data, AUFrames)
@@ -77,7 +118,30 @@ def compute(data, est, *, unit: str, min_fraction: float, n_boot: int, n_perm: i
 
 def plot(summ: Summaries, est, folder: Path, name: str, alpha: float, ci: float) -> None:
     """``event_sizes.png`` (observed vs null per expression) and ``network.png`` (the bipartite
-    expression <-> AU network) into ``folder``, with fixed metadata (byte-identical reruns)."""
+    expression <-> AU network) into ``folder``, with fixed metadata (byte-identical reruns).
+
+    Args:
+        summ: from :func:`compute` (no ``event_sizes.png`` without event sizes); est: the
+            estimate; folder: an existing folder (files there are replaced); name: the title's
+            data name; alpha: q threshold of the marks and edges; ci: the level of the intervals.
+
+    The figures are :class:`matplotlib.figure.Figure` objects, not pyplot's (nothing to close).
+
+    >>> rng = np.random.default_rng(0)        # 12 subjects x 2 sequences of 3 frames; 4 AUs
+    >>> expr = np.repeat(["happiness", "surprise"], 3)
+    >>> rate = np.where(expr[:, None] == "happiness", [.1, .9, .9, .2], [.9, .1, .1, .8])   # AU01 AU06 AU12 AU25
+    >>> f = AUFrames(aus=["AU01", "AU06", "AU12", "AU25"], occurrence=(rng.random((12 * 6, 4)) < np.tile(rate, (12, 1))),
+    ...              subject=np.repeat([f"s{i}" for i in range(12)], 6), frame=np.tile([0, 1, 2], 24),
+    ...              sequence=[f"s{i}_{e}" for i in range(12) for e in expr], expression=np.tile(expr, 12))
+    >>> from auknow.estimate.prior import estimate_prior
+    >>> est = estimate_prior(f, n_boot=50, n_perm=100)
+    >>> summ = compute(f, est, unit="frame", min_fraction=0.5, n_boot=50, n_perm=100, ci=0.95, seed=0)
+    >>> import tempfile, matplotlib.image
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     plot(summ, est, Path(tmp), "toy", alpha=0.05, ci=0.95)
+    ...     print({p.name: matplotlib.image.imread(p).shape for p in sorted(Path(tmp).iterdir())})
+    {'event_sizes.png': (430, 780, 4), 'network.png': (600, 1000, 4)}
+    """
     from ..facs import au_number, code
     from ..plots import bipartite_network, event_size_panel
 
