@@ -41,7 +41,6 @@ KNOWN_GAPS = {
     'audit/figures.py': ('ranking_figure', 'auc_heatmap', 'disagreement_map'),
     'audit/references.py': ('subject_folds', 'crossfit_proba', 'logistic_proba'),
     'audit/report.py': ('score_rows', 'scores_csv', 'comparisons', 'comparisons_csv', 'disagreements_csv', 'ranking_lines', 'summary', 'report_md'),
-    'audit/scoring.py': ('group_counts', 'diagonal_auc', 'auc_rowwise', 'argmax_share', 'Draws', 'score_draws', 'ceiling_draws', 'score_weighted', 'interval'),
 }
 
 
