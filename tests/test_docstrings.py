@@ -35,7 +35,6 @@ KNOWN_GAPS = {
     'estimate/pair_test.py': ('fisher_pvalues',),
     'estimate/summaries.py': ('Summaries', 'compute', 'plot'),
     'audit/figures.py': ('ranking_figure', 'auc_heatmap', 'disagreement_map'),
-    'audit/report.py': ('score_rows', 'scores_csv', 'comparisons', 'comparisons_csv', 'disagreements_csv', 'ranking_lines', 'summary', 'report_md'),
 }
 
 
