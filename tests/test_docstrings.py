@@ -34,7 +34,6 @@ KNOWN_GAPS = {
     'estimate/output.py': ('pair_cells', 'relations_by_expression_csv', 'event_sizes_csv', 'network_csvs'),
     'estimate/pair_test.py': ('fisher_pvalues',),
     'estimate/summaries.py': ('Summaries', 'compute', 'plot'),
-    'audit/figures.py': ('ranking_figure', 'auc_heatmap', 'disagreement_map'),
 }
 
 
