@@ -28,7 +28,8 @@ class ModelScores:
         scope: ``own`` (the expressions the table shares with the data) or ``common`` (the
             expressions every audited table shares with the data: the ranking's set).
 
-    Four subjects, each with one anger unit (AU04) and one happiness unit (AU06 + AU12 + AU25):
+    Four subjects, each with one anger unit (AU04) and one happiness unit (AU06 + AU12 + AU25),
+    except that the last one's anger unit also shows AU12 and its happiness unit lacks AU06:
 
     >>> import numpy as np
     >>> from auknow.audit import Units, audit

@@ -29,7 +29,6 @@ def ranking_figure(result: AuditResult):
     ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
     >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
     >>> import os, tempfile
-    >>> import matplotlib.pyplot as plt
     >>> fig = ranking_figure(r)
     >>> ax = fig.axes[0]
     >>> [t.get_text() for t in ax.get_yticklabels()], ax.get_xlabel()  # best at the top
@@ -38,6 +37,7 @@ def ranking_figure(result: AuditResult):
     ...     fig.savefig(os.path.join(d, "ranking.png"))
     ...     os.path.getsize(os.path.join(d, "ranking.png")) > 0
     True
+    >>> import matplotlib.pyplot as plt  # after the figure: the module chose the Agg backend
     >>> plt.close(fig)
     """
     plt = _plt()
@@ -81,11 +81,11 @@ def auc_heatmap(result: AuditResult):
     >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
     ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
     >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
-    >>> import matplotlib.pyplot as plt
     >>> fig = auc_heatmap(r)
     >>> ax = fig.axes[0]
     >>> [t.get_text() for t in ax.get_xticklabels()], [t.get_text() for t in ax.texts]
     (['anger', 'happiness'], ['1.00', '1.00', '0.97', '0.97'])
+    >>> import matplotlib.pyplot as plt  # after the figure: the module chose the Agg backend
     >>> plt.close(fig)
     """
     plt = _plt()
@@ -127,7 +127,6 @@ def disagreement_map(result: AuditResult, rows: list[Disagreement]):
     >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
     ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
     >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
-    >>> import matplotlib.pyplot as plt
     >>> from auknow.audit.disagreements import disagreements
     >>> fig = disagreement_map(r, disagreements(r))
     >>> [ax.get_title() for ax in fig.axes[:2]]
@@ -135,6 +134,7 @@ def disagreement_map(result: AuditResult, rows: list[Disagreement]):
     >>> mark = fig.axes[0].texts[0]  # happiness (row 1) shows AU25 (column 3), the table lacks it
     >>> mark.get_text(), mark.get_position()
     ('^', (3, 1))
+    >>> import matplotlib.pyplot as plt  # after the figure: the module chose the Agg backend
     >>> plt.close(fig)
     """
     plt = _plt()
