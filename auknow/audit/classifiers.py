@@ -43,7 +43,17 @@ EPS = 1e-4
 
 
 def softmax(scores: np.ndarray, beta: float = 1.0) -> np.ndarray:
-    """Row-wise softmax of ``beta * scores`` ``[U, E]`` (stable)."""
+    """Row-wise softmax of ``beta * scores`` ``[U, E]`` (stable: the row maximum is subtracted first).
+
+    Returns:
+        ``[U, E]`` float64 in (0, 1], rows sum to 1; larger ``beta`` (> 0) sharpens it.
+
+    >>> import numpy as np
+    >>> softmax(np.array([[0.0, 0.0], [1.0, 0.0]])).round(3).tolist()
+    [[0.5, 0.5], [0.731, 0.269]]
+    >>> softmax(np.array([[1.0, 0.0]]), beta=2).round(3).tolist()
+    [[0.881, 0.119]]
+    """
     z = beta * np.asarray(scores, dtype=np.float64)
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -66,6 +76,18 @@ class TableClassifier:
         mentioned: ``[E, A]`` bool, prototype tables: the AU is in some configuration (required,
             optional or alternative); quantified: the table gives a value.
         beta: softmax inverse temperature (prototype tables).
+
+    Build one with :func:`table_classifier`.
+
+    >>> from auknow.library import load_bundled
+    >>> c = table_classifier(load_bundled("fig2002"), ("AU04", "AU06", "AU12"), ("anger", "happiness"))
+    >>> c.kind, c.weights.round(2).tolist()  # happiness: 6+12 or 12 alone, so AU06 in half
+    ('prototype', [[0.76, 0.0, 0.0], [0.0, 0.5, 1.0]])
+    >>> x = np.array([[0, 1, 1], [1, 0, 0]])  # a smile; a brow lowerer
+    >>> c.scores(x, c.expressions).round(3).tolist(), c.predict_proba(x, c.expressions).round(3).tolist()
+    ([[0.0, 1.0], [1.0, 0.0]], [[0.269, 0.731], [0.731, 0.269]])
+    >>> c.uncoded[:3]  # anger's AUs these data do not code
+    ('AU05', 'AU07', 'AU10')
     """
 
     name: str
@@ -182,6 +204,20 @@ def quantified_probabilities(table: QuantifiedTable, aus: Sequence[str], express
     Raises:
         AuknowError: the statistic's range is not finite, or is signed (``log_odds_ratio``,
             ``phi``): such a table cannot be read as a probability.
+
+    >>> from auknow.tables.model import Provenance, QuantifiedTable, Statistic, Weight
+    >>> t = QuantifiedTable(name="toy", title="toy", provenance=Provenance(kind="edited"),
+    ...                     statistic=Statistic("percent", (0.0, 100.0)),
+    ...                     weights={"anger": {"AU04": Weight(80.0)},
+    ...                              "happiness": {"AU04": Weight(5.0), "AU12": Weight(90.0)}})
+    >>> quantified_probabilities(t, ("AU04", "AU12"), ("anger", "happiness")).tolist()
+    [[0.8, nan], [0.05, 0.9]]
+    >>> t.statistic = Statistic("log_odds_ratio", (-np.inf, np.inf))
+    >>> try:
+    ...     quantified_probabilities(t, ("AU04",), ("anger",))
+    ... except AuknowError as e:
+    ...     print(str(e).split(";")[0])
+    table 'toy': its statistic log_odds_ratio has range [-inf, inf]
     """
     lo, hi = table.statistic.range
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0 or hi <= lo:

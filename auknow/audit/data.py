@@ -21,6 +21,16 @@ class Units:
         label: ``[N]`` int64 index into ``expressions``.
         subjects: subject ids, length S. expressions: the data's expressions (sorted), length E.
         unit: ``"frame"`` or ``"sequence"``.
+
+    Usually made by :func:`units_from_frames`; by hand (the arrays are not checked):
+
+    >>> import numpy as np
+    >>> u = Units(aus=("AU04", "AU12"), occurrence=np.array([[1, 0], [0, 1], [0, 1], [1, -1]], np.int8),
+    ...           subject=np.array([0, 0, 1, 1]), label=np.array([0, 1, 1, 0]), subjects=("s1", "s2"),
+    ...           expressions=("anger", "happiness"))
+    >>> P, inverse = u.patterns()  # the two smiles share one pattern
+    >>> len(u), P.tolist(), inverse.tolist()
+    (4, [[0, 1], [1, -1], [1, 0]], [2, 0, 0, 1])
     """
 
     aus: tuple[str, ...]

@@ -34,6 +34,20 @@ class Disagreement:
         table, expression, au: where. kind: ``"required_far_lower"`` or ``"shown_table_lacks"``.
         table_value: the table's ``w`` in [0, 1]. p, low, high: the data's P(AU | e) and interval.
         gap: how far apart, ``w - high`` or ``low - w`` (> 0).
+
+    Made by :func:`disagreements`; here the data's happiness units all part the lips (AU25), which
+    FIG 2002 never mentions for happiness:
+
+    >>> import numpy as np
+    >>> from auknow.audit import Units, audit
+    >>> from auknow.library import load_bundled
+    >>> x = np.array([[1, 0, 0, 0], [0, 1, 1, 1]] * 3 + [[1, 0, 1, 0], [0, 0, 1, 1]], np.int8)
+    >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
+    ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
+    >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
+    >>> d = disagreements(r)[0]
+    >>> d.table, d.expression, d.au, d.kind, d.table_value, d.p, d.gap
+    ('fig2002', 'happiness', 'AU25', 'shown_table_lacks', 0.0, 1.0, 1.0)
     """
 
     table: str
@@ -49,7 +63,25 @@ class Disagreement:
 
 def table_claims(result: AuditResult, name: str) -> tuple[np.ndarray, np.ndarray]:
     """``(w [E, A], lacks [E, A] bool)`` of one table over ``result.units.expressions`` x AUs
-    (rows of expressions the table does not have are NaN / False)."""
+    (rows of expressions the table does not have are NaN / False).
+
+    ``w`` in [0, 1] is the table's claim (module docstring); ``lacks`` marks where the table does
+    not mention the AU (prototype) or gives it at most 0.1 (quantified). ``KeyError``: a table
+    that was not scored.
+
+    >>> import numpy as np
+    >>> from auknow.audit import Units, audit
+    >>> from auknow.library import load_bundled
+    >>> x = np.array([[1, 0, 0, 0], [0, 1, 1, 1]] * 3 + [[1, 0, 1, 0], [0, 0, 1, 1]], np.int8)
+    >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
+    ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
+    >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
+    >>> w, lacks = table_claims(r, "fig2002")  # columns AU04, AU06, AU12, AU25
+    >>> w.round(2).tolist()
+    [[0.76, 0.0, 0.0, 0.0], [0.0, 0.5, 1.0, 0.0]]
+    >>> lacks.tolist()  # anger's alternatives include AU25, happiness mentions neither AU04 nor AU25
+    [[False, True, True, False], [True, False, False, True]]
+    """
     clf = result.classifiers[name]
     E, A = len(result.units.expressions), len(result.units.aus)
     w = np.full((E, A), np.nan)

@@ -27,6 +27,22 @@ class ModelScores:
         draws: :class:`Draws` (row 0 the data, rows 1.. the bootstrap).
         scope: ``own`` (the expressions the table shares with the data) or ``common`` (the
             expressions every audited table shares with the data: the ranking's set).
+
+    Four subjects, each with one anger unit (AU04) and one happiness unit (AU06 + AU12 + AU25),
+    except that the last one's anger unit also shows AU12 and its happiness unit lacks AU06:
+
+    >>> import numpy as np
+    >>> from auknow.audit import Units, audit
+    >>> from auknow.library import load_bundled
+    >>> x = np.array([[1, 0, 0, 0], [0, 1, 1, 1]] * 3 + [[1, 0, 1, 0], [0, 0, 1, 1]], np.int8)
+    >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
+    ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
+    >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
+    >>> s = r.get("fig2002")
+    >>> s.role, s.scope, s.expressions, s.draws.auc.shape  # [1 + n_boot, E]
+    ('table', 'common', ('anger', 'happiness'), (21, 2))
+    >>> [(m.name, m.role) for m in r.scores if m.scope == "common"]
+    [('fig2002', 'table'), ('fig2002', 'lower'), ('ekman_emfacs', 'table'), ('ekman_emfacs', 'lower')]
     """
 
     name: str
@@ -47,6 +63,23 @@ class AuditResult:
         p_au: ``(point [E, A], low, high)`` the data's P(AU | e) over ``units.expressions`` with
             bootstrap intervals; diff_low: lower bound of P(a | e) - P(a | not e).
         settings: n_boot, ci, seed, beta, folds, excluded subjects and the other choices.
+
+    :meth:`get` raises ``KeyError`` for a model / scope it did not score.
+
+    >>> import numpy as np
+    >>> from auknow.audit import Units, audit
+    >>> from auknow.library import load_bundled
+    >>> x = np.array([[1, 0, 0, 0], [0, 1, 1, 1]] * 3 + [[1, 0, 1, 0], [0, 0, 1, 1]], np.int8)
+    >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
+    ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
+    >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
+    >>> [s.name for s in r.ranking()], r.common
+    (['ekman_emfacs', 'fig2002'], ('anger', 'happiness'))
+    >>> auc = r.get("fig2002").draws.macro_auc  # one anger unit also smiles: not quite separable
+    >>> [round(float(v), 3) for v in (auc[0], *r.ci(auc))]
+    [0.969, 0.719, 1.0]
+    >>> r.p_au[0].round(2).tolist()  # the data's P(AU | e), rows anger, happiness
+    [[1.0, 0.0, 0.25, 0.0], [0.0, 0.75, 1.0, 1.0]]
     """
 
     units: Units

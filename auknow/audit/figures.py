@@ -19,7 +19,27 @@ def _plt():
 
 def ranking_figure(result: AuditResult):
     """Macro ROC-AUC of each table with its interval, its deranged lower reference, and the upper
-    references as vertical lines. Returns the Figure."""
+    references as vertical lines. Returns the Figure (one axes; close it when done).
+
+    >>> import numpy as np
+    >>> from auknow.audit import Units, audit
+    >>> from auknow.library import load_bundled
+    >>> x = np.array([[1, 0, 0, 0], [0, 1, 1, 1]] * 3 + [[1, 0, 1, 0], [0, 0, 1, 1]], np.int8)
+    >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
+    ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
+    >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
+    >>> import os, tempfile
+    >>> fig = ranking_figure(r)
+    >>> ax = fig.axes[0]
+    >>> [t.get_text() for t in ax.get_yticklabels()], ax.get_xlabel()  # best at the top
+    (['ekman_emfacs', 'fig2002'], 'macro ROC-AUC over anger, happiness')
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     fig.savefig(os.path.join(d, "ranking.png"))
+    ...     os.path.getsize(os.path.join(d, "ranking.png")) > 0
+    True
+    >>> import matplotlib.pyplot as plt  # after the figure: the module chose the Agg backend
+    >>> plt.close(fig)
+    """
     plt = _plt()
     ranked = result.ranking()
     fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(ranked) + 2.6))
@@ -50,7 +70,24 @@ def ranking_figure(result: AuditResult):
 
 
 def auc_heatmap(result: AuditResult):
-    """Tables (ranked) x expressions ROC-AUC, each table over the expressions it shares with the data."""
+    """Tables (ranked) x expressions ROC-AUC, each table over the expressions it shares with the data;
+    colours span [0.5, 1], a cell reads ``n/a`` where the table does not have the expression.
+    Returns the Figure (the heatmap's axes and its colour bar).
+
+    >>> import numpy as np
+    >>> from auknow.audit import Units, audit
+    >>> from auknow.library import load_bundled
+    >>> x = np.array([[1, 0, 0, 0], [0, 1, 1, 1]] * 3 + [[1, 0, 1, 0], [0, 0, 1, 1]], np.int8)
+    >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
+    ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
+    >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
+    >>> fig = auc_heatmap(r)
+    >>> ax = fig.axes[0]
+    >>> [t.get_text() for t in ax.get_xticklabels()], [t.get_text() for t in ax.texts]
+    (['anger', 'happiness'], ['1.00', '1.00', '0.97', '0.97'])
+    >>> import matplotlib.pyplot as plt  # after the figure: the module chose the Agg backend
+    >>> plt.close(fig)
+    """
     plt = _plt()
     ranked = result.ranking()
     exprs = [e for e in result.units.expressions if any(e in c.expressions for c in result.classifiers.values())]
@@ -80,7 +117,26 @@ def auc_heatmap(result: AuditResult):
 def disagreement_map(result: AuditResult, rows: list[Disagreement]):
     """Per table, data P(AU | e) minus the table's claim w (red: the data show it more, blue: less);
     ``v`` marks a required AU the data put far lower, ``^`` an AU the data show strongly that the
-    table lacks."""
+    table lacks. Returns the Figure: one panel per table (ranked, 3 a row beyond 4 tables), a
+    colour bar over [-1, 1].
+
+    >>> import numpy as np
+    >>> from auknow.audit import Units, audit
+    >>> from auknow.library import load_bundled
+    >>> x = np.array([[1, 0, 0, 0], [0, 1, 1, 1]] * 3 + [[1, 0, 1, 0], [0, 0, 1, 1]], np.int8)
+    >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
+    ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
+    >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
+    >>> from auknow.audit.disagreements import disagreements
+    >>> fig = disagreement_map(r, disagreements(r))
+    >>> [ax.get_title() for ax in fig.axes[:2]]
+    ['ekman_emfacs', 'fig2002']
+    >>> mark = fig.axes[0].texts[0]  # happiness (row 1) shows AU25 (column 3), the table lacks it
+    >>> mark.get_text(), mark.get_position()
+    ('^', (3, 1))
+    >>> import matplotlib.pyplot as plt  # after the figure: the module chose the Agg backend
+    >>> plt.close(fig)
+    """
     plt = _plt()
     names = [s.name for s in result.ranking()]
     p = result.p_au[0]

@@ -21,7 +21,23 @@ def _summaries(s: ModelScores) -> dict[str, np.ndarray]:
 
 
 def score_rows(result: AuditResult) -> list[list]:
-    """Rows ``model, role, scope, metric, expression, estimate, ci_low, ci_high, n_units, n_subjects``."""
+    """Rows ``model, role, scope, metric, expression, estimate, ci_low, ci_high, n_units, n_subjects``.
+
+    Per model and scope: ``macro_auc``, ``uar``, ``log_loss`` over ``expression`` ``all``, then
+    ``auc``, ``recall``, ``log_loss`` per expression. Estimates and bounds are CSV cells
+    (:func:`auknow.estimate.output.fmt`: 6 significant digits, empty for NaN, e.g. no draws).
+
+    >>> import numpy as np
+    >>> from auknow.audit import Units, audit
+    >>> from auknow.library import load_bundled
+    >>> x = np.array([[1, 0, 0, 0], [0, 1, 1, 1]] * 3 + [[1, 0, 1, 0], [0, 0, 1, 1]], np.int8)
+    >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
+    ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
+    >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
+    >>> rows = score_rows(r)  # 3 models x scopes per table, 3 + 3 x 2 rows each
+    >>> len(rows), rows[0]
+    (54, ['fig2002', 'table', 'common', 'macro_auc', 'all', '0.96875', '0.71875', '1', 8, 4])
+    """
     units = result.units
     n_e = {e: int((units.label == i).sum()) for i, e in enumerate(units.expressions)}
     n_s = {e: len(set(units.subject[units.label == i].tolist())) for i, e in enumerate(units.expressions)}
@@ -42,14 +58,42 @@ def score_rows(result: AuditResult) -> list[list]:
 
 
 def scores_csv(result: AuditResult) -> str:
-    """Every score with its bootstrap interval, one row per model x scope x metric x expression."""
+    """Every score with its bootstrap interval, one row per model x scope x metric x expression
+    (``scores.csv``: a header and the rows of :func:`score_rows`).
+
+    >>> import numpy as np
+    >>> from auknow.audit import Units, audit
+    >>> from auknow.library import load_bundled
+    >>> x = np.array([[1, 0, 0, 0], [0, 1, 1, 1]] * 3 + [[1, 0, 1, 0], [0, 0, 1, 1]], np.int8)
+    >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
+    ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
+    >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
+    >>> lines = scores_csv(r).splitlines()
+    >>> len(lines), lines[0]
+    (55, 'model,role,scope,metric,expression,estimate,ci_low,ci_high,n_units,n_subjects')
+    """
     return csv_text(["model", "role", "scope", "metric", "expression", "estimate", "ci_low", "ci_high", "n_units",
                  "n_subjects"], score_rows(result))
 
 
 def comparisons(result: AuditResult) -> list[tuple]:
     """Paired differences ``(a, b, metric, diff, low, high)`` of every ordered pair of ranked tables
-    (a ranked above b), on the common expressions and the same bootstrap draws."""
+    (a ranked above b), on the common expressions and the same bootstrap draws; metric one of
+    ``macro_auc``, ``uar``, ``log_loss``, ``diff = a - b`` (log-loss: negative when a is better).
+
+    >>> import numpy as np
+    >>> from auknow.audit import Units, audit
+    >>> from auknow.library import load_bundled
+    >>> x = np.array([[1, 0, 0, 0], [0, 1, 1, 1]] * 3 + [[1, 0, 1, 0], [0, 0, 1, 1]], np.int8)
+    >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
+    ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
+    >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
+    >>> [(a, b, m, round(d, 3), round(lo, 3), round(hi, 3)) for a, b, m, d, lo, hi in comparisons(r)]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('ekman_emfacs', 'fig2002', 'macro_auc', 0.031, 0.0, 0.281),
+     ('ekman_emfacs', 'fig2002', 'uar', 0.062, 0.0, 0.188),
+     ('ekman_emfacs', 'fig2002', 'log_loss', -0.039, -0.046, -0.035)]
+    """
     ranked = result.ranking()
     out = []
     for i, a in enumerate(ranked):
@@ -64,11 +108,41 @@ def comparisons(result: AuditResult) -> list[tuple]:
 
 
 def comparisons_csv(result: AuditResult) -> str:
+    """``comparisons.csv``: the rows of :func:`comparisons` as CSV cells.
+
+    >>> import numpy as np
+    >>> from auknow.audit import Units, audit
+    >>> from auknow.library import load_bundled
+    >>> x = np.array([[1, 0, 0, 0], [0, 1, 1, 1]] * 3 + [[1, 0, 1, 0], [0, 0, 1, 1]], np.int8)
+    >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
+    ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
+    >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
+    >>> print(comparisons_csv(r), end="")
+    table_a,table_b,metric,difference,ci_low,ci_high
+    ekman_emfacs,fig2002,macro_auc,0.03125,0,0.28125
+    ekman_emfacs,fig2002,uar,0.0625,0,0.1875
+    ekman_emfacs,fig2002,log_loss,-0.0388974,-0.0456996,-0.0354963
+    """
     return csv_text(["table_a", "table_b", "metric", "difference", "ci_low", "ci_high"],
                 [[a, b, m, fmt(d), fmt(lo), fmt(hi)] for a, b, m, d, lo, hi in comparisons(result)])
 
 
 def disagreements_csv(rows: list[Disagreement]) -> str:
+    """``disagreements.csv``: one row per :class:`Disagreement`, in the order given.
+
+    >>> import numpy as np
+    >>> from auknow.audit import Units, audit
+    >>> from auknow.library import load_bundled
+    >>> x = np.array([[1, 0, 0, 0], [0, 1, 1, 1]] * 3 + [[1, 0, 1, 0], [0, 0, 1, 1]], np.int8)
+    >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
+    ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
+    >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
+    >>> from auknow.audit.disagreements import disagreements
+    >>> print(disagreements_csv(disagreements(r)), end="")
+    table,expression,au,kind,table_value,p_au_given_expression,ci_low,ci_high,gap
+    fig2002,happiness,AU25,shown_table_lacks,0,1,1,1,1
+    ekman_emfacs,happiness,AU25,shown_table_lacks,0,1,1,1,1
+    """
     return csv_text(["table", "expression", "au", "kind", "table_value", "p_au_given_expression", "ci_low", "ci_high",
                  "gap"], [[d.table, d.expression, d.au, d.kind, fmt(d.table_value), fmt(d.p), fmt(d.low),
                            fmt(d.high), fmt(d.gap)] for d in rows])
@@ -80,7 +154,23 @@ def _ci_text(result, draws) -> str:
 
 
 def ranking_lines(result: AuditResult) -> list[str]:
-    """The ranking as markdown table lines (macro ROC-AUC, UAR, log-loss, vs the best, deranged)."""
+    """The ranking as markdown table lines (macro ROC-AUC, UAR, log-loss, vs the best, deranged):
+    a header, a rule, one line per ranked table, then one per upper reference / noise ceiling.
+    Cells are ``estimate [low, high]`` (``[no draws]`` with ``n_boot = 0``).
+
+    >>> import numpy as np
+    >>> from auknow.audit import Units, audit
+    >>> from auknow.library import load_bundled
+    >>> x = np.array([[1, 0, 0, 0], [0, 1, 1, 1]] * 3 + [[1, 0, 1, 0], [0, 0, 1, 1]], np.int8)
+    >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
+    ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
+    >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
+    >>> lines = ranking_lines(r)
+    >>> len(lines), lines[2].split(" | ")[:4]
+    (4, ['| 1', 'ekman_emfacs', 'prototype', '1.000 [1.000, 1.000]'])
+    >>> lines[3].split(" | ")[6]  # fig2002's AUC minus the best's, paired over the same draws
+    '-0.031 [-0.281, 0.000]'
+    """
     ranked = result.ranking()
     best = _summaries(ranked[0])
     lines = ["| rank | table | kind | macro ROC-AUC | UAR | log-loss | AUC minus best | rows deranged (AUC) |",
@@ -105,7 +195,27 @@ def _lower(result: AuditResult, name: str):
 
 
 def summary(result: AuditResult, rows: list[Disagreement], top: int = 3) -> str:
-    """The terminal summary: data, ranking with intervals, references, the largest disagreements."""
+    """The terminal summary: data, ranking with intervals, references, the largest disagreements
+    (at most ``top`` per table, of ``rows`` from :func:`auknow.audit.disagreements.disagreements`).
+
+    >>> import numpy as np
+    >>> from auknow.audit import Units, audit
+    >>> from auknow.library import load_bundled
+    >>> x = np.array([[1, 0, 0, 0], [0, 1, 1, 1]] * 3 + [[1, 0, 1, 0], [0, 0, 1, 1]], np.int8)
+    >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
+    ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
+    >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
+    >>> from auknow.audit.disagreements import disagreements
+    >>> print(summary(r, disagreements(r)))  # doctest: +NORMALIZE_WHITESPACE
+    audit of 2 table(s) on 8 frames of 4 subjects; ranking over anger, happiness
+    (20 subject-level bootstrap draws, 95% intervals)
+        table                                      macro AUC                     UAR              log-loss
+      1 ekman_emfacs                    1.000 [1.000, 1.000]    0.938 [0.812, 1.000]  0.470 [0.411, 0.586]
+      2 fig2002                         0.969 [0.719, 1.000]    0.875 [0.625, 1.000]  0.509 [0.447, 0.632]
+    rows deranged (lower reference): macro AUC 0.000 - 0.031
+    fig2002: happiness lacks AU25, data P 1.00 [1.00, 1.00]
+    ekman_emfacs: happiness lacks AU25, data P 1.00 [1.00, 1.00]
+    """
     st = result.settings
     out = [f"audit of {len(result.classifiers)} table(s) on {st['n_units']} {result.units.unit}s of "
            f"{st['n_subjects']} subjects; ranking over {', '.join(result.common)} "
@@ -158,7 +268,31 @@ def _auc_grid_lines(result: AuditResult) -> list[str]:
 
 
 def report_md(result: AuditResult, rows: list[Disagreement], source: dict, figures: list[str]) -> str:
-    """The markdown report: data and settings, ranking, per-expression AUC, disagreements, notes."""
+    """The markdown report: data and settings, ranking, per-expression AUC, disagreements, notes.
+
+    Args:
+        result: the audit. rows: its disagreements. source: ``dataset`` / ``path`` named in the
+            first line. figures: image file names linked at the end (relative to the report).
+
+    >>> import numpy as np
+    >>> from auknow.audit import Units, audit
+    >>> from auknow.library import load_bundled
+    >>> x = np.array([[1, 0, 0, 0], [0, 1, 1, 1]] * 3 + [[1, 0, 1, 0], [0, 0, 1, 1]], np.int8)
+    >>> u = Units(("AU04", "AU06", "AU12", "AU25"), x, subject=np.repeat(np.arange(4), 2),
+    ...           label=np.tile([0, 1], 4), subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "happiness"))
+    >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
+    >>> from auknow.audit.disagreements import disagreements
+    >>> md = report_md(r, disagreements(r), {"dataset": "toy", "path": "toy.csv"}, figures=[])
+    >>> md.splitlines()[2]
+    'Data: toy (toy.csv), 8 frames of 4 subjects, 4 AUs coded.'
+    >>> [line for line in md.splitlines() if line.startswith("## ")][::2]
+    ['## Ranking', '## Disagreements']
+    >>> for line in md.splitlines():
+    ...     if line.startswith("- **"):
+    ...         print(line)
+    - **fig2002**: happiness lacks AU25, data P 1.00 [1.00, 1.00]
+    - **ekman_emfacs**: happiness lacks AU25, data P 1.00 [1.00, 1.00]
+    """
     st = result.settings
     u = result.units
     out = ["# auknow audit", "",

@@ -36,6 +36,17 @@ def group_counts(weights: np.ndarray, subject: np.ndarray, group: np.ndarray, la
     Args:
         weights: ``[B, S]`` subject multiplicities (all ones: the data as observed).
         subject, group, label: ``[N]`` int indices of each unit (label -1: not scored).
+        n_groups, n_labels: U and E (every index of ``group`` / ``label`` below them).
+
+    Returns:
+        ``[B, U, E]`` float, non-negative; with all-ones weights, plain unit counts.
+
+    >>> import numpy as np
+    >>> w = np.array([[1.0, 1.0], [2.0, 0.0]])  # the data, and a draw taking subject 0 twice
+    >>> c = group_counts(w, subject=np.array([0, 0, 1]), group=np.array([0, 1, 1]),
+    ...                  label=np.array([0, 1, 1]), n_groups=2, n_labels=2)
+    >>> c.shape, c[0].tolist(), c[1].tolist()
+    ((2, 2, 2), [[1.0, 0.0], [0.0, 2.0]], [[2.0, 0.0], [0.0, 2.0]])
     """
     S = weights.shape[1]
     keep = label >= 0
@@ -131,7 +142,20 @@ def _cross_auc_dense(proba: np.ndarray, counts: np.ndarray, chunk: int = 250) ->
 
 def diagonal_auc(proba: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """ROC-AUC ``[B, E]`` of column e against label e only (the diagonal of :func:`cross_auc`,
-    at ``1/E`` of its cost)."""
+    at ``1/E`` of its cost).
+
+    Args:
+        proba: ``[U, E]`` scores of each unit group. counts: ``[B, U, E]`` (:func:`group_counts`).
+
+    Returns:
+        ``[B, E]`` in [0, 1], ties counted half; NaN where label e has no positives or no negatives.
+
+    >>> import numpy as np
+    >>> p = np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]])
+    >>> c = np.array([[[1, 0], [0, 1], [1, 1]]], float)  # group 2: one unit of each label, tied
+    >>> diagonal_auc(p, c).tolist()  # 3 of 4 pairs ordered right, the tied pair counts half
+    [[0.875, 0.875]]
+    """
     B, U, E = counts.shape
     tot = counts.sum(2)
     out = np.empty((B, E))
@@ -144,7 +168,16 @@ def diagonal_auc(proba: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def auc_rowwise(score: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
-    """ROC-AUC ``[B]`` where the score itself differs per draw: ``score, pos, neg`` all ``[B, U]``."""
+    """ROC-AUC ``[B]`` where the score itself differs per draw: ``score, pos, neg`` all ``[B, U]``
+    (``pos`` / ``neg``: positive and negative weight of each unit group; ties count half; NaN in a
+    draw without positives or negatives).
+
+    >>> import numpy as np
+    >>> score = np.array([[0.1, 0.9, 0.5], [0.9, 0.1, 0.5]])
+    >>> pos = np.array([[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]])
+    >>> auc_rowwise(score, pos, 1 - pos).tolist()  # draw 1 ranks the one negative first
+    [1.0, 0.0]
+    """
     order = np.argsort(score, axis=1, kind="stable")
     s = np.take_along_axis(score, order, 1)
     p = np.take_along_axis(pos, order, 1)
@@ -165,7 +198,12 @@ def auc_rowwise(score: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> np.ndarr
 
 
 def argmax_share(proba: np.ndarray) -> np.ndarray:
-    """``[U, E]`` predicted-class indicator with ties of the maximum sharing 1 equally."""
+    """``[U, E]`` predicted-class indicator with ties of the maximum sharing 1 equally (rows sum to 1).
+
+    >>> import numpy as np
+    >>> argmax_share(np.array([[0.5, 0.5], [0.9, 0.1]])).tolist()
+    [[0.5, 0.5], [1.0, 0.0]]
+    """
     top = proba >= proba.max(axis=1, keepdims=True) - 1e-12
     return top / top.sum(axis=1, keepdims=True)
 
@@ -178,6 +216,14 @@ class Draws:
         auc, recall, log_loss: ``[1 + B, E]``. cross_auc: ``[1 + B, E (column), E (label)]``.
         confusion: ``[1 + B, E (label), E (predicted)]`` rows sum to 1. cross_nll likewise
         (mean -log p of column j over units labelled e).
+
+    :attr:`uar` and :attr:`macro_auc` are ``[1 + B]`` means over expressions (NaN ignored).
+
+    >>> import numpy as np
+    >>> c = group_counts(np.ones((1, 2)), np.array([0, 1]), np.array([0, 1]), np.array([0, 1]), 2, 2)
+    >>> d = score_draws(np.array([[0.8, 0.2], [0.3, 0.7]]), c)  # a perfect classifier
+    >>> d.macro_auc.tolist(), d.uar.tolist(), d.deranged().macro_auc.tolist()
+    ([1.0], [1.0], [0.0])
     """
 
     auc: np.ndarray
@@ -214,6 +260,17 @@ def score_draws(proba: np.ndarray, counts: np.ndarray, cross: bool = True) -> Dr
         counts: ``[B, U, E]`` from :func:`group_counts` (the same label order as ``proba``).
         cross: also the cross AUC of every column against every label (needed for
             :meth:`Draws.deranged`); otherwise its off-diagonal is NaN.
+
+    Returns:
+        :class:`Draws` with ``B`` rows: AUC and recall in [0, 1], log-loss >= 0 (nats); NaN for
+        a label with no units in a draw.
+
+    >>> import numpy as np
+    >>> p = np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]])
+    >>> c = np.array([[[1, 0], [0, 1], [1, 1]]], float)  # group 2 is a tie: recall shares it
+    >>> d = score_draws(p, c)
+    >>> d.auc.tolist(), d.recall.tolist(), d.log_loss.round(3).tolist()
+    ([[0.875, 0.875]], [[0.75, 0.75]], [[0.399, 0.458]])
     """
     B, U, E = counts.shape
     n = counts.sum(axis=1)  # [B, E]
@@ -240,6 +297,16 @@ def ceiling_draws(counts: np.ndarray) -> Draws:
     classifies these units better in-sample: the AUC uses ``P(e | pattern)`` (the likelihood-ratio
     order), the recall the class-balanced argmax ``P(e | pattern) / P(e)`` (maximises UAR), the
     log-loss the pattern's own label distribution (its conditional entropy).
+
+    Returns:
+        :class:`Draws` with ``auc``, ``recall``, ``log_loss`` ``[B, E]``; the cross / confusion
+        fields are NaN (a ceiling has no columns to derange).
+
+    >>> import numpy as np
+    >>> c = np.array([[[2, 0], [1, 1]]], float)  # pattern 0: two units of label 0; pattern 1: one of each
+    >>> d = ceiling_draws(c)
+    >>> d.auc.round(3).tolist(), d.recall.round(3).tolist(), d.log_loss.round(3).tolist()
+    ([[0.833, 0.833]], [[0.667, 1.0]], [[0.231, 0.693]])
     """
     B, U, E = counts.shape
     tot = counts.sum(2)
@@ -266,7 +333,23 @@ def score_weighted(proba: np.ndarray | None, weights: np.ndarray, subject: np.nd
                    max_cells: float = 2e7) -> Draws:
     """:func:`score_draws` (or :func:`ceiling_draws` when ``proba`` is None, ``group`` the AU
     pattern) for every row of ``weights [B, S]``, in chunks of draws so that the ``[chunk, U, E]``
-    counts stay below ``max_cells`` entries (large frame-level data sets)."""
+    counts stay below ``max_cells`` entries (large frame-level data sets).
+
+    Args:
+        proba: ``[U, E]`` or None (the noise ceiling; then ``n_labels`` gives E).
+        weights: ``[B, S]`` subject multiplicities. subject, group, label: ``[N]`` indices.
+
+    Returns:
+        :class:`Draws` with ``B`` rows, equal to one pass of :func:`score_draws` over all draws.
+
+    >>> import numpy as np
+    >>> w = np.array([[1.0, 1.0], [2.0, 0.0]])  # draw 1 drops subject 1 and its label-1 unit
+    >>> args = np.array([0, 1]), np.array([0, 1]), np.array([0, 1])  # subject, group, label
+    >>> score_weighted(np.array([[0.8, 0.2], [0.3, 0.7]]), w, *args).recall.tolist()
+    [[1.0, 1.0], [1.0, nan]]
+    >>> score_weighted(None, w, *args, n_labels=2).recall.tolist()  # the ceiling
+    [[1.0, 1.0], [1.0, nan]]
+    """
     U = int(group.max()) + 1 if group.size else 1
     E = proba.shape[1] if proba is not None else int(n_labels)
     step = max(1, int(max_cells // max(1, U * E)))
@@ -279,7 +362,20 @@ def score_weighted(proba: np.ndarray | None, weights: np.ndarray, subject: np.nd
 
 def interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval over axis 0 ignoring NaN draws (the estimate-prior convention); NaN
-    when there are no draws (``n_boot = 0``)."""
+    when there are no draws (``n_boot = 0``).
+
+    Args:
+        samples: ``[B, ...]`` bootstrap draws. level: in (0, 1), e.g. 0.95.
+
+    Returns:
+        ``(low, high)`` arrays of shape ``samples.shape[1:]`` (0-d for ``[B]`` samples).
+
+    >>> import numpy as np
+    >>> [round(float(x), 3) for x in interval(np.arange(101.0) / 100, 0.9)]
+    [0.05, 0.95]
+    >>> interval(np.zeros((0, 2)), 0.95)  # no draws
+    (array([nan, nan]), array([nan, nan]))
+    """
     from ..estimate.statistics import percentile_interval
 
     samples = np.asarray(samples, dtype=np.float64)
