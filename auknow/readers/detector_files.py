@@ -127,7 +127,7 @@ def select_listed(files: list[Path], labels: FileLabels | None) -> tuple[list[Pa
     >>> select_listed(files[:2], FileLabels.from_csv(split))
     Traceback (most recent call last):
     ...
-    auknow.errors.DataError: .../set_1.csv: 1 clip(s) of the DFEW label file have no detector output file (e.g. ...)
+    auknow.errors.DataError: ...set_1.csv: 1 clip(s) of the DFEW label file have no detector output file (e.g. 00003.csv)
     >>> tmp.cleanup()
     """
     if labels is None or labels.kind != "dfew":
