@@ -47,6 +47,18 @@ def read_dataset(kind: str, path, **options) -> AUFrames:
     Raises:
         DataError: unknown ``kind``, an option the reader does not take, or any reading error
             of the reader (naming file and line).
+
+    >>> f = read_dataset("CK+", bundled_ckplus_path())
+    >>> len(f), len(f.aus), f.aus[:3], f.expression[:2].tolist()
+    (327, 23, ('AU01', 'AU02', 'AU04'), ['disgust', 'surprise'])
+    >>> read_dataset("affwild", "x")
+    Traceback (most recent call last):
+    ...
+    auknow.errors.DataError: x: unknown dataset kind 'affwild' (choose from bp4d, disfa, ckplus, ...)
+    >>> read_dataset("disfa", "x", treshold=2)
+    Traceback (most recent call last):
+    ...
+    auknow.errors.DataError: disfa reader: unknown option(s) treshold (accepted: expressions, threshold)
     """
     key = str(kind).strip().lower().replace("-", "")
     key = {"tidy": "csv", "ck+": "ckplus", "ck": "ckplus"}.get(key, key)

@@ -153,7 +153,18 @@ _OCC_CODE[[0, 1, 9]] = (0, 1, MISSING)
 
 
 class LabelFiles(NamedTuple):
-    """The label files of a BP4D tree (:func:`label_files`)."""
+    """The label files of a BP4D tree (:func:`label_files`).
+
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> occ = Path(tmp.name) / "AUCoding" / "AU_OCC"
+    >>> occ.mkdir(parents=True)
+    >>> _ = (occ / "F001_T1.csv").write_text("0,1,12\\n10,1,1\\n"), (occ / "notes.txt").write_text("")
+    >>> found = label_files(tmp.name)
+    >>> found.occ_dir.relative_to(tmp.name).as_posix(), [f.name for f in found.files], found.ignored
+    ('AUCoding/AU_OCC', ['F001_T1.csv'], ['notes.txt'])
+    >>> tmp.cleanup()
+    """
 
     root: Path  #: the folder given
     occ_dir: Path  #: its ``AU_OCC`` folder
@@ -168,15 +179,40 @@ def label_files(root: str | Path, task_map: Mapping[str, str] | None = None) -> 
     Args:
         root, task_map: as in :func:`read_bp4d`.
 
+    Returns:
+        :class:`LabelFiles`: the folder given, its ``AU_OCC`` folder, the task map with upper-case
+        task codes and canonical expressions, the ``{subject}_{task}.csv`` files sorted by name,
+        and the names of the other files there.
+
     Raises:
         DataError: a missing folder, a file given, no label files, an unknown expression in
-            ``task_map``.
+            ``task_map``; each names the path.
+
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> for name in ("F002_T1.csv", "F001_T8.csv"):
+    ...     _ = (Path(tmp.name) / name).write_text("0,1\\n1,0\\n")
+    >>> found = label_files(tmp.name, task_map={"t1": "happy", "T8": "disgusted"})
+    >>> [f.name for f in found.files], found.task_map
+    (['F001_T8.csv', 'F002_T1.csv'], {'T1': 'happiness', 'T8': 'disgust'})
+    >>> tmp.cleanup()
     """
     return LabelFiles(*_bp4d_files(root, task_map))
 
 
 def file_subject_task(path: Path) -> tuple[str, str]:
-    """``(subject, TASK)`` of a label file name such as ``F001_t1.csv``."""
+    """``(subject, TASK)`` of a label file name such as ``F001_t1.csv`` (the task in upper case).
+
+    Raises:
+        DataError: a name not of the form ``{subject}_{task}.csv`` (naming the file).
+
+    >>> file_subject_task(Path("AU_OCC/F001_t1.csv"))
+    ('F001', 'T1')
+    >>> file_subject_task(Path("F001.csv"))
+    Traceback (most recent call last):
+    ...
+    auknow.errors.DataError: F001.csv: not a BP4D label file name (expected F001_T1.csv)
+    """
     m = _OCC_NAME.match(Path(path).name)
     if not m:
         raise DataError("not a BP4D label file name (expected F001_T1.csv)", file=str(path))
@@ -184,7 +220,17 @@ def file_subject_task(path: Path) -> tuple[str, str]:
 
 
 class OccPatterns(NamedTuple):
-    """One ``AU_OCC`` file reduced to its distinct AU patterns (:func:`occ_file_patterns`)."""
+    """One ``AU_OCC`` file reduced to its distinct AU patterns (:func:`occ_file_patterns`).
+
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> f = Path(tmp.name) / "F001_T2.csv"
+    >>> _ = f.write_text("0,1,12\\n1,1,1\\n2,0,9\\n3,1,1\\n")
+    >>> r = occ_file_patterns(f, BP4D_TASKS)
+    >>> r.subject, r.task, r.numbers, r.patterns.tolist(), r.weights.tolist(), r.frames
+    ('F001', 'T2', [1, 12], [[0, -1], [1, 1]], [1, 2], 3)
+    >>> tmp.cleanup()
+    """
 
     subject: str
     task: str
@@ -283,6 +329,29 @@ def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: 
             and, where it applies, the line.
 
     Source: Zhang et al. (2014), doi:10.1016/j.imavis.2014.06.002.
+
+    Two label files; column 3 is not a FACS AU and is left out, 9 (not coded) reads as
+    :data:`MISSING` (-1):
+
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> occ = Path(tmp.name) / "AUCoding" / "AU_OCC"
+    >>> occ.mkdir(parents=True)
+    >>> _ = (occ / "F001_T1.csv").write_text("0,1,2,3,12\\n10,0,0,0,1\\n11,1,9,1,1\\n")
+    >>> _ = (occ / "F002_T7.csv").write_text("0,1,2,3,12\\n4,1,0,0,0\\n")
+    >>> f = read_bp4d(tmp.name)
+    >>> len(f), f.aus, f.occurrence.tolist()
+    (3, ('AU01', 'AU02', 'AU12'), [[0, 0, 1], [1, -1, 1], [1, 0, 0]])
+    >>> f.sequence.tolist(), f.frame.tolist(), f.expression.tolist()
+    (['F001_T1', 'F001_T1', 'F002_T7'], [10, 11, 4], ['happiness', 'happiness', 'anger'])
+    >>> f.source["columns_left_out_not_facs"], read_bp4d(tmp.name, aus=["AU12"]).occurrence.ravel().tolist()
+    ([3], [1, 1, 0])
+    >>> _ = (occ / "F003_T2.csv").write_text("0,1,2,3,12\\n1,0,2,0,1\\n")
+    >>> read_bp4d(tmp.name)
+    Traceback (most recent call last):
+    ...
+    auknow.errors.DataError: .../F003_T2.csv:2: column 2 (AU2): 2 is not 0, 1 or 9 (not coded)
+    >>> tmp.cleanup()
     """
     root_p, occ_dir, tmap, files, ignored = _bp4d_files(root, task_map)
     wanted = None if aus is None else _wanted_aus(aus, root_p)

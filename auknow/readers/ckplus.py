@@ -39,6 +39,11 @@ def bundled_ckplus_path() -> Path:
 
     Source: Lucey et al. (2010), CVPR Workshops, doi:10.1109/CVPRW.2010.5543262, as shipped in
     the NetFACS R package (Apache-2.0); see ``auknow/data/README.md``.
+
+    >>> path = bundled_ckplus_path()
+    >>> lines = path.read_text().splitlines()
+    >>> path.name, lines[0].split(",")[:5], len(lines) - 1
+    ('ckplus_facs_emotion.csv', ['subject', 'video', 'emotion', 'AU1', 'AU2'], 327)
     """
     return Path(str(resources.files("auknow").joinpath("data").joinpath("ckplus_facs_emotion.csv")))
 
@@ -70,6 +75,24 @@ def read_ckplus(path: str | Path) -> AUFrames:
             named).
 
     Source: Lucey et al. (2010), doi:10.1109/CVPRW.2010.5543262.
+
+    The bundled tidy CSV, then one sequence in the release layout (``S005_001``, peak frame 11,
+    emotion 3 = disgust, AU9 without intensity and AU17 at intensity 2):
+
+    >>> f = read_ckplus(bundled_ckplus_path())
+    >>> len(f), len(f.subjects), f.sequence[:2].tolist(), f.occurrence.shape, f.intensity
+    (327, 118, ['S005_001', 'S010_002'], (327, 23), None)
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> root = Path(tmp.name)
+    >>> for d in ("Emotion", "FACS"):
+    ...     (root / d / "S005" / "001").mkdir(parents=True)
+    >>> _ = (root / "Emotion/S005/001/S005_001_00000011_emotion.txt").write_text("   3.0000000e+00\\n")
+    >>> _ = (root / "FACS/S005/001/S005_001_00000011_facs.txt").write_text("9 0\\n17 2\\n")
+    >>> g = read_ckplus(root)
+    >>> g.aus, g.occurrence.tolist(), g.intensity.tolist(), g.frame.tolist(), g.expression.tolist()
+    (('AU09', 'AU17'), [[1, 1]], [[nan, 2.0]], [11], ['disgust'])
+    >>> tmp.cleanup()
     """
     path = Path(path)
     if not path.exists():

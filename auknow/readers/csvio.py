@@ -49,7 +49,26 @@ def read_delimited(path: Path, comment: str | None = "#") -> tuple[list[str], li
 
     Raises:
         DataError: an empty file, no header after the preamble, a row with a different number of
-            cells than the header (naming its line), malformed quoting.
+            cells than the header (naming its line), malformed quoting; each names the file.
+
+    An iMotions-style export: a ``#`` preamble, a blank line, tab-separated rows (the line
+    numbers count the preamble and skip the blank row):
+
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> f = Path(tmp.name) / "export.txt"
+    >>> _ = f.write_text("#Study : demo\\n#Version : 6.1\\n\\nframe\\tAU01\\tAU12\\n0\\t0.1\\t2.5\\n\\n1\\t0\\t3.1\\n")
+    >>> header, rows, lines, info = read_delimited(f)
+    >>> header, rows, lines
+    (['frame', 'AU01', 'AU12'], [['0', '0.1', '2.5'], ['1', '0', '3.1']], [5, 7])
+    >>> info
+    {'delimiter': 'tab', 'preamble': {'Study': 'demo', 'Version': '6.1'}}
+    >>> _ = f.write_text("frame;AU01\\n0;1\\n1;0;5\\n")
+    >>> read_delimited(f)
+    Traceback (most recent call last):
+    ...
+    auknow.errors.DataError: .../export.txt:3: 3 cells, expected 2 as in the header (semicolon-separated)
+    >>> tmp.cleanup()
     """
     file = str(path)
     text = _read_text(path)
@@ -89,7 +108,14 @@ def read_delimited(path: Path, comment: str | None = "#") -> tuple[list[str], li
 
 class SlowPath(Exception):
     """:func:`numeric_blocks` met a block that :func:`numpy.loadtxt` does not take as whole numbers:
-    the caller re-reads the file with the exact line-by-line parser, which names the bad line."""
+    the caller re-reads the file with the exact line-by-line parser, which names the bad line.
+
+    >>> try:
+    ...     next(numeric_blocks(io.StringIO("1,0\\n2,x\\n"), 2))
+    ... except SlowPath:
+    ...     print("re-read line by line")
+    re-read line by line
+    """
 
 
 def numeric_blocks(handle: TextIO, ncols: int, block_bytes: int = 1 << 18) -> Iterator[np.ndarray]:

@@ -111,6 +111,24 @@ def select_listed(files: list[Path], labels: FileLabels | None) -> tuple[list[Pa
 
     Raises:
         DataError: a listed clip without a file ``<5-digit id>.csv`` (naming the label file).
+
+    A split listing clips 3 and 1 keeps their files, in the split's order:
+
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> split = Path(tmp.name) / "set_1.csv"
+    >>> _ = split.write_text("video_name,label\\n00003,7\\n00001,1\\n")
+    >>> files = [Path("00001.csv"), Path("00002.csv"), Path("00003.csv")]
+    >>> kept, provenance = select_listed(files, FileLabels.from_csv(split))
+    >>> [f.name for f in kept], provenance
+    (['00003.csv', '00001.csv'], {'clips_listed': 2, 'files_not_in_split': 1})
+    >>> select_listed(files, None)[0] == files
+    True
+    >>> select_listed(files[:2], FileLabels.from_csv(split))
+    Traceback (most recent call last):
+    ...
+    auknow.errors.DataError: ...set_1.csv: 1 clip(s) of the DFEW label file have no detector output file (e.g. 00003.csv)
+    >>> tmp.cleanup()
     """
     if labels is None or labels.kind != "dfew":
         return files, {}
@@ -132,7 +150,16 @@ def apply_file_labels(labels: FileLabels | None, path: Path, sequence: np.ndarra
     the labels give no subject, and ``expression`` is ``None`` when they give no expression.
 
     Raises:
-        DataError: a sequence / file the labels do not cover.
+        DataError: a sequence / file the labels do not cover (naming the labels file, or the
+            file whose name a pattern does not match).
+
+    >>> labels = FileLabels.from_pattern(r"(?P<subject>[^_]+)_(?P<expression>\\w+)")
+    >>> ids = np.array(["S01_happy", "S01_happy"])
+    >>> subject, expression = apply_file_labels(labels, Path("S01_happy.csv"), ids, ids.copy())
+    >>> subject.tolist(), expression.tolist()
+    (['S01', 'S01'], ['happiness', 'happiness'])
+    >>> apply_file_labels(None, Path("S01_happy.csv"), ids, ids.copy())[1] is None
+    True
     """
     if labels is None:
         return subj, None
@@ -160,7 +187,19 @@ class DetectorExpressions:
     must be labelled alike: :meth:`for_file` raises when some files have labels and others not.
 
     Raises:
-        DataError: both options given; any error of the expressions CSV.
+        DataError: both options given; any error of the expressions CSV; from :meth:`for_file`,
+            an unknown expression (naming file and line) or files labelled unalike.
+
+    >>> ids = np.array(["v", "v"])
+    >>> DetectorExpressions("happy", None).for_file(["frame"], [["0"], ["1"]], [2, 3], "v.csv", ids, ids).tolist()
+    ['happiness', 'happiness']
+    >>> by_column = DetectorExpressions("label", None)
+    >>> by_column.for_file(["frame", "label"], [["0", "sad"], ["1", "Surprised"]], [2, 3], "v.csv", ids, ids).tolist()
+    ['sadness', 'surprise']
+    >>> by_column.for_file(["frame", "label"], [["0", "blissful"]], [2], "v.csv", ids[:1], ids[:1])
+    Traceback (most recent call last):
+    ...
+    auknow.errors.DataError: v.csv:2: label: unknown expression 'blissful' (declare new names under extra_expressions)
     """
 
     def __init__(self, expression: str | None, expressions_file: str | Path | None, reserved: Iterable[str] = ()):
@@ -302,6 +341,14 @@ def stack_parts(parts: list[dict], numbers: list[int], with_intensity: bool) -> 
     Returns:
         ``(occurrence [N, A] int8, intensity [N, A] float32 or None)``: :data:`MISSING` / NaN
         where a file lacks an AU; intensity only ``with_intensity``.
+
+    Two files, the second without AU1 (so :data:`MISSING`, -1, there):
+
+    >>> parts = [{"n": 2, "occ": {1: np.array([1, 0], np.int8), 12: np.array([1, 1], np.int8)}, "int": {}},
+    ...          {"n": 1, "occ": {12: np.array([0], np.int8)}, "int": {12: np.array([2.5], np.float32)}}]
+    >>> occ, inten = stack_parts(parts, [1, 12], with_intensity=True)
+    >>> occ.tolist(), inten.tolist()
+    ([[1, 1], [0, 1], [-1, 0]], [[nan, nan], [nan, nan], [nan, 2.5]])
     """
     sizes = [p["n"] for p in parts]
     occ = stack_au_columns([p["occ"] for p in parts], sizes, numbers, MISSING, np.int8)
@@ -313,6 +360,15 @@ def frames_from_parts(parts: list[dict], source: dict, with_intensity: bool = Fa
     """One :class:`AUFrames` of the per-file parts (AUs: the union over files, sorted by number).
 
     ``source`` becomes the frames' ``source``, with ``frames`` (the number of rows) added.
+
+    >>> def part(occ, sequence):
+    ...     n = len(sequence)
+    ...     return {"n": n, "occ": {k: np.array(v, np.int8) for k, v in occ.items()}, "int": {},
+    ...             "frame": np.arange(n), "sequence": np.array(sequence), "subject": np.array(sequence),
+    ...             "expression": None}
+    >>> f = frames_from_parts([part({12: [1, 1], 1: [1, 0]}, ["a", "a"]), part({12: [0]}, ["b"])], {"dataset": "demo"})
+    >>> f.aus, f.occurrence.tolist(), f.sequence.tolist(), f.frame.tolist(), f.source
+    (('AU01', 'AU12'), [[1, 1], [0, 1], [-1, 0]], ['a', 'a', 'b'], [0, 1, 0], {'dataset': 'demo', 'frames': 3})
     """
     numbers = sorted(set().union(*(p["occ"] for p in parts)))
     occ, inten = stack_parts(parts, numbers, with_intensity=with_intensity)

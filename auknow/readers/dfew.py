@@ -37,6 +37,27 @@ def read_dfew_openface(openface: str | Path | Iterable[str | Path], labels: str 
     Raises:
         DataError: a labels file that is not in DFEW's layout, a listed clip without an OpenFace
             file, a file with several faces (``face_id``), and every error of :func:`read_openface`.
+
+    Three OpenFace files; the split lists clips 1 (label 1, happy) and 5 (label 2, sad), so
+    clip 2 is not read:
+
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = Path(tmp.name) / "openface"
+    >>> folder.mkdir()
+    >>> head = "frame, face_id, success, AU01_c, AU12_c\\n"
+    >>> _ = (folder / "00001.csv").write_text(head + "1, 0, 1, 1, 1\\n2, 0, 1, 1, 0\\n3, 0, 1, 0, 1\\n")
+    >>> _ = (folder / "00002.csv").write_text(head + "1, 0, 1, 0, 0\\n")
+    >>> _ = (folder / "00005.csv").write_text(head + "1, 0, 1, 1, 1\\n")
+    >>> split = Path(tmp.name) / "set_1.csv"
+    >>> _ = split.write_text("video_name,label\\n1,1\\n5,2\\n")
+    >>> f = read_dfew_openface(folder, split)
+    >>> f.sequence.tolist(), f.expression.tolist(), f.occurrence.tolist()
+    (['00001', '00001', '00001', '00005'], ['happiness', 'happiness', 'happiness', 'sadness'],
+     [[1, 1], [1, 0], [0, 1], [1, 1]])
+    >>> f.source["files_not_in_split"], f.source["expression_order"][:3]
+    (1, ['happiness', 'sadness', 'neutral'])
+    >>> tmp.cleanup()
     """
     table = FileLabels.from_csv(labels)
     if table.kind != "dfew":

@@ -78,6 +78,40 @@ def read_disfa(root: str | Path, threshold: float = 2, expressions: str | Path |
             (subject, frame), a subject with no frames in the labels. Each names file and line.
 
     Source: Mavadati et al. (2013), doi:10.1109/T-AFFC.2013.4.
+
+    Two subjects; SN002 has no AU12 file, so its AU12 is :data:`MISSING` (-1) / NaN:
+
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> labels = Path(tmp.name) / "ActionUnit_Labels"
+    >>> for subject in ("SN001", "SN002"):
+    ...     (labels / subject).mkdir(parents=True)
+    >>> _ = (labels / "SN001" / "SN001_au1.txt").write_text("0,0\\n1,3\\n2,1\\n")
+    >>> _ = (labels / "SN001" / "SN001_au12.txt").write_text("0,2\\n1,4\\n2,0\\n")
+    >>> _ = (labels / "SN002" / "SN002_au1.txt").write_text("0,5\\n1,0\\n")
+    >>> f = read_disfa(tmp.name)
+    >>> f.aus, f.occurrence.tolist(), f.subject.tolist(), f.frame.tolist()
+    (('AU01', 'AU12'), [[0, 1], [1, 1], [0, 0], [1, -1], [0, -1]], ['SN001', 'SN001', 'SN001', 'SN002', 'SN002'],
+     [0, 1, 2, 0, 1])
+    >>> f.intensity.tolist(), f.source["missing_label_files"]
+    ([[0.0, 2.0], [3.0, 4.0], [1.0, 0.0], [5.0, nan], [0.0, nan]], ['SN002_au12'])
+    >>> read_disfa(tmp.name, threshold=1).occurrence[:, 0].tolist()
+    [0, 1, 1, 1, 0]
+
+    With expressions, unlabelled frames are dropped and the sequences become episodes:
+
+    >>> emotions = Path(tmp.name) / "emotions.csv"
+    >>> _ = emotions.write_text("subject,frame,expression\\nSN001,0,happy\\nSN001,1,happy\\n"
+    ...                         "SN001,2,sad\\nSN002,1,sad\\n")
+    >>> g = read_disfa(tmp.name, expressions=emotions)
+    >>> g.sequence.tolist(), g.expression.tolist(), g.source["frames_dropped_unlabelled"]
+    (['SN001_r001', 'SN001_r001', 'SN001_r002', 'SN002_r001'], ['happiness', 'happiness', 'sadness', 'sadness'], 1)
+    >>> _ = (labels / "SN002" / "SN002_au1.txt").write_text("0,5\\n1,6\\n")
+    >>> read_disfa(tmp.name)
+    Traceback (most recent call last):
+    ...
+    auknow.errors.DataError: .../SN002_au1.txt:2: intensity 6 is outside 0-5
+    >>> tmp.cleanup()
     """
     root_p = existing_path(root, "the DISFA folder or its ActionUnit_Labels folder")
     if not root_p.is_dir():

@@ -43,7 +43,16 @@ def _stem(value: str) -> str:
 
 @dataclass
 class FileLabel:
-    """What is known of one file: its subject and / or expression (``None`` when not given)."""
+    """What is known of one file: its subject and / or expression (``None`` when not given).
+
+    ``expression`` is a canonical name (``happy`` -> ``happiness``); ``where`` says where the
+    label came from (``line 4`` of a labels file, or ``pattern``).
+
+    >>> FileLabels.from_pattern(r"(?P<subject>[^_]+)_(?P<expression>\\w+)").lookup("S01_happy", "S01_happy.csv")
+    FileLabel(subject='S01', expression='happiness', where='pattern')
+    >>> FileLabel(subject="S02")
+    FileLabel(subject='S02', expression=None, where='')
+    """
 
     subject: str | None = None
     expression: str | None = None
@@ -140,7 +149,7 @@ class FileLabels:
         against the whole file stem.
 
         Raises:
-            DataError: the pattern does not compile, or has neither group (naming ``--name-pattern``).
+            DataError: the pattern does not compile, or has neither group (naming the pattern).
         """
         try:
             rx = re.compile(pattern)

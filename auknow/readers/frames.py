@@ -40,7 +40,7 @@ class AUFrames:
         sequence: ``[N]`` sequence ids (str), unique across subjects (e.g. ``F001_T1``).
         frame: ``[N]`` int64 frame numbers within a sequence.
         expression: ``[N]`` canonical expression names, or ``None`` when the data has no labels
-            (DISFA without ``--expressions``).
+            (DISFA without an expressions file).
         intensity: ``[N, A]`` float32 intensities 0-5 with NaN where not coded, or ``None``.
         source: provenance of the reading (dataset, path, threshold, files read, ...).
 

@@ -67,9 +67,36 @@ def read_openface(paths: str | Path | Iterable[str | Path], use: str = "c", thre
         DataError: missing file, no AU columns of the kind asked for, an AU column twice, a
             ragged row, a non-numeric cell, ``_c`` not 0/1, ``_r`` outside 0-5, duplicate frames, a
             file without frames, an unknown expression, a sequence / subject missing from the
-            expressions or labels file, a file name the pattern does not match.
+            expressions or labels file, a file name the pattern does not match; each names the
+            file and, for a cell or row, its line (``file:line``).
 
     Source: Baltrusaitis et al. (2018), doi:10.1109/FG.2018.00019.
+
+    Two videos; frame 3 of the first failed (``success`` 0), so its AUs are :data:`MISSING` (-1):
+
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = Path(tmp.name)
+    >>> head = "frame, face_id, timestamp, confidence, success, AU01_r, AU12_r, AU01_c, AU12_c\\n"
+    >>> _ = (folder / "S01_happy.csv").write_text(head + "1, 0, 0.00, 0.98, 1, 0.20, 2.50, 0, 1\\n"
+    ...     "2, 0, 0.03, 0.97, 1, 1.40, 3.10, 1, 1\\n3, 0, 0.07, 0.10, 0, 0.00, 0.00, 0, 0\\n")
+    >>> _ = (folder / "S02_sad.csv").write_text(head + "1, 0, 0.00, 0.95, 1, 2.00, 0.10, 1, 0\\n")
+    >>> f = read_openface(folder)
+    >>> f.aus, f.occurrence.tolist(), f.sequence.tolist(), f.frame.tolist(), f.source["frames_failed"]
+    (('AU01', 'AU12'), [[0, 1], [1, 1], [-1, -1], [1, 0]], ['S01_happy', 'S01_happy', 'S01_happy', 'S02_sad'],
+     [1, 2, 3, 1], 1)
+    >>> np.round(f.intensity.astype(float), 2).tolist()
+    [[0.2, 2.5], [1.4, 3.1], [nan, nan], [2.0, 0.1]]
+    >>> g = read_openface(folder, use="r", threshold=1.5, name_pattern=r"(?P<subject>[^_]+)_(?P<expression>\\w+)")
+    >>> g.occurrence.tolist(), g.subject.tolist(), g.expression.tolist()
+    ([[0, 1], [0, 1], [-1, -1], [1, 0]], ['S01', 'S01', 'S01', 'S02'],
+     ['happiness', 'happiness', 'happiness', 'sadness'])
+    >>> _ = (folder / "S03.csv").write_text("frame, success, AU01_c\\n1, 1, 0.5\\n")
+    >>> read_openface(folder / "S03.csv")
+    Traceback (most recent call last):
+    ...
+    auknow.errors.DataError: .../S03.csv:2: column AU01_c: '0.5' is not 0 or 1 (presence)
+    >>> tmp.cleanup()
     """
     if use not in ("c", "r"):
         raise DataError(f"use must be 'c' (AUxx_c presence) or 'r' (AUxx_r intensity), got '{use}'")

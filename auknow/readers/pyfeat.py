@@ -61,9 +61,31 @@ def read_pyfeat(paths: str | Path | Iterable[str | Path], threshold: float = 0.5
     Raises:
         DataError: missing file, no ``AUxx`` columns, a ragged row, a non-numeric cell, a
             probability outside 0-1, duplicate frames (several faces in one frame), missing
-            emotion columns with ``emotion_threshold``, an unknown expression.
+            emotion columns with ``emotion_threshold``, an unknown expression; each names the
+            file and, for a cell or row, its line (``file:line``).
 
     Source: Cheong et al. (2023), doi:10.1007/s42761-023-00191-4.
+
+    One clip of three frames; the third has no face (empty cells), so its AUs are
+    :data:`MISSING` (-1):
+
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> clip = Path(tmp.name) / "clip1.csv"
+    >>> _ = clip.write_text("frame,AU01,AU12,anger,disgust,fear,happiness,sadness,surprise,neutral\\n"
+    ...     "0,0.10,0.90,0.01,0.01,0.01,0.90,0.02,0.02,0.03\\n1,0.70,0.40,0.05,0.05,0.05,0.30,0.20,0.05,0.30\\n"
+    ...     "2,,,,,,,,,\\n")
+    >>> f = read_pyfeat(clip)
+    >>> f.aus, f.occurrence.tolist(), f.frame.tolist(), f.sequence.tolist(), f.expression
+    (('AU01', 'AU12'), [[0, 1], [1, 0], [-1, -1]], [0, 1, 2], ['clip1', 'clip1', 'clip1'], None)
+    >>> read_pyfeat(clip, threshold=0.3).occurrence.tolist()
+    [[0, 1], [1, 1], [-1, -1]]
+    >>> g = read_pyfeat(clip, emotion_threshold=0.5)
+    >>> g.frame.tolist(), g.expression.tolist()
+    ([0], ['happiness'])
+    >>> g.source["frames_dropped_low_emotion"], g.source["frames_dropped_no_face"]
+    (1, 1)
+    >>> tmp.cleanup()
     """
     if not 0 < threshold <= 1:
         raise DataError(f"threshold {threshold:g} is outside (0, 1] (py-feat AU outputs are probabilities)")

@@ -92,6 +92,30 @@ def read_tidy_csv(path: str | Path, subject_col: str = "subject", expression_col
 
     Source: the tidy layout of NetFACS (Mielke et al. 2022) and of CK+ as shipped there
     (Lucey et al. 2010, doi:10.1109/CVPRW.2010.5543262).
+
+    AU columns (a blank cell is not coded, :data:`MISSING` -1; ``notes`` is not an AU and is
+    ignored), then a FACS code column with intensity letters (C = 3, D = 4):
+
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> table = Path(tmp.name) / "coded.csv"
+    >>> _ = table.write_text("subject,expression,AU1,AU12,notes\\nS1,happy,0,1,x\\nS1,sad,1,,y\\nS2,happy,0,1,z\\n")
+    >>> f = read_tidy_csv(table)
+    >>> f.aus, f.occurrence.tolist(), f.expression.tolist(), f.source["ignored_columns"]
+    (('AU01', 'AU12'), [[0, 1], [1, -1], [0, 1]], ['happiness', 'sadness', 'happiness'], ['notes'])
+    >>> f.sequence.tolist()
+    ['S1_row2', 'S1_row3', 'S2_row4']
+    >>> _ = table.write_text("subject,expression,facs\\nS1,happy,6C+12D\\nS1,sad,1+4+15B\\n")
+    >>> g = read_tidy_csv(table, facs_col="facs")
+    >>> g.aus, g.occurrence.tolist(), g.intensity.tolist()
+    (('AU01', 'AU04', 'AU06', 'AU12', 'AU15'), [[0, 0, 1, 1, 0], [1, 1, 0, 0, 1]],
+     [[0.0, 0.0, 3.0, 4.0, 0.0], [nan, nan, 0.0, 0.0, 2.0]])
+    >>> _ = table.write_text("subject,expression,AU1\\nS1,happy,2\\n")
+    >>> read_tidy_csv(table)
+    Traceback (most recent call last):
+    ...
+    auknow.errors.DataError: ...coded.csv:2: column AU1: '2' is not 0, 1 or empty (for intensities 0-5 give a threshold)
+    >>> tmp.cleanup()
     """
     p = _checked_options(path, threshold, au_cols, facs_col)
     header, rows, lines = csv_rows(p)
