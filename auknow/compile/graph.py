@@ -291,7 +291,8 @@ def _check_graph_options(kinds, prune, prototype_weight: str, combine: str, alte
     return kinds, prune
 
 
-def _relation_edges(rels: list[RelationTable], nodes: set[str] | None, edges: _Edges, kinds: tuple[str, ...]) -> set[str]:
+def _relation_edges(rels: list[RelationTable], nodes: set[str] | None, edges: _Edges,
+                    kinds: tuple[str, ...]) -> set[str]:
     """Add the relations of ``rels`` of the ``kinds`` between ``nodes`` (None: any) to ``edges``;
     return every AU the tables name."""
     found: set[str] = set()
