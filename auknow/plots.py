@@ -163,35 +163,48 @@ def prior_heatmap(matrix: np.ndarray, expressions: Sequence[str], aus: Sequence[
         ax.set_xlabel("Action Unit")
         ax.set_ylabel("Expression")
         ax.tick_params(length=0)
-        for e in range(M.shape[0]):
-            for a in range(M.shape[1]):
-                v = M[e, a]
-                if not np.isfinite(v):
-                    continue
-                mark = ("*" if significant is not None and significant[e, a] else
-                        "v" if below is not None and below[e, a] else "")
-                r, g, b, _ = cmap(norm(v))
-                dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
-                ax.text(a, e, _cell_text(v, lo, hi) + mark, ha="center", va="center", fontsize=CELL_FONT,
-                        color="white" if dark else "black")
+        _annotate_cells(ax, M, cmap, norm, lo, hi, significant, below)
         bar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02, aspect=25)
         bar.set_label(value_label)
         if title:
             ax.set_title(title, loc="left")
-        notes = []
-        if significant is not None or below is not None:
-            at = f"q < {alpha:g}" if alpha is not None else "q < alpha"
-            parts = ["* significantly above"] + (["v significantly below"] if below is not None and below.any() else [])
-            notes.append(f"{', '.join(parts)} ({at}, Benjamini-Hochberg)")
-        if footnote:
-            notes.append(footnote)
-        if notes and own:
-            fig.text(0.01, 0.0, "; ".join(notes), fontsize=6.5, ha="left", va="bottom", wrap=True)
-            _reserve_bottom(fig, 0.04)
-        elif notes:  # drawing into someone else's figure: the note goes under this axes
-            ax.annotate("; ".join(notes), (0, 0), xycoords="axes fraction", xytext=(0, -58),
-                        textcoords="offset points", fontsize=6.5, ha="left", va="top")
+        _heatmap_notes(fig, ax, own, significant, below, alpha, footnote)
     return fig
+
+
+def _annotate_cells(ax, M: np.ndarray, cmap, norm, lo: float, hi: float, significant: np.ndarray | None,
+                    below: np.ndarray | None) -> None:
+    """Write each finite cell's value (``*`` above, ``v`` below), white on dark colours, black on light."""
+    for e in range(M.shape[0]):
+        for a in range(M.shape[1]):
+            v = M[e, a]
+            if not np.isfinite(v):
+                continue
+            mark = ("*" if significant is not None and significant[e, a] else
+                    "v" if below is not None and below[e, a] else "")
+            r, g, b, _ = cmap(norm(v))
+            dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
+            ax.text(a, e, _cell_text(v, lo, hi) + mark, ha="center", va="center", fontsize=CELL_FONT,
+                    color="white" if dark else "black")
+
+
+def _heatmap_notes(fig, ax, own: bool, significant: np.ndarray | None, below: np.ndarray | None,
+                   alpha: float | None, footnote: str | None) -> None:
+    """The footnote of a heatmap: what the marks mean, then ``footnote``; under the figure when the
+    heatmap owns it, else under its axes."""
+    notes = []
+    if significant is not None or below is not None:
+        at = f"q < {alpha:g}" if alpha is not None else "q < alpha"
+        parts = ["* significantly above"] + (["v significantly below"] if below is not None and below.any() else [])
+        notes.append(f"{', '.join(parts)} ({at}, Benjamini-Hochberg)")
+    if footnote:
+        notes.append(footnote)
+    if notes and own:
+        fig.text(0.01, 0.0, "; ".join(notes), fontsize=6.5, ha="left", va="bottom", wrap=True)
+        _reserve_bottom(fig, 0.04)
+    elif notes:  # drawing into someone else's figure: the note goes under this axes
+        ax.annotate("; ".join(notes), (0, 0), xycoords="axes fraction", xytext=(0, -58),
+                    textcoords="offset points", fontsize=6.5, ha="left", va="top")
 
 
 def interval_panel(values: np.ndarray, low: np.ndarray, high: np.ndarray, expressions: Sequence[str],

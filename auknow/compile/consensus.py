@@ -77,6 +77,34 @@ def combine_matrices(matrices: Sequence[PriorMatrix], *, weights=None, method: s
     modes = {m.mode for m in matrices}
     if len(modes) > 1:
         raise CompileError(f"cannot combine matrices of different modes ({', '.join(sorted(modes))})")
+    names, ws, pols = _source_options(matrices, weights, missing)
+    target_e, target_a = _target_space(matrices, expressions, aus)
+    X = np.stack([_lookup(m, target_e, target_a)[0] for m in matrices])  # [S, E, A], NaN where not given
+    sources = _apply_missing(X, matrices, names, ws, pols, target_e, target_a)
+    vals, support = _consensus(X, ws, method, matrices[0].mode == "signed", vote_threshold)
+    m0 = matrices[0]
+    q = sig = ci = None
+    if len(matrices) == 1:  # one source: its q-values, significance and CI carry over
+        q = _take(m0.q_values, m0.expressions, m0.aus, target_e, target_a, np.nan)
+        sig = _take(m0.significance, m0.expressions, m0.aus, target_e, target_a, 0, dtype=np.int8)
+        if m0.ci is not None:
+            ci = (_take(m0.ci[0], m0.expressions, m0.aus, target_e, target_a, np.nan),
+                  _take(m0.ci[1], m0.expressions, m0.aus, target_e, target_a, np.nan))
+    if method == "vote":
+        sources_note = {"combine": "vote", "vote_threshold": float(vote_threshold)}
+        for info in sources:
+            info.update(sources_note)
+    return PriorMatrix(values=vals, expressions=target_e, aus=target_a, mode=m0.mode, sources=sources,
+                       support=support, closed_aus=all(m.closed_aus for m in matrices), q_values=q,
+                       significance=sig, ci=ci)
+
+
+#: Alias of :func:`combine_matrices`.
+combine = combine_matrices
+
+
+def _source_options(matrices: Sequence[PriorMatrix], weights, missing) -> tuple[list[str], list[float], list[str]]:
+    """``(table names, weights, missing policies)``, one per source, checked (CompileError)."""
     names = [m.sources[0]["table"] if m.sources else f"source {i + 1}" for i, m in enumerate(matrices)]
     ws = [float(w) for w in _per_source(weights, names, "weights", 1.0)]
     for n, w in zip(names, ws):
@@ -86,6 +114,12 @@ def combine_matrices(matrices: Sequence[PriorMatrix], *, weights=None, method: s
     for n, p in zip(names, pols):
         if p not in MISSING_POLICIES:
             raise CompileError(f"missing: '{p}' for table '{n}' is not one of {', '.join(MISSING_POLICIES)}")
+    return names, ws, pols
+
+
+def _target_space(matrices: Sequence[PriorMatrix], expressions, aus) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The target rows (given, or the sources' in order of first appearance) and columns (given, or
+    the union of the sources' AUs in FACS order)."""
     extra = [e for m in matrices for e in m.expressions]
     target_e = resolve_expressions(expressions, extra)
     if target_e is None:
@@ -93,8 +127,13 @@ def combine_matrices(matrices: Sequence[PriorMatrix], *, weights=None, method: s
     target_a = resolve_aus(aus)
     if target_a is None:
         target_a = tuple(sorted({a for m in matrices for a in m.aus}, key=au_sort_key))
-    S = len(matrices)
-    X = np.stack([_lookup(m, target_e, target_a)[0] for m in matrices])  # [S, E, A], NaN where not given
+    return target_e, target_a
+
+
+def _apply_missing(X: np.ndarray, matrices: Sequence[PriorMatrix], names: list[str], ws: list[float],
+                   pols: list[str], target_e, target_a) -> list[dict]:
+    """Apply each source's ``missing`` policy to the cells ``X [S, E, A]`` it lacks and another source
+    gives (in place: ``"zero"`` writes 0; ``"error"`` raises); return each source's provenance."""
     given = ~np.isnan(X)
     any_given = given.any(0)
     sources = []
@@ -114,10 +153,16 @@ def combine_matrices(matrices: Sequence[PriorMatrix], *, weights=None, method: s
             if pols[s] == "zero":
                 X[s][gap] = 0.0
         sources.append(info)
+    return sources
+
+
+def _consensus(X: np.ndarray, ws: list[float], method: str, signed: bool,
+               vote_threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(values [E, A], support [E, A])``: the weighted mean or vote over the sources giving each
+    cell of ``X [S, E, A]`` (NaN: not given), and how many give it."""
     given = ~np.isnan(X)
     W = np.asarray(ws)[:, None, None] * given
     total = W.sum(0)
-    signed = matrices[0].mode == "signed"
     if method == "mean":
         num = np.where(given, X, 0.0) * W
     else:
@@ -125,27 +170,7 @@ def combine_matrices(matrices: Sequence[PriorMatrix], *, weights=None, method: s
         num = present * W
     with np.errstate(invalid="ignore", divide="ignore"):
         vals = np.where(total > 0, num.sum(0) / np.where(total > 0, total, 1.0), np.nan)
-    support = given.sum(0).astype(int)
-    single = S == 1
-    m0 = matrices[0]
-    q = sig = ci = None
-    if single:
-        q = _take(m0.q_values, m0.expressions, m0.aus, target_e, target_a, np.nan)
-        sig = _take(m0.significance, m0.expressions, m0.aus, target_e, target_a, 0, dtype=np.int8)
-        if m0.ci is not None:
-            ci = (_take(m0.ci[0], m0.expressions, m0.aus, target_e, target_a, np.nan),
-                  _take(m0.ci[1], m0.expressions, m0.aus, target_e, target_a, np.nan))
-    if method == "vote":
-        sources_note = {"combine": "vote", "vote_threshold": float(vote_threshold)}
-        for info in sources:
-            info.update(sources_note)
-    return PriorMatrix(values=vals, expressions=target_e, aus=target_a, mode=m0.mode, sources=sources,
-                       support=support, closed_aus=all(m.closed_aus for m in matrices), q_values=q,
-                       significance=sig, ci=ci)
-
-
-#: Alias of :func:`combine_matrices`.
-combine = combine_matrices
+    return vals, given.sum(0).astype(int)
 
 
 def _describe_gap(gap: np.ndarray, exprs, aus, m: PriorMatrix) -> dict:

@@ -110,6 +110,22 @@ class _Edges:
         x, y = sorted((a, b), key=au_sort_key)
         return (x, y, kind) in self.und or (a, b, kind) in self.arc or (b, a, kind) in self.arc
 
+    def add_facs_exclusive(self, order: Sequence[str]) -> None:
+        """Add the FACS 2002 exclusive pairs among ``order`` (weight 1, undirected) that have no exclusive record."""
+        present = set(order)
+        for pair in sorted(exclusive_pairs(), key=sorted):
+            i, j = sorted(pair)
+            a, b = au_name(i), au_name(j)
+            if a in present and b in present and not self.has_pair(a, b, "exclusive"):
+                self.add(a, b, "exclusive", {"weight": 1.0}, directed=False)
+
+    def symmetrise(self) -> None:
+        """Every arc record becomes a record of the undirected edge of its pair and kind."""
+        for (u, v, k), recs in list(self.arc.items()):
+            a, b = sorted((u, v), key=au_sort_key)
+            self.und.setdefault((a, b, k), []).extend(recs)
+        self.arc = {}
+
 
 def _merge(records: list[dict], rule: str, directed: bool) -> dict:
     if len(records) == 1:
@@ -219,6 +235,40 @@ def au_graph(tables, aus=None, *, kinds: Iterable[str] | None = None, facs_exclu
     (0.141, 1.0)
     """
     tabs = resolve_tables(tables)
+    kinds, prune = _check_graph_options(kinds, prune, prototype_weight, combine, alternatives, members, top_k)
+    protos = [t for t in tabs if isinstance(t, PrototypeTable)]
+    rels = [t for t in tabs if isinstance(t, RelationTable)]
+    for t in tabs:
+        if not isinstance(t, (PrototypeTable, RelationTable)):
+            hint = " (quantified tables give prior matrices; see compile_matrix)" if isinstance(t, QuantifiedTable) else ""
+            raise GraphError(f"table '{t.name}' is a {t.kind} table; AU graphs come from relation and prototype "
+                             f"tables{hint}")
+    order = resolve_aus(aus)
+    nodes = set(order) if order is not None else None
+    edges = _Edges()
+    found: set[str] = set()
+    if protos and "co-occurrence" in kinds:
+        found |= _prototype_edges(protos, nodes, edges, prototype_weight, members, alternatives)
+    elif protos:
+        found |= {a for t in protos for cs in t.expressions.values() for c in cs for a in c.au_names()}
+    found |= _relation_edges(rels, nodes, edges, kinds)
+    if order is None:
+        order = tuple(sorted(found, key=au_sort_key))
+    if facs_exclusive is None:
+        facs_exclusive = bool(protos)
+    if facs_exclusive and "exclusive" in kinds:
+        edges.add_facs_exclusive(order)
+    if symmetrise:
+        edges.symmetrise()
+    G = _to_networkx(edges, order, combine)
+    G.graph["tables"] = ";".join(t.name for t in tabs)
+    _prune(G, prune, threshold, top_k)
+    return G
+
+
+def _check_graph_options(kinds, prune, prototype_weight: str, combine: str, alternatives: str,
+                         members: Sequence[str], top_k: int | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(kinds, prune)`` of :func:`au_graph` as tuples (``kinds`` None: all three); GraphError for a bad option."""
     kinds = tuple(EDGE_KINDS[:3]) if kinds is None else tuple(kinds)
     for k in kinds:
         if k not in EDGE_KINDS[:3]:
@@ -238,21 +288,14 @@ def au_graph(tables, aus=None, *, kinds: Iterable[str] | None = None, facs_exclu
             raise GraphError(f"members: '{m}' is not one of {', '.join(MEMBERS)}")
     if top_k is not None and int(top_k) < 1:
         raise GraphError(f"top_k: {top_k} must be >= 1")
-    protos = [t for t in tabs if isinstance(t, PrototypeTable)]
-    rels = [t for t in tabs if isinstance(t, RelationTable)]
-    for t in tabs:
-        if not isinstance(t, (PrototypeTable, RelationTable)):
-            hint = " (quantified tables give prior matrices; see compile_matrix)" if isinstance(t, QuantifiedTable) else ""
-            raise GraphError(f"table '{t.name}' is a {t.kind} table; AU graphs come from relation and prototype "
-                             f"tables{hint}")
-    order = resolve_aus(aus)
-    nodes = set(order) if order is not None else None
-    edges = _Edges()
+    return kinds, prune
+
+
+def _relation_edges(rels: list[RelationTable], nodes: set[str] | None, edges: _Edges,
+                    kinds: tuple[str, ...]) -> set[str]:
+    """Add the relations of ``rels`` of the ``kinds`` between ``nodes`` (None: any) to ``edges``;
+    return every AU the tables name."""
     found: set[str] = set()
-    if protos and "co-occurrence" in kinds:
-        found |= _prototype_edges(protos, nodes, edges, prototype_weight, members, alternatives)
-    elif protos:
-        found |= {a for t in protos for cs in t.expressions.values() for c in cs for a in c.au_names()}
     for t in rels:
         for r in t.relations:
             found |= {r.au_i, r.au_j}
@@ -262,39 +305,29 @@ def au_graph(tables, aus=None, *, kinds: Iterable[str] | None = None, facs_exclu
                 continue
             directed = r.directed or r.kind == "hierarchy"
             edges.add(r.au_i, r.au_j, r.kind, _relation_attrs(r), directed)
-    if order is None:
-        order = tuple(sorted(found, key=au_sort_key))
-    if facs_exclusive is None:
-        facs_exclusive = bool(protos)
-    if facs_exclusive and "exclusive" in kinds:
-        present = set(order)
-        for pair in sorted(exclusive_pairs(), key=sorted):
-            i, j = sorted(pair)
-            a, b = au_name(i), au_name(j)
-            if a in present and b in present and not edges.has_pair(a, b, "exclusive"):
-                edges.add(a, b, "exclusive", {"weight": 1.0}, directed=False)
-    if symmetrise:
-        for (u, v, k), recs in list(edges.arc.items()):
-            a, b = sorted((u, v), key=au_sort_key)
-            edges.und.setdefault((a, b, k), []).extend(recs)
-        edges.arc = {}
+    return found
+
+
+def _to_networkx(edges: _Edges, order: Sequence[str], combine: str):
+    """The MultiGraph (no arcs) or MultiDiGraph of the collected records, merged by ``combine``; the
+    nodes ``order`` with their FACS attributes. An undirected edge of a directed graph becomes two
+    arcs, each merged with the arc records of its direction."""
     directed = bool(edges.arc)
     G = nx.MultiDiGraph() if directed else nx.MultiGraph()
-    G.graph["tables"] = ";".join(t.name for t in tabs)
+    arc = dict(edges.arc)  # popped below: arcs merged into an undirected edge's two arcs
     for a in order:
         G.add_node(a, **au_node_attributes(a))
     for (a, b, k), recs in edges.und.items():
         if directed:
             for u, v in ((a, b), (b, a)):
-                more = edges.arc.pop((u, v, k), [])
+                more = arc.pop((u, v, k), [])
                 attrs = _merge(recs + more, combine, directed=bool(more))
                 G.add_edge(u, v, key=k, kind=k, **attrs)
         else:
             attrs = _merge(recs, combine, directed=False)
             G.add_edge(a, b, key=k, kind=k, **attrs)
-    for (u, v, k), recs in edges.arc.items():
+    for (u, v, k), recs in arc.items():
         G.add_edge(u, v, key=k, kind=k, **_merge(recs, combine, directed=True))
-    _prune(G, prune, threshold, top_k)
     return G
 
 

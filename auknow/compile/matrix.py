@@ -128,23 +128,11 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
     target_e = resolve_expressions(expressions, extra)
     cons = combine_matrices(per, weights=weights, method=combine, missing=missing, expressions=target_e,
                                 aus=aus, vote_threshold=vote_threshold)
-    vals = cons.values
-    if mode == "row_normalized":
-        _require_non_negative(vals, mode)
-        vals = normalize_rows(vals)
-    elif mode == "column_normalized":
-        _require_non_negative(vals, mode)
-        vals = normalize_columns(vals)
-    elif mode == "softmax":
-        vals = softmax_rows(vals, temperature)
+    vals = _transformed(cons.values, mode, temperature)
     uncovered = cons.support == 0
     out = _fill(vals, uncovered, cons.expressions, cons.aus, fill, what="fill")
     ci = cons.ci if mode == "quantified" else None
-    settings = {"mode": mode}
-    if mode in ("row_normalized", "column_normalized", "softmax"):
-        settings["base"] = base
-    if mode == "softmax":
-        settings["temperature"] = float(temperature)
+    settings = _mode_settings(mode, base, temperature)
     for info in cons.sources:
         info.update(settings)
     return PriorMatrix(values=out, expressions=cons.expressions, aus=cons.aus, mode=mode, sources=cons.sources,
@@ -152,3 +140,26 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
                        closed_aus=cons.closed_aus and mode in ("binary", "quantified", "signed"),
                        q_values=cons.q_values, significance=cons.significance, ci=ci)
 
+
+def _transformed(vals, mode: str, temperature: float):
+    """The consensus values ``[E, A]`` after the mode's transform (row / column normalization,
+    softmax over the AUs); the base modes keep them."""
+    if mode == "row_normalized":
+        _require_non_negative(vals, mode)
+        return normalize_rows(vals)
+    if mode == "column_normalized":
+        _require_non_negative(vals, mode)
+        return normalize_columns(vals)
+    if mode == "softmax":
+        return softmax_rows(vals, temperature)
+    return vals
+
+
+def _mode_settings(mode: str, base: str, temperature: float) -> dict:
+    """What each source's provenance records of the mode (its base and temperature where they apply)."""
+    settings = {"mode": mode}
+    if mode in ("row_normalized", "column_normalized", "softmax"):
+        settings["base"] = base
+    if mode == "softmax":
+        settings["temperature"] = float(temperature)
+    return settings

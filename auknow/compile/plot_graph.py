@@ -146,8 +146,6 @@ def plot_graph(graph, ax=None, layout: str = "circular", seed: int = 0, title: s
     >>> [float(x) for x in fig.get_size_inches()]
     [4.0, 4.0]
     """
-    import networkx as nx
-    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     if layout not in LAYOUTS:
@@ -160,52 +158,11 @@ def plot_graph(graph, ax=None, layout: str = "circular", seed: int = 0, title: s
     pos = _layout(graph, layout, seed)
     regions = sorted({d.get("region", "?") for _, d in graph.nodes(data=True)})
     colour = {r: REGION_COLOURS.get(r, "#d9d9d9") for r in regions}
-    nodes = list(graph.nodes)
-    drawn = nx.draw_networkx_nodes(graph, pos, nodelist=nodes, ax=ax, node_size=620, edgecolors="#333333",
-                                   node_color=[colour[graph.nodes[n].get("region", "?")] for n in nodes])
-    if drawn is not None:
-        drawn.set_zorder(3)
-    for t in nx.draw_networkx_labels(graph, pos, labels={n: n for n in nodes}, font_size=7, ax=ax).values():
-        t.set_zorder(4)
+    _draw_nodes(graph, pos, ax, colour)
     kinds = tuple(EDGE_STYLE) if kinds is None else tuple(kinds)
     handles = []
     for kind in kinds:
-        style = EDGE_STYLE.get(kind)
-        if style is None:
-            raise CompileError(f"kinds: '{kind}' is not one of {', '.join(EDGE_STYLE)}")
-        und, arcs = [], []
-        for u, v, d in graph.edges(data=True):
-            if d.get("kind") != kind or u == v:
-                continue
-            if d.get("directed", graph.is_directed()):
-                arcs.append((u, v, float(d.get("weight", 1.0))))
-            elif not graph.is_directed() or (u, v) < (v, u) or not graph.has_edge(v, u):
-                und.append((u, v, float(d.get("weight", 1.0))))
-        items = und + arcs
-        if not items:
-            continue
-        top = max(abs(w) for *_, w in items) or 1.0
-        if und:
-            h = nx.Graph()
-            h.add_nodes_from(nodes)
-            h.add_edges_from((u, v) for u, v, _ in und)
-            nx.draw_networkx_edges(h, pos, edgelist=[(u, v) for u, v, _ in und], ax=ax, edge_color=style["color"],
-                                   style=style["style"], width=[0.6 + width_scale * abs(w) / top for *_, w in und],
-                                   alpha=0.8)
-        if arcs:
-            h = nx.DiGraph()
-            h.add_nodes_from(nodes)
-            h.add_edges_from((u, v) for u, v, _ in arcs)
-            nx.draw_networkx_edges(h, pos, edgelist=[(u, v) for u, v, _ in arcs], ax=ax, edge_color=style["color"],
-                                   style=style["style"], width=[0.6 + width_scale * abs(w) / top for *_, w in arcs],
-                                   arrows=True, arrowsize=10, node_size=620, connectionstyle="arc3,rad=0.12",
-                                   alpha=0.8)
-        dash = {"dashed": "--", "dotted": ":"}.get(style["style"], "-")
-        handles.append(Line2D([0], [0], color=style["color"], linestyle=dash, lw=2, label=kind))
-        if kind == "co-occurrence":
-            for frac in (1.0, 0.5, 0.1):
-                handles.append(Line2D([0], [0], color=style["color"], lw=0.6 + width_scale * frac, alpha=0.8,
-                                      label=f"  |w| = {top * frac:.2g}"))
+        handles += _draw_edges_of_kind(graph, pos, ax, kind, width_scale)
     handles += [Patch(facecolor=colour[r], edgecolor="#333333", label=r) for r in regions]
     if handles:
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(4, len(handles)),
@@ -221,6 +178,72 @@ def plot_graph(graph, ax=None, layout: str = "circular", seed: int = 0, title: s
     ax.set_aspect("equal")
     ax.margins(0.08)
     return fig
+
+
+def _draw_nodes(graph, pos, ax, colour: dict[str, str]) -> None:
+    """The nodes, coloured by face region, and their labels, above the edges."""
+    import networkx as nx
+
+    nodes = list(graph.nodes)
+    drawn = nx.draw_networkx_nodes(graph, pos, nodelist=nodes, ax=ax, node_size=620, edgecolors="#333333",
+                                   node_color=[colour[graph.nodes[n].get("region", "?")] for n in nodes])
+    if drawn is not None:
+        drawn.set_zorder(3)
+    for t in nx.draw_networkx_labels(graph, pos, labels={n: n for n in nodes}, font_size=7, ax=ax).values():
+        t.set_zorder(4)
+
+
+def _edges_of_kind(graph, kind: str) -> tuple[list[tuple], list[tuple]]:
+    """``(undirected, arcs)`` edges ``(u, v, weight)`` of one kind, without self loops; an undirected
+    edge that a directed graph holds as two arcs is listed once."""
+    und, arcs = [], []
+    for u, v, d in graph.edges(data=True):
+        if d.get("kind") != kind or u == v:
+            continue
+        if d.get("directed", graph.is_directed()):
+            arcs.append((u, v, float(d.get("weight", 1.0))))
+        elif not graph.is_directed() or (u, v) < (v, u) or not graph.has_edge(v, u):
+            und.append((u, v, float(d.get("weight", 1.0))))
+    return und, arcs
+
+
+def _draw_edges_of_kind(graph, pos, ax, kind: str, width_scale: float) -> list:
+    """Draw the edges of one kind in its :data:`EDGE_STYLE` (width by ``|w| / max |w|``, arcs bent
+    with arrows); return its legend handles (none when it has no edge)."""
+    import networkx as nx
+    from matplotlib.lines import Line2D
+
+    style = EDGE_STYLE.get(kind)
+    if style is None:
+        raise CompileError(f"kinds: '{kind}' is not one of {', '.join(EDGE_STYLE)}")
+    und, arcs = _edges_of_kind(graph, kind)
+    items = und + arcs
+    if not items:
+        return []
+    nodes = list(graph.nodes)
+    top = max(abs(w) for *_, w in items) or 1.0
+    if und:
+        h = nx.Graph()
+        h.add_nodes_from(nodes)
+        h.add_edges_from((u, v) for u, v, _ in und)
+        nx.draw_networkx_edges(h, pos, edgelist=[(u, v) for u, v, _ in und], ax=ax, edge_color=style["color"],
+                               style=style["style"], width=[0.6 + width_scale * abs(w) / top for *_, w in und],
+                               alpha=0.8)
+    if arcs:
+        h = nx.DiGraph()
+        h.add_nodes_from(nodes)
+        h.add_edges_from((u, v) for u, v, _ in arcs)
+        nx.draw_networkx_edges(h, pos, edgelist=[(u, v) for u, v, _ in arcs], ax=ax, edge_color=style["color"],
+                               style=style["style"], width=[0.6 + width_scale * abs(w) / top for *_, w in arcs],
+                               arrows=True, arrowsize=10, node_size=620, connectionstyle="arc3,rad=0.12",
+                               alpha=0.8)
+    dash = {"dashed": "--", "dotted": ":"}.get(style["style"], "-")
+    handles = [Line2D([0], [0], color=style["color"], linestyle=dash, lw=2, label=kind)]
+    if kind == "co-occurrence":
+        for frac in (1.0, 0.5, 0.1):
+            handles.append(Line2D([0], [0], color=style["color"], lw=0.6 + width_scale * frac, alpha=0.8,
+                                  label=f"  |w| = {top * frac:.2g}"))
+    return handles
 
 
 def save_figure(fig, path: str | os.PathLike, overwrite: bool = False, dpi: float = 150) -> Path:

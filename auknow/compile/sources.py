@@ -153,28 +153,11 @@ def _reference(table: QuantifiedTable, raw: np.ndarray, n: np.ndarray, signed_st
 def _quantified_matrix(table: QuantifiedTable, base: str, *, threshold, scale, rescale, alpha) -> PriorMatrix:
     exprs = tuple(table.weights)
     aus = tuple(table.aus())
-    E, A = len(exprs), len(aus)
-    raw = np.full((E, A), np.nan)
-    q = np.full((E, A), np.nan)
-    lo = np.full((E, A), np.nan)
-    hi = np.full((E, A), np.nan)
-    n = np.full((E, A), np.nan)
-    for i, e in enumerate(exprs):
-        for j, a in enumerate(aus):
-            w = table.weights[e].get(a)
-            if w is None:
-                continue
-            raw[i, j] = w.value
-            if w.q_value is not None:
-                q[i, j] = w.q_value
-            if w.n is not None:
-                n[i, j] = w.n
-            if w.ci is not None:
-                lo[i, j], hi[i, j] = w.ci
+    raw, q, lo, hi, n = _weight_arrays(table, exprs, aus)
     stat = table.statistic
     signed_stat = stat.name in SIGNED_STATISTICS or stat.range[0] < 0
     has_q = bool(np.isfinite(q).any())
-    significance = None
+    significance = reference = None
     info = _source_info(table)
     if has_q:
         reference, info["direction"] = _reference(table, raw, n, signed_stat)
@@ -204,20 +187,7 @@ def _quantified_matrix(table: QuantifiedTable, base: str, *, threshold, scale, r
         else:
             info["signed_rule"] = "none: no q-values and a non-negative statistic (values kept)"
     if rescale is not None:
-        _check_choice("rescale", rescale, RESCALE_METHODS)
-        if rescale == "range":
-            low, high = stat.range
-            if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
-                raise CompileError(f"table '{table.name}': rescale 'range' needs a finite statistic range, "
-                                   f"{stat.name} has {list(stat.range)} (use rescale='max')")
-            if base == "signed" and low < 0:
-                raise CompileError(f"table '{table.name}': rescale 'range' would remove the sign of {stat.name}; "
-                                   "use rescale='max' in signed mode")
-            vals, ci_lo, ci_hi = ((x - low) / (high - low) for x in (vals, ci_lo, ci_hi))
-        else:
-            m = np.nanmax(np.abs(vals)) if np.isfinite(vals).any() else 0.0
-            if m > 0:
-                vals, ci_lo, ci_hi = vals / m, ci_lo / m, ci_hi / m
+        vals, ci_lo, ci_hi = _rescaled(table, base, rescale, vals, ci_lo, ci_hi)
         info["rescale"] = rescale
     f = _scale_factor(table, scale)
     info["scale"] = f
@@ -227,6 +197,49 @@ def _quantified_matrix(table: QuantifiedTable, base: str, *, threshold, scale, r
     ci = (ci_lo, ci_hi) if np.isfinite(ci_lo).any() else None
     return PriorMatrix(values=vals, expressions=exprs, aus=aus, mode=base, sources=[info],
                        q_values=q if has_q else None, significance=significance, ci=ci)
+
+
+def _weight_arrays(table: QuantifiedTable, exprs: tuple[str, ...], aus: tuple[str, ...]):
+    """``(value, q, ci_low, ci_high, n)``, each ``[E, A]`` float, NaN where the table gives none."""
+    E, A = len(exprs), len(aus)
+    raw = np.full((E, A), np.nan)
+    q = np.full((E, A), np.nan)
+    lo = np.full((E, A), np.nan)
+    hi = np.full((E, A), np.nan)
+    n = np.full((E, A), np.nan)
+    for i, e in enumerate(exprs):
+        for j, a in enumerate(aus):
+            w = table.weights[e].get(a)
+            if w is None:
+                continue
+            raw[i, j] = w.value
+            if w.q_value is not None:
+                q[i, j] = w.q_value
+            if w.n is not None:
+                n[i, j] = w.n
+            if w.ci is not None:
+                lo[i, j], hi[i, j] = w.ci
+    return raw, q, lo, hi, n
+
+
+def _rescaled(table: QuantifiedTable, base: str, rescale: str, vals, ci_lo, ci_hi):
+    """``(vals, ci_lo, ci_hi)`` rescaled by ``rescale``: ``"range"`` maps the statistic's declared range
+    to [0, 1]; ``"max"`` divides by the largest ``|value|`` (nothing when all are 0 or NaN)."""
+    _check_choice("rescale", rescale, RESCALE_METHODS)
+    stat = table.statistic
+    if rescale == "range":
+        low, high = stat.range
+        if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+            raise CompileError(f"table '{table.name}': rescale 'range' needs a finite statistic range, "
+                               f"{stat.name} has {list(stat.range)} (use rescale='max')")
+        if base == "signed" and low < 0:
+            raise CompileError(f"table '{table.name}': rescale 'range' would remove the sign of {stat.name}; "
+                               "use rescale='max' in signed mode")
+        return tuple((x - low) / (high - low) for x in (vals, ci_lo, ci_hi))
+    m = np.nanmax(np.abs(vals)) if np.isfinite(vals).any() else 0.0
+    if m > 0:
+        vals, ci_lo, ci_hi = vals / m, ci_lo / m, ci_hi / m
+    return vals, ci_lo, ci_hi
 
 
 def table_matrix(table, base: str = "quantified", *, optional_value: float = 0.5,

@@ -378,43 +378,56 @@ def pos_weight_from_data(au_targets: Any, expr_labels: Any | None = None, *, str
     elif strategy in ("distinct", "minor"):
         if expr_labels is None:
             raise ValueError(f"strategy {strategy!r} needs expr_labels")
-        y = (expr_labels.detach().cpu() if isinstance(expr_labels, Tensor)
-             else torch.as_tensor(np.asarray(expr_labels).tolist()))  # Python ints: see class_counts
-        if y.dim() != 1 or y.is_floating_point():
-            raise ValueError(f"expr_labels: expected integer [N], got {y.dtype} {tuple(y.shape)}")
-        y = y.long()
-        t = au_targets.detach().cpu() if isinstance(au_targets, Tensor) else torch.as_tensor(
-            np.asarray(au_targets, dtype=np.float64))
-        t = t.to(torch.float64)
-        if y.shape[0] != t.shape[0]:
-            raise ValueError(f"expr_labels: expected {t.shape[0]} labels, got {y.shape[0]}")
-        E = int(num_expressions) if num_expressions is not None else (int(y.max()) + 1 if y.numel() else 0)
-        if E <= 0:
-            raise ValueError("num_expressions: cannot infer it from empty labels; pass it")
-        counts = class_counts(y, E)
-        valid = valid_mask(t)
-        t0 = torch.where(valid, t, torch.zeros((), dtype=t.dtype))
-        onehot = F.one_hot(y.clamp(min=0), E).to(torch.float64) * (y >= 0).unsqueeze(1)  # [N, E]
-        k = onehot.T @ t0            # [E, A]
-        n = onehot.T @ valid.to(torch.float64)
-        dist, _ = _pos_weight(k, n, smoothing)
-        out = torch.where(n > 0, dist, glob.expand_as(dist))
+        out, counts = _per_expression_pos_weight(au_targets, expr_labels, num_expressions, smoothing, glob)
         if strategy == "minor":
-            if minor is None:
-                share = counts.sum() / E
-                is_minor = counts < share
-            else:
-                is_minor = torch.zeros(E, dtype=torch.bool)
-                for m in minor:
-                    if not 0 <= int(m) < E:
-                        raise ValueError(f"minor: class index {m} out of range for {E} classes")
-                    is_minor[int(m)] = True
+            is_minor = _minor_classes(counts, minor)
             out = torch.where(is_minor.unsqueeze(1), out, torch.ones_like(out))
     else:
         raise ValueError(f"strategy: expected 'global', 'distinct' or 'minor', got {strategy!r}")
     if max_pos_weight is not None:
         out = out.clamp(max=float(max_pos_weight))
     return out.to(dtype)
+
+
+def _per_expression_pos_weight(au_targets: Any, expr_labels: Any, num_expressions: int | None, smoothing: float,
+                               glob: Tensor) -> tuple[Tensor, Tensor]:
+    """``(pos_weight [E, A] float64, samples per class [E])``: the ``"distinct"`` strategy of
+    :func:`pos_weight_from_data`, the ``glob`` value where an expression has no labelled sample."""
+    y = (expr_labels.detach().cpu() if isinstance(expr_labels, Tensor)
+         else torch.as_tensor(np.asarray(expr_labels).tolist()))  # Python ints: see class_counts
+    if y.dim() != 1 or y.is_floating_point():
+        raise ValueError(f"expr_labels: expected integer [N], got {y.dtype} {tuple(y.shape)}")
+    y = y.long()
+    t = au_targets.detach().cpu() if isinstance(au_targets, Tensor) else torch.as_tensor(
+        np.asarray(au_targets, dtype=np.float64))
+    t = t.to(torch.float64)
+    if y.shape[0] != t.shape[0]:
+        raise ValueError(f"expr_labels: expected {t.shape[0]} labels, got {y.shape[0]}")
+    E = int(num_expressions) if num_expressions is not None else (int(y.max()) + 1 if y.numel() else 0)
+    if E <= 0:
+        raise ValueError("num_expressions: cannot infer it from empty labels; pass it")
+    counts = class_counts(y, E)
+    valid = valid_mask(t)
+    t0 = torch.where(valid, t, torch.zeros((), dtype=t.dtype))
+    onehot = F.one_hot(y.clamp(min=0), E).to(torch.float64) * (y >= 0).unsqueeze(1)  # [N, E]
+    k = onehot.T @ t0            # [E, A]
+    n = onehot.T @ valid.to(torch.float64)
+    dist, _ = _pos_weight(k, n, smoothing)
+    return torch.where(n > 0, dist, glob.expand_as(dist)), counts
+
+
+def _minor_classes(counts: Tensor, minor: Sequence[int] | None) -> Tensor:
+    """``[E]`` bool: the classes given in ``minor``, or (None) those with fewer samples than ``N / E``."""
+    E = counts.shape[0]
+    if minor is None:
+        share = counts.sum() / E
+        return counts < share
+    is_minor = torch.zeros(E, dtype=torch.bool)
+    for m in minor:
+        if not 0 <= int(m) < E:
+            raise ValueError(f"minor: class index {m} out of range for {E} classes")
+        is_minor[int(m)] = True
+    return is_minor
 
 
 def clip_au_targets(frame_aus: Any, *, threshold: float = 0.5, frame_threshold: float | None = None,

@@ -256,45 +256,15 @@ class PriorHead(nn.Module):
         consistency = _flat_term(consistency, ConsistencyTerm, "consistency", weight=consistency_weight,
                                  temperature=temperature, divergence=divergence, detach=detach,
                                  soft_target_weight=soft_target_weight)
-        if au is not None and not 0.0 <= au.weight <= 1.0:
-            raise ValueError(f"au_loss_weight: expected 0 <= au_loss_weight <= 1, got {au.weight}")
-        if au is not None and au.loss not in ("prior", "smooth"):
-            raise ValueError(f"au_loss: expected 'prior' or 'smooth', got {au.loss!r}")
-        if (ial is not None and ial.weight < 0) or (consistency is not None and consistency.weight < 0):
-            raise ValueError("ial_weight and consistency_weight must be >= 0")
-        P = as_prior_tensor(prior, dtype=buffer_dtype(prior)) if prior is not None else None
-        self.expressions, self.aus = prior_labels(prior, expressions, aus) if prior is not None else \
-            prior_labels(None, expressions, aus)
-        for n, labels, what in ((num_expressions, self.expressions, "expressions"), (num_aus, self.aus, "aus")):
-            if n is not None and labels is not None and n != len(labels):
-                raise ValueError(f"num_{what}={n} but {what} names {len(labels)}: {','.join(labels)}")
-        num_expressions = num_expressions if num_expressions is not None else \
-            (len(self.expressions) if self.expressions else None)
-        num_aus = num_aus if num_aus is not None else (len(self.aus) if self.aus else None)
-        if P is not None:
-            if num_expressions is not None and num_expressions != P.shape[0]:
-                raise ValueError(f"num_expressions={num_expressions} but the prior has {P.shape[0]} rows")
-            if num_aus is not None and num_aus != P.shape[1]:
-                raise ValueError(f"num_aus={num_aus} but the prior has {P.shape[1]} columns")
-            num_expressions, num_aus = P.shape
-        if num_expressions is None or num_expressions < 1:
-            raise ValueError("num_expressions: give it, expressions= or a prior")
+        _check_terms(au, ial, consistency)
+        P, self.expressions, self.aus, num_expressions, num_aus = _label_space(prior, expressions, aus,
+                                                                               num_expressions, num_aus)
         self.backbone = backbone
         self.features = features
         self.feature_dim = int(feature_dim)
         self.num_expressions = int(num_expressions)
         self.ignore_index = ignore_index
-        if isinstance(pooling, str):
-            if pooling == "attention":
-                self.pool: Any = AttentionPool(self.feature_dim)
-            elif pooling in ("mean", "max"):
-                self.pool = pooling
-            else:
-                raise ValueError(f"pooling: expected 'mean', 'max', 'attention' or a callable, got {pooling!r}")
-        elif callable(pooling):
-            self.pool = pooling  # nn.Module values are registered by nn.Module.__setattr__
-        else:
-            raise ValueError("pooling: expected 'mean', 'max', 'attention' or a callable")
+        self.pool: Any = _pool_of(pooling, self.feature_dim)  # a module is registered by nn.Module.__setattr__
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.expr_head = classifier if classifier is not None else nn.Linear(self.feature_dim, self.num_expressions)
 
@@ -305,38 +275,43 @@ class PriorHead(nn.Module):
         self.label_smoothing = float(label_smoothing)
         self.au_head_in_eval = bool(au_head_in_eval)
         self._warned_soft_ial = False
-        needs_au = self.au_loss_weight > 0 or self.consistency_weight > 0
-        self.au_criterion: nn.Module | None = None
-        self.consistency: PriorConsistencyLoss | None = None
-        self.au_head: nn.Linear | None = None
-        # loss() checks labels and targets once and maps ignore_index to -1 before the terms see them
-        labels = dict(expressions=self.expressions, aus=self.aus, ignore_index=None, validate_args=False)
-        if needs_au:
-            if num_aus is None or num_aus < 1:
-                raise ValueError("num_aus: give it, aus= or a prior (an AU term is active)")
-            self.num_aus = int(num_aus)
-            self.au_head = nn.Linear(self.feature_dim, self.num_aus)
-            if self.au_loss_weight > 0:
-                if au.loss == "prior":
-                    if P is None:
-                        raise ValueError("prior: the 'prior' AU loss (au_loss_weight > 0) needs a prior [E, A]; pass one, "
-                                         "or au=None / au=AUTerm(loss='smooth')")
-                    self.au_criterion = AULoss(prior, scale=au.scale, pos_weight=au.pos_weight, **labels)
-                else:
-                    self.au_criterion = SmoothWeightedLoss(au.au_weight, label_smoothing=au.label_smoothing)
-            if self.consistency_weight > 0:
-                if P is None:
-                    raise ValueError("prior: the consistency term needs a prior [E, A]")
-                self.consistency = PriorConsistencyLoss(prior, temperature=consistency.temperature,
-                                                        divergence=consistency.divergence, detach=consistency.detach,
-                                                        soft_target_weight=consistency.soft_target_weight, **labels)
-        else:
-            self.num_aus = int(num_aus) if num_aus is not None else 0
+        self._build_au_side(prior, P, au, consistency, num_aus)
         if class_weight is None:
             self.register_buffer("class_weight", None)
         else:
             prior_labels(class_weight, self.expressions, None, what="class_weight")
             self.register_buffer("class_weight", as_vector(class_weight, self.num_expressions, "class_weight"))
+
+    def _build_au_side(self, prior: Any, P: Tensor | None, au: AUTerm | None, consistency: ConsistencyTerm | None,
+                       num_aus: int | None) -> None:
+        """The AU head and the AU-side criteria (AU loss, prior consistency) of the active terms."""
+        needs_au = self.au_loss_weight > 0 or self.consistency_weight > 0
+        self.au_criterion: nn.Module | None = None
+        self.consistency: PriorConsistencyLoss | None = None
+        self.au_head: nn.Linear | None = None
+        if not needs_au:
+            self.num_aus = int(num_aus) if num_aus is not None else 0
+            return
+        # loss() checks labels and targets once and maps ignore_index to -1 before the terms see them
+        labels = dict(expressions=self.expressions, aus=self.aus, ignore_index=None, validate_args=False)
+        if num_aus is None or num_aus < 1:
+            raise ValueError("num_aus: give it, aus= or a prior (an AU term is active)")
+        self.num_aus = int(num_aus)
+        self.au_head = nn.Linear(self.feature_dim, self.num_aus)
+        if self.au_loss_weight > 0:
+            if au.loss == "prior":
+                if P is None:
+                    raise ValueError("prior: the 'prior' AU loss (au_loss_weight > 0) needs a prior [E, A]; pass one, "
+                                     "or au=None / au=AUTerm(loss='smooth')")
+                self.au_criterion = AULoss(prior, scale=au.scale, pos_weight=au.pos_weight, **labels)
+            else:
+                self.au_criterion = SmoothWeightedLoss(au.au_weight, label_smoothing=au.label_smoothing)
+        if self.consistency_weight > 0:
+            if P is None:
+                raise ValueError("prior: the consistency term needs a prior [E, A]")
+            self.consistency = PriorConsistencyLoss(prior, temperature=consistency.temperature,
+                                                    divergence=consistency.divergence, detach=consistency.detach,
+                                                    soft_target_weight=consistency.soft_target_weight, **labels)
 
     # ------------------------------------------------------------------ forward
     def pooled_features(self, x: Any) -> Tensor:
@@ -443,6 +418,51 @@ class PriorHead(nn.Module):
         return (f"{labels}feature_dim={self.feature_dim}, num_expressions={self.num_expressions}, num_aus={self.num_aus}, "
                 f"pooling={pool!r}, au_loss_weight={self.au_loss_weight}, ial_weight={self.ial_weight}, "
                 f"consistency_weight={self.consistency_weight}")
+
+
+def _check_terms(au: AUTerm | None, ial: IALTerm | None, consistency: ConsistencyTerm | None) -> None:
+    """Raise ValueError for term weights or an AU loss :class:`PriorHead` cannot use."""
+    if au is not None and not 0.0 <= au.weight <= 1.0:
+        raise ValueError(f"au_loss_weight: expected 0 <= au_loss_weight <= 1, got {au.weight}")
+    if au is not None and au.loss not in ("prior", "smooth"):
+        raise ValueError(f"au_loss: expected 'prior' or 'smooth', got {au.loss!r}")
+    if (ial is not None and ial.weight < 0) or (consistency is not None and consistency.weight < 0):
+        raise ValueError("ial_weight and consistency_weight must be >= 0")
+
+
+def _label_space(prior, expressions, aus, num_expressions: int | None, num_aus: int | None):
+    """``(prior tensor or None, expression names, AU names, E, A)`` of :class:`PriorHead`'s arguments,
+    checked against each other (A may be None: no AU count given anywhere)."""
+    P = as_prior_tensor(prior, dtype=buffer_dtype(prior)) if prior is not None else None
+    expr_names, au_names = prior_labels(prior, expressions, aus)
+    for n, labels, what in ((num_expressions, expr_names, "expressions"), (num_aus, au_names, "aus")):
+        if n is not None and labels is not None and n != len(labels):
+            raise ValueError(f"num_{what}={n} but {what} names {len(labels)}: {','.join(labels)}")
+    num_expressions = num_expressions if num_expressions is not None else \
+        (len(expr_names) if expr_names else None)
+    num_aus = num_aus if num_aus is not None else (len(au_names) if au_names else None)
+    if P is not None:
+        if num_expressions is not None and num_expressions != P.shape[0]:
+            raise ValueError(f"num_expressions={num_expressions} but the prior has {P.shape[0]} rows")
+        if num_aus is not None and num_aus != P.shape[1]:
+            raise ValueError(f"num_aus={num_aus} but the prior has {P.shape[1]} columns")
+        num_expressions, num_aus = P.shape
+    if num_expressions is None or num_expressions < 1:
+        raise ValueError("num_expressions: give it, expressions= or a prior")
+    return P, expr_names, au_names, num_expressions, num_aus
+
+
+def _pool_of(pooling, feature_dim: int):
+    """The temporal pooling of :class:`PriorHead`: ``"mean"`` / ``"max"``, an :class:`AttentionPool` or the callable."""
+    if isinstance(pooling, str):
+        if pooling == "attention":
+            return AttentionPool(feature_dim)
+        if pooling in ("mean", "max"):
+            return pooling
+        raise ValueError(f"pooling: expected 'mean', 'max', 'attention' or a callable, got {pooling!r}")
+    if callable(pooling):
+        return pooling
+    raise ValueError("pooling: expected 'mean', 'max', 'attention' or a callable")
 
 
 def _flat_term(term, cls, name: str, weight: float | None, **options):

@@ -154,25 +154,7 @@ class AURelationGNN(nn.Module):
                  aggregation: str = "dense"):
         super().__init__()
         names, num_aus = au_identities(aus)
-        if graph is None:  # knowledge given is used, never dropped
-            graph = "learned" if knowledge is None else "knowledge"
-        if dim < 1 or num_layers < 1:
-            raise ValueError(f"dim and num_layers must be >= 1, got {dim}, {num_layers}")
-        if graph not in ("knowledge", "learned", "both"):
-            raise ValueError(f"graph must be 'knowledge', 'learned' or 'both', got {graph!r}")
-        if graph == "learned" and knowledge is not None:
-            raise ValueError("knowledge was given but graph='learned' would ignore it: use graph='knowledge' "
-                             "or 'both' (or leave graph unset), or drop knowledge=")
-        if exclusive not in ("separate", "signed"):
-            raise ValueError(f"exclusive must be 'separate' or 'signed', got {exclusive!r}")
-        if metric not in ("dots", "cosine"):
-            raise ValueError(f"metric must be 'dots' or 'cosine', got {metric!r}")
-        if normalization not in ("sym", "mean", "none"):
-            raise ValueError(f"normalization must be 'sym', 'mean' or 'none', got {normalization!r}")
-        if head not in ("prototype", "linear", "none"):
-            raise ValueError(f"head must be 'prototype', 'linear' or 'none', got {head!r}")
-        if aggregation not in ("dense", "sparse"):
-            raise ValueError(f"aggregation must be 'dense' or 'sparse', got {aggregation!r}")
+        graph = _check_options(graph, knowledge, dim, num_layers, exclusive, metric, normalization, head, aggregation)
         self.aggregation = aggregation
         self.num_aus, self.dim, self.graph, self.k, self.metric = num_aus, dim, graph, k, metric
         self.aus: Optional[Tuple[str, ...]] = names
@@ -185,25 +167,9 @@ class AURelationGNN(nn.Module):
             raise ValueError(f"graph={graph!r} needs a knowledge graph (knowledge=auknow.compile.au_graph(...), "
                              "to_data(...), the to_pyg triple or a dense [A, A] adjacency)")
         ei, w, t = self._typed(knowledge if self.use_knowledge else None, adopt=True)
-        # Weight slots: one per knowledge edge type ("separate") or one shared ("signed"), then
-        # the learned graph. type_slot[type] = slot, -1 for a type without a relation.
-        type_slot = torch.full((NUM_EDGE_TYPES,), -1, dtype=torch.long)
-        n_slots = 0
-        if self.use_knowledge:
-            types = sorted(set(t.tolist()) or {EDGE_COOCCURRENCE}) if edge_types is None else \
-                sorted({_edge_type_index(e) for e in edge_types})
-            if not types:
-                raise ValueError("edge_types is empty")
-            missing = sorted(set(t.tolist()) - set(types))
-            if missing:
-                raise ValueError(f"the knowledge graph holds edge types {[EDGE_KINDS[i] for i in missing]} "
-                                 f"that edge_types={list(edge_types)} leaves out")
-            if exclusive == "separate":
-                type_slot[types] = torch.arange(len(types))
-                n_slots = len(types)
-            else:
-                type_slot[types] = 0
-                n_slots = 1
+        # Weight slots: the knowledge edge types' (type_slot[type] = slot, -1: no relation), then the learned graph's.
+        type_slot, n_slots = _knowledge_slots(t, edge_types, exclusive) if self.use_knowledge else \
+            (torch.full((NUM_EDGE_TYPES,), -1, dtype=torch.long), 0)
         self.learned_slot = n_slots if self.use_learned else -1
         n_slots += int(self.use_learned)
         self.num_relations = n_slots
@@ -436,3 +402,49 @@ class AURelationGNN(nn.Module):
                 f"metric={self.metric!r}, exclusive={self.exclusive!r}, head={self.head_kind!r}, "
                 f"knowledge_edges={self.edge_index.shape[1]}")
 
+
+def _check_options(graph: Optional[str], knowledge: GraphLike, dim: int, num_layers: int, exclusive: str, metric: str,
+                   normalization: str, head: str, aggregation: str) -> str:
+    """The graph kind of :class:`AURelationGNN` (default: ``"knowledge"`` when knowledge is given, else
+    ``"learned"``); ValueError for a bad option."""
+    if graph is None:  # knowledge given is used, never dropped
+        graph = "learned" if knowledge is None else "knowledge"
+    if dim < 1 or num_layers < 1:
+        raise ValueError(f"dim and num_layers must be >= 1, got {dim}, {num_layers}")
+    if graph not in ("knowledge", "learned", "both"):
+        raise ValueError(f"graph must be 'knowledge', 'learned' or 'both', got {graph!r}")
+    if graph == "learned" and knowledge is not None:
+        raise ValueError("knowledge was given but graph='learned' would ignore it: use graph='knowledge' "
+                         "or 'both' (or leave graph unset), or drop knowledge=")
+    if exclusive not in ("separate", "signed"):
+        raise ValueError(f"exclusive must be 'separate' or 'signed', got {exclusive!r}")
+    if metric not in ("dots", "cosine"):
+        raise ValueError(f"metric must be 'dots' or 'cosine', got {metric!r}")
+    if normalization not in ("sym", "mean", "none"):
+        raise ValueError(f"normalization must be 'sym', 'mean' or 'none', got {normalization!r}")
+    if head not in ("prototype", "linear", "none"):
+        raise ValueError(f"head must be 'prototype', 'linear' or 'none', got {head!r}")
+    if aggregation not in ("dense", "sparse"):
+        raise ValueError(f"aggregation must be 'dense' or 'sparse', got {aggregation!r}")
+    return graph
+
+
+def _knowledge_slots(edge_type: Tensor, edge_types: Optional[Sequence[Union[int, str]]],
+                     exclusive: str) -> Tuple[Tensor, int]:
+    """``(type_slot [NUM_EDGE_TYPES] long, number of knowledge slots)``: the weight slot of each knowledge
+    edge type, one per type in ``edge_types`` (default: the types of ``edge_type``) under
+    ``"separate"``, one shared under ``"signed"``; -1 for a type without a relation."""
+    type_slot = torch.full((NUM_EDGE_TYPES,), -1, dtype=torch.long)
+    types = sorted(set(edge_type.tolist()) or {EDGE_COOCCURRENCE}) if edge_types is None else \
+        sorted({_edge_type_index(e) for e in edge_types})
+    if not types:
+        raise ValueError("edge_types is empty")
+    missing = sorted(set(edge_type.tolist()) - set(types))
+    if missing:
+        raise ValueError(f"the knowledge graph holds edge types {[EDGE_KINDS[i] for i in missing]} "
+                         f"that edge_types={list(edge_types)} leaves out")
+    if exclusive == "separate":
+        type_slot[types] = torch.arange(len(types))
+        return type_slot, len(types)
+    type_slot[types] = 0
+    return type_slot, 1

@@ -86,18 +86,7 @@ def as_typed_graph(num_aus: int, graph: GraphLike, device: torch.device | None =
         if graph.is_floating_point() or graph.dtype == torch.bool:
             return _dense_to_typed(num_aus, graph, device)
         graph = (graph,)  # an integer tensor alone is an edge_index
-    if hasattr(graph, "edge_index") and not isinstance(graph, (tuple, list)):
-        weight = getattr(graph, "edge_weight", None)
-        if weight is None:
-            attr = getattr(graph, "edge_attr", None)
-            weight = attr.view(-1) if isinstance(attr, Tensor) and attr.numel() == attr.shape[0] else None
-        graph = (graph.edge_index, weight, getattr(graph, "edge_type", None))
-    if not isinstance(graph, (tuple, list)) or not 1 <= len(graph) <= 3:
-        raise ValueError("graph must be None, a dense adjacency [A, A] / [R, A, A], or "
-                         "(edge_index [2, M], edge_weight [M], edge_type [M]) as auknow.compile.to_pyg returns")
-    edge_index = graph[0]
-    edge_weight = graph[1] if len(graph) > 1 else None
-    edge_type = graph[2] if len(graph) > 2 else None
+    edge_index, edge_weight, edge_type = _edge_list_parts(graph)
     if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.shape[0] != 2:
         shape = tuple(edge_index.shape) if isinstance(edge_index, Tensor) else type(edge_index).__name__
         raise ValueError(f"edge_index must be [2, M] (row 0 source, row 1 target), got {shape}")
@@ -109,29 +98,51 @@ def as_typed_graph(num_aus: int, graph: GraphLike, device: torch.device | None =
     if m and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_aus):
         raise ValueError(f"edge_index holds node ids outside [0, {num_aus}) "
                          f"(min {int(edge_index.min())}, max {int(edge_index.max())})")
-    if edge_weight is None:
-        edge_weight = torch.ones(m, device=dev)
-    else:
-        edge_weight = torch.as_tensor(edge_weight)
-        if edge_weight.dim() != 1 or edge_weight.shape[0] != m:
-            raise ValueError(f"edge_weight must be [M] = [{m}], got {tuple(edge_weight.shape)}")
-        edge_weight = edge_weight.to(dev, edge_weight.dtype if edge_weight.is_floating_point()
-                                     else torch.get_default_dtype())
-        if not torch.isfinite(edge_weight).all():
-            raise ValueError("edge_weight holds NaN or infinite values")
-    if edge_type is None:
-        edge_type = (edge_weight < 0).long()
-    else:
-        edge_type = torch.as_tensor(edge_type)
-        if edge_type.dim() != 1 or edge_type.shape[0] != m:
-            raise ValueError(f"edge_type must be [M] = [{m}], got {tuple(edge_type.shape)}")
-        if edge_type.is_floating_point():
-            raise ValueError(f"edge_type must be an integer tensor (indices into {EDGE_KINDS}), got {edge_type.dtype}")
-        edge_type = edge_type.to(dev, torch.long)
-        if m and (int(edge_type.min()) < 0 or int(edge_type.max()) >= NUM_EDGE_TYPES):
-            raise ValueError(f"edge_type must index {EDGE_KINDS} (0-{NUM_EDGE_TYPES - 1}), got values "
-                             f"{sorted(set(edge_type.tolist()))}")
+    edge_weight = _checked_edge_weight(edge_weight, m, dev)
+    edge_type = (edge_weight < 0).long() if edge_type is None else _checked_edge_type(edge_type, m, dev)
     return _merge_duplicates(num_aus, edge_index, edge_weight.abs(), edge_type)
+
+
+def _edge_list_parts(graph) -> tuple:
+    """``(edge_index, edge_weight or None, edge_type or None)`` of a ``Data``-like object or a 1- to 3-tuple."""
+    if hasattr(graph, "edge_index") and not isinstance(graph, (tuple, list)):
+        weight = getattr(graph, "edge_weight", None)
+        if weight is None:
+            attr = getattr(graph, "edge_attr", None)
+            weight = attr.view(-1) if isinstance(attr, Tensor) and attr.numel() == attr.shape[0] else None
+        graph = (graph.edge_index, weight, getattr(graph, "edge_type", None))
+    if not isinstance(graph, (tuple, list)) or not 1 <= len(graph) <= 3:
+        raise ValueError("graph must be None, a dense adjacency [A, A] / [R, A, A], or "
+                         "(edge_index [2, M], edge_weight [M], edge_type [M]) as auknow.compile.to_pyg returns")
+    return graph[0], graph[1] if len(graph) > 1 else None, graph[2] if len(graph) > 2 else None
+
+
+def _checked_edge_weight(edge_weight, m: int, dev: torch.device) -> Tensor:
+    """``[M]`` finite float weights on ``dev`` (None: all 1; an integer tensor becomes the default float dtype)."""
+    if edge_weight is None:
+        return torch.ones(m, device=dev)
+    edge_weight = torch.as_tensor(edge_weight)
+    if edge_weight.dim() != 1 or edge_weight.shape[0] != m:
+        raise ValueError(f"edge_weight must be [M] = [{m}], got {tuple(edge_weight.shape)}")
+    edge_weight = edge_weight.to(dev, edge_weight.dtype if edge_weight.is_floating_point()
+                                 else torch.get_default_dtype())
+    if not torch.isfinite(edge_weight).all():
+        raise ValueError("edge_weight holds NaN or infinite values")
+    return edge_weight
+
+
+def _checked_edge_type(edge_type, m: int, dev: torch.device) -> Tensor:
+    """``[M]`` long edge types on ``dev``, each indexing :data:`EDGE_KINDS`."""
+    edge_type = torch.as_tensor(edge_type)
+    if edge_type.dim() != 1 or edge_type.shape[0] != m:
+        raise ValueError(f"edge_type must be [M] = [{m}], got {tuple(edge_type.shape)}")
+    if edge_type.is_floating_point():
+        raise ValueError(f"edge_type must be an integer tensor (indices into {EDGE_KINDS}), got {edge_type.dtype}")
+    edge_type = edge_type.to(dev, torch.long)
+    if m and (int(edge_type.min()) < 0 or int(edge_type.max()) >= NUM_EDGE_TYPES):
+        raise ValueError(f"edge_type must index {EDGE_KINDS} (0-{NUM_EDGE_TYPES - 1}), got values "
+                         f"{sorted(set(edge_type.tolist()))}")
+    return edge_type
 
 
 def _merge_duplicates(num_aus: int, edge_index: Tensor, edge_weight: Tensor, edge_type: Tensor) -> TypedGraph:

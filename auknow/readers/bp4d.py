@@ -357,6 +357,31 @@ def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: 
     wanted = None if aus is None else _wanted_aus(aus, root_p)
     wanted_numbers = None if wanted is None else {au_number(a) for a in wanted}
     left_out: dict[str, set[int]] = {"not_facs": set(), "not_requested": set()}
+    per_file, numbers = _read_occ_files(files, occ_dir, tmap, wanted_numbers, left_out)
+    sizes = [len(f[2]) for f in per_file]
+    occ = _stack_au_columns([f[3] for f in per_file], sizes, numbers, MISSING, np.int8)
+    subject = np.repeat(np.array([f[0] for f in per_file]), sizes)
+    sequence = np.repeat(np.array([f"{f[0]}_{f[1]}" for f in per_file]), sizes)
+    expression = np.repeat(np.array([tmap[f[1]] for f in per_file]), sizes)
+    frame = np.concatenate([f[2] for f in per_file])
+    source = _bp4d_source(root_p, len(per_file), tmap, ignored, left_out)
+    inten = _read_intensities(occ_dir, per_file, sizes, numbers, occ.shape, source) if intensity else None
+    frames_out = AUFrames(aus=[au_name(k) for k in numbers], occurrence=occ, subject=subject, sequence=sequence,
+                          frame=frame, expression=expression, intensity=inten, source=source)
+    coded = (occ != MISSING).any(axis=0)
+    dropped = [a for a, c in zip(frames_out.aus, coded) if not c]
+    if dropped:
+        frames_out = frames_out.drop_uncoded_aus()
+        frames_out.source["uncoded_aus_dropped"] = dropped
+    if wanted is not None:
+        frames_out = _keep_wanted_aus(frames_out, wanted, occ_dir)
+    frames_out.source["frames"] = len(frames_out)
+    return frames_out
+
+
+def _read_occ_files(files: list[Path], occ_dir: Path, tmap: Mapping[str, str], wanted_numbers: set[int] | None,
+                    left_out: dict[str, set[int]]) -> tuple[list[tuple], list[int]]:
+    """Every ``AU_OCC`` file read (:func:`_read_occ_file`), and the AU numbers read in any of them, sorted."""
     per_file = []  # (subject, task, frames[int64], {au_number: column int8}, file)
     all_numbers: set[int] = set()
     known = codes()
@@ -366,22 +391,17 @@ def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: 
         per_file.append(item)
     if not per_file:
         raise DataError("no BP4D label files found (expected files named like F001_T1.csv)", file=str(occ_dir))
+    return per_file, sorted(all_numbers)
 
-    numbers = sorted(all_numbers)
-    index = {k: j for j, k in enumerate(numbers)}
-    sizes = [len(f[2]) for f in per_file]
-    occ = _stack_au_columns([f[3] for f in per_file], sizes, numbers, MISSING, np.int8)
-    offsets = np.cumsum([0, *sizes[:-1]]).tolist()
-    subject = np.repeat(np.array([f[0] for f in per_file]), sizes)
-    sequence = np.repeat(np.array([f"{f[0]}_{f[1]}" for f in per_file]), sizes)
-    expression = np.repeat(np.array([tmap[f[1]] for f in per_file]), sizes)
-    frame = np.concatenate([f[2] for f in per_file])
 
+def _bp4d_source(root_p: Path, files_read: int, tmap: Mapping[str, str], ignored: list[str],
+                 left_out: dict[str, set[int]]) -> dict:
+    """The provenance of a :func:`read_bp4d` result before the intensities and AU selection."""
     source: dict = {
         "dataset": "bp4d",
         "path": str(root_p),
         "reference": BP4D_REFERENCE,
-        "files_read": len(per_file),
+        "files_read": files_read,
         "task_map": [f"{k}={v}" for k, v in sorted(tmap.items())],
     }
     if ignored:
@@ -389,81 +409,94 @@ def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: 
     for why, nums in left_out.items():
         if nums:  # columns read past: not FACS AUs (BP4D's column 3, ...) or not among `aus`
             source[f"columns_left_out_{why}"] = sorted(nums)
+    return source
 
-    inten = None
-    if intensity:
-        inten = np.full(occ.shape, np.nan, dtype=np.float32)
-        int_dir = occ_dir.parent / "AU_INT"
-        if not int_dir.is_dir():
-            raise DataError("intensity=True but there is no AU_INT folder next to AU_OCC", file=str(int_dir))
-        seq_pos = {f"{f[0]}_{f[1]}": (off, f[2]) for f, off in zip(per_file, offsets)}
-        n_int_files, unmatched_frames, unmatched_files = 0, 0, 0
-        int_aus = set()
-        for path in sorted(int_dir.rglob("*.csv")):
-            m = _INT_NAME.match(path.name)
-            if not m:
-                continue
-            number = int(m["au"])
-            key = f"{m['subject']}_{m['task'].upper()}"
-            if key not in seq_pos or number not in index:
-                unmatched_files += 1
-                continue
-            file = str(path)
-            text = _read_text(path)
-            skip = 0
-            first = text.split("\n", 1)[0]
-            if first.strip() and not first.split(",")[0].strip().lstrip("-").replace(".", "", 1).isdigit():
-                skip = 1  # a header row such as "frame,intensity"
-            block = _numeric_rows(text, file, skip, ["frame", "intensity"], dtype=np.float64)
-            fr, val = block[:, 0], block[:, 1]
-            bad = ~((val >= 0) & (val <= 5) & (val == np.floor(val)) | (val == 9))
-            if bad.any():
-                k = int(np.argmax(bad))
-                raise DataError(f"intensity {val[k]:g} is not 0-5 or 9 (unknown)", file=file,
-                                line=_line_of_row(text, skip, k))
-            bad_f = (fr < 0) | (fr != np.floor(fr))
-            if bad_f.any():
-                k = int(np.argmax(bad_f))
-                raise DataError(f"'{fr[k]:g}' is not a frame number", file=file, line=_line_of_row(text, skip, k))
-            fr = fr.astype(np.int64)
-            _check_duplicate_frames(fr, file, lambda k: _line_of_row(text, skip, k))
-            off, seq_frames = seq_pos[key]
-            order = np.argsort(seq_frames, kind="stable")
-            pos = np.searchsorted(seq_frames[order], fr)
-            pos_c = np.minimum(pos, len(order) - 1)
-            hit = seq_frames[order][pos_c] == fr
-            rows = off + order[pos_c[hit]]
-            v = val[hit].astype(np.float32)
-            v[v == 9] = np.nan
-            inten[rows, index[number]] = v
-            unmatched_frames += int((~hit).sum())
-            n_int_files += 1
-            int_aus.add(number)
-        source["intensity_files_read"] = n_int_files
-        source["intensity_aus"] = [au_name(k) for k in sorted(int_aus)]
-        if unmatched_frames:
-            source["intensity_frames_without_occurrence"] = unmatched_frames
-        if unmatched_files:
-            source["intensity_files_ignored"] = unmatched_files
 
-    frames_out = AUFrames(aus=[au_name(k) for k in numbers], occurrence=occ, subject=subject, sequence=sequence,
-                          frame=frame, expression=expression, intensity=inten, source=source)
-    coded = (occ != MISSING).any(axis=0)
-    dropped = [a for a, c in zip(frames_out.aus, coded) if not c]
-    if dropped:
-        frames_out = frames_out.drop_uncoded_aus()
-        frames_out.source["uncoded_aus_dropped"] = dropped
-    if wanted is not None:
-        missing = [a for a in wanted if a not in frames_out.aus]
-        if missing:
-            raise DataError(f"aus: {', '.join(missing)} not coded in any file (coded: {', '.join(frames_out.aus)})",
-                            file=str(occ_dir))
-        wanted = sorted(set(wanted), key=lambda a: au_number(a))
-        cols = [frames_out.aus.index(a) for a in wanted]
-        frames_out = AUFrames(aus=wanted, occurrence=frames_out.occurrence[:, cols], subject=frames_out.subject,
-                              sequence=frames_out.sequence, frame=frames_out.frame, expression=frames_out.expression,
-                              intensity=None if frames_out.intensity is None else frames_out.intensity[:, cols],
-                              source=frames_out.source)
-        frames_out.source["aus"] = list(wanted)
-    frames_out.source["frames"] = len(frames_out)
+def _read_intensities(occ_dir: Path, per_file: list[tuple], sizes: list[int], numbers: list[int],
+                      shape: tuple[int, int], source: dict) -> np.ndarray:
+    """``[N, A]`` float32 intensities from ``AU_INT`` next to ``occ_dir``, matched to the occurrence rows
+    by sequence and frame number (NaN where no file or frame gives one); counts go to ``source``."""
+    inten = np.full(shape, np.nan, dtype=np.float32)
+    int_dir = occ_dir.parent / "AU_INT"
+    if not int_dir.is_dir():
+        raise DataError("intensity=True but there is no AU_INT folder next to AU_OCC", file=str(int_dir))
+    index = {k: j for j, k in enumerate(numbers)}
+    offsets = np.cumsum([0, *sizes[:-1]]).tolist()
+    seq_pos = {f"{f[0]}_{f[1]}": (off, f[2]) for f, off in zip(per_file, offsets)}
+    n_int_files, unmatched_frames, unmatched_files = 0, 0, 0
+    int_aus = set()
+    for path in sorted(int_dir.rglob("*.csv")):
+        m = _INT_NAME.match(path.name)
+        if not m:
+            continue
+        number = int(m["au"])
+        key = f"{m['subject']}_{m['task'].upper()}"
+        if key not in seq_pos or number not in index:
+            unmatched_files += 1
+            continue
+        fr, val = _read_intensity_file(path)
+        off, seq_frames = seq_pos[key]
+        rows, hit = _rows_of_frames(seq_frames, fr)
+        v = val[hit].astype(np.float32)
+        v[v == 9] = np.nan
+        inten[off + rows, index[number]] = v
+        unmatched_frames += int((~hit).sum())
+        n_int_files += 1
+        int_aus.add(number)
+    source["intensity_files_read"] = n_int_files
+    source["intensity_aus"] = [au_name(k) for k in sorted(int_aus)]
+    if unmatched_frames:
+        source["intensity_frames_without_occurrence"] = unmatched_frames
+    if unmatched_files:
+        source["intensity_files_ignored"] = unmatched_files
+    return inten
+
+
+def _read_intensity_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """One ``AU_INT`` file: ``(frames [n] int64, intensities [n] float64 in 0-5 or 9)``, checked."""
+    file = str(path)
+    text = _read_text(path)
+    skip = 0
+    first = text.split("\n", 1)[0]
+    if first.strip() and not first.split(",")[0].strip().lstrip("-").replace(".", "", 1).isdigit():
+        skip = 1  # a header row such as "frame,intensity"
+    block = _numeric_rows(text, file, skip, ["frame", "intensity"], dtype=np.float64)
+    fr, val = block[:, 0], block[:, 1]
+    bad = ~((val >= 0) & (val <= 5) & (val == np.floor(val)) | (val == 9))
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise DataError(f"intensity {val[k]:g} is not 0-5 or 9 (unknown)", file=file,
+                        line=_line_of_row(text, skip, k))
+    bad_f = (fr < 0) | (fr != np.floor(fr))
+    if bad_f.any():
+        k = int(np.argmax(bad_f))
+        raise DataError(f"'{fr[k]:g}' is not a frame number", file=file, line=_line_of_row(text, skip, k))
+    fr = fr.astype(np.int64)
+    _check_duplicate_frames(fr, file, lambda k: _line_of_row(text, skip, k))
+    return fr, val
+
+
+def _rows_of_frames(seq_frames: np.ndarray, fr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, hit)``: ``hit [n]`` marks the frames ``fr`` found in ``seq_frames`` (one sequence's frame
+    numbers, any order), ``rows`` their positions there (one per hit)."""
+    order = np.argsort(seq_frames, kind="stable")
+    pos = np.searchsorted(seq_frames[order], fr)
+    pos_c = np.minimum(pos, len(order) - 1)
+    hit = seq_frames[order][pos_c] == fr
+    return order[pos_c[hit]], hit
+
+
+def _keep_wanted_aus(frames_out: AUFrames, wanted: list[str], occ_dir: Path) -> AUFrames:
+    """The columns ``wanted`` (``aus=`` of :func:`read_bp4d`) in FACS order; each must be coded somewhere."""
+    missing = [a for a in wanted if a not in frames_out.aus]
+    if missing:
+        raise DataError(f"aus: {', '.join(missing)} not coded in any file (coded: {', '.join(frames_out.aus)})",
+                        file=str(occ_dir))
+    wanted = sorted(set(wanted), key=lambda a: au_number(a))
+    cols = [frames_out.aus.index(a) for a in wanted]
+    frames_out = AUFrames(aus=wanted, occurrence=frames_out.occurrence[:, cols], subject=frames_out.subject,
+                          sequence=frames_out.sequence, frame=frames_out.frame, expression=frames_out.expression,
+                          intensity=None if frames_out.intensity is None else frames_out.intensity[:, cols],
+                          source=frames_out.source)
+    frames_out.source["aus"] = list(wanted)
     return frames_out
