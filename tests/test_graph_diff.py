@@ -114,7 +114,8 @@ def test_swapping_sides_swaps_added_and_removed(ea, eb):
             del wa[key(r)]
         else:
             wa[key(r)] = r[6]
-    assert wa == edge_weights(B)
+    wb = edge_weights(B)  # equal up to the tolerance below which a change is not reported
+    assert wa.keys() == wb.keys() and all(abs(wa[k] - wb[k]) <= 1e-9 for k in wb)
 
 
 def test_tidy_csv_and_markdown(tmp_path):

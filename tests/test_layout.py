@@ -29,8 +29,6 @@ LONG_FUNCTIONS = {
     "estimate/options.py:add_estimate_arguments",
     "estimate/prior.py:estimate_prior",
     "estimate/run.py:run_estimate",
-    "models/prior_head.py:PriorHead.__init__",
-    "readers/bp4d.py:read_bp4d",
 }
 
 #: ``(module file relative to auknow/, "target module.private name")`` uses allowed for now.
