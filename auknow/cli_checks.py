@@ -308,7 +308,7 @@ _ASSIGN_FLAGS = {"independent_clips": "independent-clips", "overwrite": "force",
                  "n_perm": "n-perm", "name_pattern": "name-pattern", "labels": "labels",
                  "exclude_subjects": "exclude-subjects", "beta": "beta", "folds": "cv-folds",
                  "statistic": "statistic", "expressions_file": "expressions", "expression": "expression",
-                 "unit": "unit"}
+                 "unit": "unit", "threshold": "threshold"}
 #: whole phrases whose command-line form is not word for word
 _PHRASES = (("overwrite=True, or write elsewhere", "--force, or another --out"),
             ("BP4D is streamed to counts", "--dataset bp4d streams counts"))

@@ -148,8 +148,7 @@ def _apply_missing(X: np.ndarray, matrices: Sequence[PriorMatrix], names: list[s
             if pols[s] == "error":
                 raise CompileError(
                     f"table '{names[s]}' lacks {_gap_text(lacks)}, which other tables give; choose its policy: "
-                    f"missing='zero' or 'ignore' (per table: missing={{'{names[s]}': 'zero'}}; "
-                    f"CLI: --missing {names[s]}=zero)")
+                    f"missing='zero' or missing='ignore' (per table: missing={{'{names[s]}': 'zero'}})")
             if pols[s] == "zero":
                 X[s][gap] = 0.0
         sources.append(info)

@@ -76,7 +76,7 @@ def _fill(vals: np.ndarray, uncovered: np.ndarray, exprs, aus, missing, what: st
         raise CompileError(
             f"{what}: no source gives a value for {'; '.join(parts)}; choose a fill policy "
             "(fill/missing = zero, uniform, mean, nan, or a given row; per expression with a mapping, "
-            "e.g. {'neutral': 'uniform'}; CLI: --fill neutral=uniform)")
+            "e.g. fill={'neutral': 'uniform'})")
     return out
 
 

@@ -283,7 +283,7 @@ class PriorMatrix:
             if not overwrite:
                 for p in (path, side):
                     if p.exists():
-                        raise OutputExistsError(f"{p}: exists; not overwritten (ask for it with --force / overwrite=True)")
+                        raise OutputExistsError(f"{p}: exists; not overwritten (ask for it with overwrite=True)")
             meta = self.to_dict()
             del meta["values"]
             meta["values_file"] = path.name

@@ -167,7 +167,7 @@ def _quantified_matrix(table: QuantifiedTable, base: str, *, threshold, scale, r
     if base == "binary":
         if threshold is None:
             raise CompileError(f"table '{table.name}' is quantified ({stat.name}); binary mode needs a threshold "
-                               "(threshold=..., CLI --threshold): value >= threshold -> 1, else 0")
+                               "(threshold=...): value >= threshold -> 1, else 0")
         vals = np.where(np.isnan(raw), np.nan, (raw >= float(threshold)).astype(float))
         info["threshold"] = float(threshold)
         return PriorMatrix(values=vals, expressions=exprs, aus=aus, mode=base, sources=[info],
@@ -314,4 +314,4 @@ def table_matrix(table, base: str = "quantified", *, optional_value: float = 0.5
                                "intensity_weights / laterality cannot apply to it")
         return _quantified_matrix(table, base, threshold=threshold, scale=scale, rescale=rescale, alpha=alpha)
     raise CompileError(f"table '{table.name}' is a {table.kind} table; prior matrices come from prototype and "
-                       "quantified tables (relation tables give AU graphs: au_graph / export --to graph.*)")
+                       "quantified tables (relation tables give AU graphs: au_graph)")

@@ -110,7 +110,7 @@ def _read_occ_file(path: Path, tmap: Mapping[str, str], known, wanted_numbers: s
     file = str(path)
     if task not in tmap:
         raise DataError(f"task {task} is not in the task map ({', '.join(sorted(tmap))}); give task_map "
-                        f"(e.g. --task-map {task}=EXPRESSION)", file=file)
+                        f"(e.g. task_map={{'{task}': 'EXPRESSION'}})", file=file)
     text = _read_text(path)
     first_nl = text.find("\n")
     names, numbers = _occ_header(text if first_nl < 0 else text[:first_nl], file)
@@ -265,7 +265,7 @@ def occ_file_patterns(path: Path, task_map: Mapping[str, str], known=None, block
     file = str(path)
     if task not in task_map:
         raise DataError(f"task {task} is not in the task map ({', '.join(sorted(task_map))}); give task_map "
-                        f"(e.g. --task-map {task}=EXPRESSION)", file=file)
+                        f"(e.g. task_map={{'{task}': 'EXPRESSION'}})", file=file)
     known = codes() if known is None else known
     try:
         with open(path, encoding="utf-8-sig") as handle:
