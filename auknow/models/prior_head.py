@@ -305,7 +305,8 @@ class PriorHead(nn.Module):
                                      "or au=None / au=AUTerm(loss='smooth')")
                 self.au_criterion = AULoss(prior, scale=au.scale, pos_weight=au.pos_weight, **labels)
             else:
-                self.au_criterion = SmoothWeightedLoss(au.au_weight, label_smoothing=au.label_smoothing)
+                self.au_criterion = SmoothWeightedLoss(au.au_weight, label_smoothing=au.label_smoothing,
+                                                       validate_args=False)  # loss() checked them
         if self.consistency_weight > 0:
             if P is None:
                 raise ValueError("prior: the consistency term needs a prior [E, A]")
