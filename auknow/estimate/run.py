@@ -84,22 +84,14 @@ def load_frames(dataset: str | None = None, paths=(), *, task_map: str | None = 
     """
     kind, paths = dataset, list(paths)
     if kind is None:
-        if paths:
-            raise DataError("give --dataset {bp4d,disfa,ckplus,csv,openface,pyfeat} with a PATH")
-        from ..readers.ckplus import bundled_ckplus_path, read_ckplus
-
-        frames = read_ckplus(bundled_ckplus_path())
-        frames.source["dataset"] = "ckplus (bundled)"
-        frames.source["path"] = "auknow/data/ckplus_facs_emotion.csv"
-        return frames
+        return _bundled_ckplus(paths)
     if not paths:
         raise DataError(f"--dataset {kind} needs a PATH (the dataset folder or file)")
-    detectors = ("openface", "pyfeat", "imotions", "dfew")
-    if kind not in detectors:
+    if kind not in _DETECTORS:
         for flag, value in (("--labels", labels), ("--name-pattern", name_pattern)):
             if value is not None:
-                raise DataError(f"{flag} is for detector outputs ({', '.join(detectors)}), not --dataset {kind}")
-    if kind not in detectors and len(paths) > 1:
+                raise DataError(f"{flag} is for detector outputs ({', '.join(_DETECTORS)}), not --dataset {kind}")
+    if kind not in _DETECTORS and len(paths) > 1:
         raise DataError(f"--dataset {kind} takes one PATH, got {len(paths)}")
     if kind == "bp4d":
         from ..readers.bp4d import read_bp4d
@@ -122,18 +114,49 @@ def load_frames(dataset: str | None = None, paths=(), *, task_map: str | None = 
         return read_tidy_csv(paths[0], subject_col=subject_col, expression_col=expression_col,
                                 sequence_col=sequence_col, frame_col=frame_col, facs_col=facs_col,
                                 threshold=threshold)
-    per_file = {"labels": labels, "name_pattern": name_pattern}
     if kind == "dfew":
-        from ..readers.dfew import read_dfew_openface
+        return _read_dfew(paths, labels, name_pattern=name_pattern, expression=expression,
+                          expressions=expressions, threshold=threshold)
+    return _read_detector_output(kind, paths, threshold=threshold, expression=expression, expressions=expressions,
+                                 labels=labels, name_pattern=name_pattern, use=use,
+                                 emotion_threshold=emotion_threshold)
 
-        if labels is None:
-            raise DataError("--dataset dfew needs --labels EmoLabel_DataSplit/train(single-labeled)/set_k.csv")
-        for flag, value in (("--name-pattern", name_pattern), ("--expression", expression),
-                            ("--expressions", expressions), ("--threshold", threshold)):
-            if value is not None:
-                raise DataError(f"{flag} does not apply to --dataset dfew (labels come from the DFEW split file, "
-                                "AUs from OpenFace's AUxx_c presence)")
-        return read_dfew_openface(paths, labels)
+
+#: The ``dataset`` kinds that are per-clip detector outputs (several PATHs, ``labels``, ``name_pattern``).
+_DETECTORS = ("openface", "pyfeat", "imotions", "dfew")
+
+
+def _bundled_ckplus(paths: list) -> AUFrames:
+    """The bundled CK+ codes (``load_frames()`` without a dataset; a PATH then needs ``--dataset``)."""
+    if paths:
+        raise DataError("give --dataset {bp4d,disfa,ckplus,csv,openface,pyfeat} with a PATH")
+    from ..readers.ckplus import bundled_ckplus_path, read_ckplus
+
+    frames = read_ckplus(bundled_ckplus_path())
+    frames.source["dataset"] = "ckplus (bundled)"
+    frames.source["path"] = "auknow/data/ckplus_facs_emotion.csv"
+    return frames
+
+
+def _read_dfew(paths: list, labels: str | None, **not_for_dfew) -> AUFrames:
+    """DFEW's OpenFace outputs with the ``labels`` split file; refuses the options that DFEW's own
+    labels and AU presence make meaningless (``not_for_dfew``: name_pattern, expression,
+    expressions, threshold)."""
+    from ..readers.dfew import read_dfew_openface
+
+    if labels is None:
+        raise DataError("--dataset dfew needs --labels EmoLabel_DataSplit/train(single-labeled)/set_k.csv")
+    for option, value in not_for_dfew.items():
+        if value is not None:
+            raise DataError(f"--{option.replace('_', '-')} does not apply to --dataset dfew (labels come from the "
+                            "DFEW split file, AUs from OpenFace's AUxx_c presence)")
+    return read_dfew_openface(paths, labels)
+
+
+def _read_detector_output(kind: str, paths: list, *, threshold, expression, expressions, labels, name_pattern,
+                          use, emotion_threshold) -> AUFrames:
+    """OpenFace, iMotions or py-feat outputs, with each detector's default presence threshold."""
+    per_file = {"labels": labels, "name_pattern": name_pattern}
     if kind == "openface":
         from ..readers.detectors import read_openface
 
