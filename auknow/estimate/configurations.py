@@ -37,7 +37,7 @@ from . import design as dz
 from . import permutation as pm
 from . import statistics as st
 
-#: refuse a search that would test more configurations than this (raise --min-support)
+#: refuse a search that would test more configurations than this (raise min_support)
 MAX_CONFIGURATIONS = 50_000
 #: bytes one block of the bootstrap or one chunk of permutations may use
 _BLOCK_BYTES = 128 * 2**20
@@ -201,8 +201,8 @@ def search(coded: np.ndarray, present: np.ndarray, weight: np.ndarray, row_expr:
         coded_parts.append(lc[:, keep])
         present_parts.append(lp[:, keep])
         if len(configs) > max_configurations:
-            raise DataError(f"more than {max_configurations:,} configurations reach --min-support {min_support:g} "
-                            f"(at size {size}); raise --min-support or lower --max-size")
+            raise DataError(f"more than {max_configurations:,} configurations reach min_support={min_support:g} "
+                            f"(at size {size}); raise min_support=... or lower max_size=...")
         if size == max_size or not keep.size:
             break
         level, frequent, lc, lp = [level[i] for i in keep], frequent[:, keep], lc[:, keep], lp[:, keep]
@@ -312,7 +312,8 @@ def estimate_configurations(frames: AUFrames, unit: str = "frame", min_fraction:
     frames = frames.drop_uncoded_aus()
     path = frames.source.get("path")
     if frames.expression is None:
-        raise DataError("configurations need expression labels; this data has none (see --expressions)", file=path)
+        raise DataError("configurations need expression labels; this data has none (give them when reading it: "
+                        "expressions_file=..., or one expression=... for all frames)", file=path)
     if not frames.aus:
         raise DataError("no AU is coded in any frame", file=path)
     real_subject = None
@@ -329,7 +330,7 @@ def estimate_configurations(frames: AUFrames, unit: str = "frame", min_fraction:
     E = len(base.expressions)
     configs, coded_c, present_c = search(coded, present, weight, base.seq_expression[seq], E, max_size, min_support)
     if not configs:
-        raise DataError(f"no AU occurs in --min-support {min_support} units of any expression; lower --min-support",
+        raise DataError(f"no AU occurs in min_support={min_support} units of any expression; lower min_support=...",
                         file=path)
     names = tuple(tuple(frames.aus[a] for a in c) for c in configs)
     counts = configuration_counts(base, coded_c, present_c, weight, seq, tuple("+".join(c) for c in names))
