@@ -303,26 +303,8 @@ def estimate_configurations(frames: AUFrames, unit: str = "frame", min_fraction:
     >>> int(est.support[e, c]), int(est.n_units[e, c])
     (65, 69)
     """
-    for name, value, low in (("max_size", max_size, 1), ("min_support", min_support, 1), ("n_boot", n_boot, 0),
-                             ("n_perm", n_perm, 0), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise DataError(f"{name} must be a whole number >= {low}, got {value!r}")
-    if not 0 < ci < 1:
-        raise DataError(f"confidence level {ci} is outside (0, 1)")
-    frames = frames.drop_uncoded_aus()
-    path = frames.source.get("path")
-    if frames.expression is None:
-        raise DataError("configurations need expression labels; this data has none (give them when reading it: "
-                        "expressions_file=..., or one expression=... for all frames)", file=path)
-    if not frames.aus:
-        raise DataError("no AU is coded in any frame", file=path)
-    real_subject = None
-    if independent_clips:
-        frames, real_subject = dz.as_independent_clips(frames)
-    base = st.count_units(frames, unit=unit, min_fraction=min_fraction)
-    design = dz.check_design(base.seq_subject, base.seq_expression, len(base.subjects))
-    if not design["bootstrap_varies"]:
-        raise DataError(f"only {len(base.subjects)} subject(s): resampling needs at least 2", file=path)
+    _check_search_options(max_size, min_support, n_boot, n_perm, seed, ci)
+    frames, base, design, path, real_subject = _units(frames, unit, min_fraction, independent_clips)
     messages = [] if independent_clips else dz.design_warnings(design, True)
     for m in messages:
         warnings.warn(m, dz.ResamplingWarning, stacklevel=2)
@@ -363,6 +345,38 @@ def estimate_configurations(frames: AUFrames, unit: str = "frame", min_fraction:
         p_given_expression=stats["p_au_given_expression"], ci_low=low, ci_high=high, p_given_other=p_other,
         lift=stats["lift"], p_value=p_value, q_value=st.bh_qvalues(p_value), n_subjects=n_subjects,
         support_subjects=support_subjects, settings=settings)
+
+
+def _check_search_options(max_size, min_support, n_boot, n_perm, seed, ci: float) -> None:
+    """Raise :class:`DataError` on a size, support, resample count or seed that is not a whole
+    number in range, or a confidence level outside (0, 1)."""
+    for name, value, low in (("max_size", max_size, 1), ("min_support", min_support, 1), ("n_boot", n_boot, 0),
+                             ("n_perm", n_perm, 0), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise DataError(f"{name} must be a whole number >= {low}, got {value!r}")
+    if not 0 < ci < 1:
+        raise DataError(f"confidence level {ci} is outside (0, 1)")
+
+
+def _units(frames: AUFrames, unit: str, min_fraction: float, independent_clips: bool):
+    """``(frames, base, design, path, real_subject)``: the labelled frames without uncoded AUs
+    (each clip its own subject with ``independent_clips``; ``real_subject`` maps them back, else
+    None), their counts at ``unit`` and the design, checked to let the bootstrap vary."""
+    frames = frames.drop_uncoded_aus()
+    path = frames.source.get("path")
+    if frames.expression is None:
+        raise DataError("configurations need expression labels; this data has none (give them when reading it: "
+                        "expressions_file=..., or one expression=... for all frames)", file=path)
+    if not frames.aus:
+        raise DataError("no AU is coded in any frame", file=path)
+    real_subject = None
+    if independent_clips:
+        frames, real_subject = dz.as_independent_clips(frames)
+    base = st.count_units(frames, unit=unit, min_fraction=min_fraction)
+    design = dz.check_design(base.seq_subject, base.seq_expression, len(base.subjects))
+    if not design["bootstrap_varies"]:
+        raise DataError(f"only {len(base.subjects)} subject(s): resampling needs at least 2", file=path)
+    return frames, base, design, path, real_subject
 
 
 def table_configurations(est: ConfigurationEstimate, alpha: float = 0.05, min_prevalence: float = 0.5
