@@ -308,7 +308,8 @@ _ASSIGN_FLAGS = {"independent_clips": "independent-clips", "overwrite": "force",
                  "n_perm": "n-perm", "name_pattern": "name-pattern", "labels": "labels",
                  "exclude_subjects": "exclude-subjects", "beta": "beta", "folds": "cv-folds",
                  "statistic": "statistic", "expressions_file": "expressions", "expression": "expression",
-                 "unit": "unit", "threshold": "threshold"}
+                 "unit": "unit", "threshold": "threshold", "min_support": "min-support",
+                 "max_size": "max-size"}
 #: whole phrases whose command-line form is not word for word
 _PHRASES = (("overwrite=True, or write elsewhere", "--force, or another --out"),
             ("BP4D is streamed to counts", "--dataset bp4d streams counts"))
@@ -339,6 +340,8 @@ def flagify(message: str) -> str:
     'say so with --independent-clips; or --labels FILE, --n-boot 2000 or --unit sequence'
     >>> flagify("x.csv: exists; not overwritten (ask for it with overwrite=True, or write elsewhere)")
     'x.csv: exists; not overwritten (ask for it with --force, or another --out)'
+    >>> flagify("configurations reach min_support=5 (at size 3); raise min_support=... or lower max_size=...")
+    'configurations reach --min-support 5 (at size 3); raise --min-support or lower --max-size'
     >>> flagify("fold 4: bp4d has folds 1, 2, 3")
     '--fold 4: bp4d has folds 1, 2, 3'
     """

@@ -182,7 +182,7 @@ def test_bad_arguments_of_the_python_api():
                           sequence=frames.sequence, frame=frames.frame)
     with pytest.raises(Exception, match="expression labels"):
         estimate_configurations(unlabelled)
-    with pytest.raises(Exception, match="min-support"):
+    with pytest.raises(Exception, match="lower min_support="):
         estimate_configurations(frames, min_support=10_000)
 
 

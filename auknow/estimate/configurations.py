@@ -37,7 +37,7 @@ from . import design as dz
 from . import permutation as pm
 from . import statistics as st
 
-#: refuse a search that would test more configurations than this (raise --min-support)
+#: refuse a search that would test more configurations than this (raise min_support)
 MAX_CONFIGURATIONS = 50_000
 #: bytes one block of the bootstrap or one chunk of permutations may use
 _BLOCK_BYTES = 128 * 2**20
@@ -201,8 +201,8 @@ def search(coded: np.ndarray, present: np.ndarray, weight: np.ndarray, row_expr:
         coded_parts.append(lc[:, keep])
         present_parts.append(lp[:, keep])
         if len(configs) > max_configurations:
-            raise DataError(f"more than {max_configurations:,} configurations reach --min-support {min_support:g} "
-                            f"(at size {size}); raise --min-support or lower --max-size")
+            raise DataError(f"more than {max_configurations:,} configurations reach min_support={min_support:g} "
+                            f"(at size {size}); raise min_support=... or lower max_size=...")
         if size == max_size or not keep.size:
             break
         level, frequent, lc, lp = [level[i] for i in keep], frequent[:, keep], lc[:, keep], lp[:, keep]
@@ -303,25 +303,8 @@ def estimate_configurations(frames: AUFrames, unit: str = "frame", min_fraction:
     >>> int(est.support[e, c]), int(est.n_units[e, c])
     (65, 69)
     """
-    for name, value, low in (("max_size", max_size, 1), ("min_support", min_support, 1), ("n_boot", n_boot, 0),
-                             ("n_perm", n_perm, 0), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise DataError(f"{name} must be a whole number >= {low}, got {value!r}")
-    if not 0 < ci < 1:
-        raise DataError(f"confidence level {ci} is outside (0, 1)")
-    frames = frames.drop_uncoded_aus()
-    path = frames.source.get("path")
-    if frames.expression is None:
-        raise DataError("configurations need expression labels; this data has none (see --expressions)", file=path)
-    if not frames.aus:
-        raise DataError("no AU is coded in any frame", file=path)
-    real_subject = None
-    if independent_clips:
-        frames, real_subject = dz.as_independent_clips(frames)
-    base = st.count_units(frames, unit=unit, min_fraction=min_fraction)
-    design = dz.check_design(base.seq_subject, base.seq_expression, len(base.subjects))
-    if not design["bootstrap_varies"]:
-        raise DataError(f"only {len(base.subjects)} subject(s): resampling needs at least 2", file=path)
+    _check_search_options(max_size, min_support, n_boot, n_perm, seed, ci)
+    frames, base, design, path, real_subject = _units(frames, unit, min_fraction, independent_clips)
     messages = [] if independent_clips else dz.design_warnings(design, True)
     for m in messages:
         warnings.warn(m, dz.ResamplingWarning, stacklevel=2)
@@ -329,7 +312,7 @@ def estimate_configurations(frames: AUFrames, unit: str = "frame", min_fraction:
     E = len(base.expressions)
     configs, coded_c, present_c = search(coded, present, weight, base.seq_expression[seq], E, max_size, min_support)
     if not configs:
-        raise DataError(f"no AU occurs in --min-support {min_support} units of any expression; lower --min-support",
+        raise DataError(f"no AU occurs in min_support={min_support} units of any expression; lower min_support=...",
                         file=path)
     names = tuple(tuple(frames.aus[a] for a in c) for c in configs)
     counts = configuration_counts(base, coded_c, present_c, weight, seq, tuple("+".join(c) for c in names))
@@ -362,6 +345,38 @@ def estimate_configurations(frames: AUFrames, unit: str = "frame", min_fraction:
         p_given_expression=stats["p_au_given_expression"], ci_low=low, ci_high=high, p_given_other=p_other,
         lift=stats["lift"], p_value=p_value, q_value=st.bh_qvalues(p_value), n_subjects=n_subjects,
         support_subjects=support_subjects, settings=settings)
+
+
+def _check_search_options(max_size, min_support, n_boot, n_perm, seed, ci: float) -> None:
+    """Raise :class:`DataError` on a size, support, resample count or seed that is not a whole
+    number in range, or a confidence level outside (0, 1)."""
+    for name, value, low in (("max_size", max_size, 1), ("min_support", min_support, 1), ("n_boot", n_boot, 0),
+                             ("n_perm", n_perm, 0), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise DataError(f"{name} must be a whole number >= {low}, got {value!r}")
+    if not 0 < ci < 1:
+        raise DataError(f"confidence level {ci} is outside (0, 1)")
+
+
+def _units(frames: AUFrames, unit: str, min_fraction: float, independent_clips: bool):
+    """``(frames, base, design, path, real_subject)``: the labelled frames without uncoded AUs
+    (each clip its own subject with ``independent_clips``; ``real_subject`` maps them back, else
+    None), their counts at ``unit`` and the design, checked to let the bootstrap vary."""
+    frames = frames.drop_uncoded_aus()
+    path = frames.source.get("path")
+    if frames.expression is None:
+        raise DataError("configurations need expression labels; this data has none (give them when reading it: "
+                        "expressions_file=..., or one expression=... for all frames)", file=path)
+    if not frames.aus:
+        raise DataError("no AU is coded in any frame", file=path)
+    real_subject = None
+    if independent_clips:
+        frames, real_subject = dz.as_independent_clips(frames)
+    base = st.count_units(frames, unit=unit, min_fraction=min_fraction)
+    design = dz.check_design(base.seq_subject, base.seq_expression, len(base.subjects))
+    if not design["bootstrap_varies"]:
+        raise DataError(f"only {len(base.subjects)} subject(s): resampling needs at least 2", file=path)
+    return frames, base, design, path, real_subject
 
 
 def table_configurations(est: ConfigurationEstimate, alpha: float = 0.05, min_prevalence: float = 0.5

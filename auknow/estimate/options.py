@@ -24,6 +24,15 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
     >>> args.n_perm, args.alpha, args.statistic
     (100, 0.05, 'p_au_given_expression')
     """
+    _add_data_arguments(p)
+    _add_selection_arguments(p)
+    _add_statistics_arguments(p)
+    _add_configuration_arguments(p)
+    _add_output_arguments(p)
+
+
+def _add_data_arguments(p: argparse.ArgumentParser) -> None:
+    """The data group: PATH, --dataset and each reader's options."""
     data = p.add_argument_group("data")
     data.add_argument("--dataset", choices=DATASETS,
                       help="layout of PATH (default: the bundled CK+ peak-frame FACS codes); dfew: OpenFace "
@@ -57,6 +66,9 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
                       help="py-feat: label frames by the detector's own emotion (argmax) when its "
                            "probability reaches this value")
 
+
+def _add_selection_arguments(p: argparse.ArgumentParser) -> None:
+    """The subjects-and-units group: --unit, --min-fraction, --fold, --exclude-subjects, --independent-clips."""
     sel = p.add_argument_group("subjects and units")
     sel.add_argument("--unit", choices=("frame", "sequence"), default=None,
                      help="unit of analysis (default frame; sequence for --dataset dfew)")
@@ -72,6 +84,9 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
                           "unrestricted permutation; for data without subject ids (implied by --dataset dfew). "
                           "Valid only if no person appears in two clips (see docs/estimate-prior.md)")
 
+
+def _add_statistics_arguments(p: argparse.ArgumentParser) -> None:
+    """The statistics group: --statistic, resamples, --ci, --alpha, --network-edges, --seed."""
     st = p.add_argument_group("statistics")
     st.add_argument("--statistic", choices=STATISTICS, default=DEFAULT_STATISTIC,
                     help=f"contribution written to the quantified table (default {DEFAULT_STATISTIC})")
@@ -86,6 +101,9 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
                          "lift's bootstrap CI above 1, auto = q where pair q-values exist, else lift-ci (default)")
     st.add_argument("--seed", type=int_range(0, 2**32 - 1, "a seed"), default=0, help="random seed (same seed, same output)")
 
+
+def _add_configuration_arguments(p: argparse.ArgumentParser) -> None:
+    """The AU configurations group: --configurations and its search limits."""
     cf = p.add_argument_group("AU configurations (docs/estimate-prior.md, Configurations)")
     cf.add_argument("--configurations", action="store_true",
                     help="also find AU combinations characteristic of each expression (same bootstrap, permutation "
@@ -101,6 +119,9 @@ def add_estimate_arguments(p: argparse.ArgumentParser) -> None:
                     help="with --configurations: configurations.yaml lists, per expression, the maximal significant "
                          "combinations shown by at least this share of its units (default 0.5)")
 
+
+def _add_output_arguments(p: argparse.ArgumentParser) -> None:
+    """The output group: --out and what is written there or printed."""
     out = p.add_argument_group("output")
     out.add_argument("--out", metavar="DIR",
                      help="write statistics.csv, relations.csv, prior.yaml, relations.yaml, event_sizes.csv, network.csv, "

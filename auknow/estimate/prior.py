@@ -202,43 +202,10 @@ def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boo
     >>> float(est.to_frame().set_index(["expression", "au_name"]).loc[("sadness", "AU12"), "p_au_given_expression"])
     0.5
     """
-    if not isinstance(frames, (AUFrames, st.Counts)):
-        try:
-            import pandas as pd
-        except ImportError:  # pragma: no cover - pandas is a dependency
-            pd = None
-        if pd is not None and isinstance(frames, pd.DataFrame):
-            frames = AUFrames.from_frame(frames, **columns)
-        else:
-            raise TypeError(f"estimate_prior: expected AUFrames, Counts or a pandas DataFrame, "
-                            f"got {type(frames).__name__}")
-    elif columns:
-        raise TypeError(f"estimate_prior: column options ({', '.join(columns)}) apply to a DataFrame only")
-    for name, value in (("n_boot", n_boot), ("n_perm", n_perm), ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise DataError(f"{name} must be a whole number >= 0, got {value!r}")
-    if unit not in ("frame", "sequence"):
-        raise DataError(f"unit must be 'frame' or 'sequence', got {unit!r}")
-    if not 0 < ci < 1:
-        raise DataError(f"confidence level {ci} is outside (0, 1)")
-    real_subject = None
-    if isinstance(frames, st.Counts):  # already reduced (auknow.estimate.stream)
-        if independent_clips or frames.unit != unit:
-            raise DataError("counts are given: give them at the unit asked for, and frames for independent_clips")
-        counts, path = frames, None
-    else:
-        frames = frames.drop_uncoded_aus()
-        path = frames.source.get("path")
-        if not frames.aus:
-            raise DataError("no AU is coded in any frame", file=path)
-        if independent_clips:
-            frames, real_subject = dz.as_independent_clips(frames)
-        counts = st.count_units(frames, unit=unit, min_fraction=min_fraction)
-    design = dz.check_design(counts.seq_subject, counts.seq_expression, len(counts.subjects))
-    if not design["bootstrap_varies"]:
-        what = "sequence(s)" if independent_clips else "subject(s)"
-        hint = "" if independent_clips else "; " + dz.HOW_TO_GIVE_SUBJECTS
-        raise DataError(f"only {len(counts.subjects)} {what}: resampling needs at least 2{hint}", file=path)
+    frames = _as_frames(frames, columns)
+    _check_options(unit, n_boot, n_perm, seed, ci)
+    frames, counts, path, real_subject = _reduce(frames, unit, min_fraction, independent_clips)
+    design = _check_resampling_design(counts, independent_clips, path)
     messages = [] if independent_clips else dz.design_warnings(design, bool(counts.expressions))
     for m in messages:
         warnings.warn(m, dz.ResamplingWarning, stacklevel=2)
@@ -247,44 +214,17 @@ def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boo
     tick = progress("bootstrap", n_boot) if (progress and n_boot) else None
     boot = st.bootstrap(counts, weights, ci, progress=tick) if n_boot else None
 
-    E, A = len(counts.expressions), len(counts.aus)
-    expression, expression_ci = {}, {}
-    p_value = q_value = n_frames = n_sequences = n_subjects = None
-    perm_info = {}
-    if E:
-        N, K = counts.subject_expression_counts()
-        expression = st.expression_statistics(N.sum(0), K.sum(0))
-        nan = np.full((E, A), np.nan)
-        expression_ci = boot["expression"] if boot else {k: (nan, nan) for k in st.STATISTICS}
+    by_expression, perm_info = {}, {}
+    if counts.expressions:
         testable = independent_clips or design["permutation_varies"]
-        if n_perm and testable and independent_clips:  # iid clips: the unrestricted permutation of the labels
-            perms = st.within_subject_permutations(perm_rng, dz.unrestricted_block(len(counts.sequences)), n_perm)
-            tick = progress("permutation", n_perm) if progress else None
-            p_value = st.permutation_pvalues(counts, perms, progress=tick)
-            q_value = st.bh_qvalues(p_value)
-        elif n_perm and testable:
-            tick = progress("permutation", n_perm) if progress else None
-            test = pm.adaptive_permutation_test(counts, perm_rng, n_perm, progress=tick)
-            p_value, q_value = test["p"], st.bh_qvalues(test["p"])
-            perm_info = {"n_perm_used": test["n_perm"], "p_floor": test["floor"], "n_at_p_floor": test["n_floor"],
-                         "p_floor_q": test["floor_q"],
-                         "p_floor_may_decide": test["floor_q"] is not None and test["floor_q"] > pm.FLOOR_Q}
-        else:
-            p_value = q_value = nan
-        labelled = counts.seq_expression >= 0
-        n_frames = st.scatter_rows(counts.seq_expression[labelled], counts.seq_frames[labelled], E)
-        n_sequences = st.scatter_rows(counts.seq_expression[labelled], counts.seq_n[labelled] > 0, E)
-        n_subjects = ((N > 0).sum(0)).astype(float)
+        by_expression, perm_info = _expression_estimates(counts, boot, n_perm, perm_rng, progress, testable,
+                                                         independent_clips)
         if real_subject is not None:
-            n_subjects = dz.real_subject_counts(counts, frames.sequence, real_subject)
-    pair_sum = counts.pair_counts.sum(0)
-    relation = st.relation_statistics(pair_sum)
-    nan_aa = np.full((A, A), np.nan)
-    relation_ci = boot["relation"] if boot else {k: (nan_aa, nan_aa) for k in st.RELATION_STATISTICS}
+            by_expression["n_subjects"] = dz.real_subject_counts(counts, frames.sequence, real_subject)
+    relations = _relation_estimates(counts, boot)
     pairs = None
-    if n_perm:  # its own stream (child 2 of the seed): the other two streams are unchanged
-        pair_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])
-        pairs = pt.pair_test(counts, pair_rng, n_perm, progress=progress("pair test", n_perm) if progress else None)
+    if n_perm:
+        pairs = _pair_test(counts, seed, n_perm, progress)
         perm_info.update({"pair_null": pt.PAIR_NULL, "pair_n_flips_used": pairs["n_flips"],
                           "pair_p_floor_q": pairs["floor_q"]})
     settings = {"unit": unit, "min_fraction": min_fraction if unit == "sequence" else None, "n_boot": n_boot,
@@ -293,8 +233,125 @@ def estimate_prior(frames, unit: str = "frame", min_fraction: float = 0.5, n_boo
                 "null": dz.CLIP_NULL if independent_clips else NULL_DESCRIPTION,
                 "independent_clips": independent_clips, "design": design, "warnings": messages,
                 "source": dict(getattr(frames, "source", None) or {}), **perm_info}
-    return PriorEstimate(counts=counts, expression=expression, expression_ci=expression_ci, p_value=p_value,
-                         q_value=q_value, n_frames=n_frames, n_sequences=n_sequences, n_subjects=n_subjects,
-                         relation=relation, relation_ci=relation_ci, relation_n=pair_sum[0],
-                         relation_subjects=(counts.pair_counts[:, 0] > 0).sum(0).astype(float),
+    return PriorEstimate(counts=counts, **{**_NO_EXPRESSIONS, **by_expression}, **relations,
                          settings=settings, pairs=pairs)
+
+
+#: The expression fields of a :class:`PriorEstimate` whose data has no expression labels.
+_NO_EXPRESSIONS = {"expression": {}, "expression_ci": {}, "p_value": None, "q_value": None,
+                   "n_frames": None, "n_sequences": None, "n_subjects": None}
+
+
+def _as_frames(frames, columns: dict):
+    """``frames`` as :class:`AUFrames` or :class:`~auknow.estimate.statistics.Counts` (a DataFrame is
+    read with the ``columns`` options, which apply to a DataFrame only)."""
+    if isinstance(frames, (AUFrames, st.Counts)):
+        if columns:
+            raise TypeError(f"estimate_prior: column options ({', '.join(columns)}) apply to a DataFrame only")
+        return frames
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pd = None
+    if pd is not None and isinstance(frames, pd.DataFrame):
+        return AUFrames.from_frame(frames, **columns)
+    raise TypeError(f"estimate_prior: expected AUFrames, Counts or a pandas DataFrame, "
+                    f"got {type(frames).__name__}")
+
+
+def _check_options(unit: str, n_boot, n_perm, seed, ci: float) -> None:
+    """Raise :class:`DataError` on a resample count or seed that is not a whole number >= 0, an
+    unknown ``unit`` or a confidence level outside (0, 1)."""
+    for name, value in (("n_boot", n_boot), ("n_perm", n_perm), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise DataError(f"{name} must be a whole number >= 0, got {value!r}")
+    if unit not in ("frame", "sequence"):
+        raise DataError(f"unit must be 'frame' or 'sequence', got {unit!r}")
+    if not 0 < ci < 1:
+        raise DataError(f"confidence level {ci} is outside (0, 1)")
+
+
+def _reduce(frames, unit: str, min_fraction: float, independent_clips: bool):
+    """``(frames, counts, path, real_subject)``: the frames without uncoded AUs (each clip its own
+    subject with ``independent_clips``; ``real_subject`` then maps them back, else None) and their
+    counts at ``unit``; counts given already are checked and passed through."""
+    if isinstance(frames, st.Counts):  # already reduced (auknow.estimate.stream)
+        if independent_clips or frames.unit != unit:
+            raise DataError("counts are given: give them at the unit asked for, and frames for independent_clips")
+        return frames, frames, None, None
+    real_subject = None
+    frames = frames.drop_uncoded_aus()
+    path = frames.source.get("path")
+    if not frames.aus:
+        raise DataError("no AU is coded in any frame", file=path)
+    if independent_clips:
+        frames, real_subject = dz.as_independent_clips(frames)
+    return frames, st.count_units(frames, unit=unit, min_fraction=min_fraction), path, real_subject
+
+
+def _check_resampling_design(counts: st.Counts, independent_clips: bool, path) -> dict:
+    """The design summary (:func:`auknow.estimate.design.check_design`); raises :class:`DataError`
+    when the bootstrap cannot vary (fewer than 2 subjects, or sequences with ``independent_clips``)."""
+    design = dz.check_design(counts.seq_subject, counts.seq_expression, len(counts.subjects))
+    if not design["bootstrap_varies"]:
+        what = "sequence(s)" if independent_clips else "subject(s)"
+        hint = "" if independent_clips else "; " + dz.HOW_TO_GIVE_SUBJECTS
+        raise DataError(f"only {len(counts.subjects)} {what}: resampling needs at least 2{hint}", file=path)
+    return design
+
+
+def _expression_estimates(counts: st.Counts, boot, n_perm: int, perm_rng, progress, testable: bool,
+                          independent_clips: bool) -> tuple[dict, dict]:
+    """``(fields, perm_info)``: the expression fields of :class:`PriorEstimate` (statistics, their
+    bootstrap intervals, p- and q-values (NaN when untested), frames, sequences and subjects per
+    cell) and the permutation settings."""
+    E, A = len(counts.expressions), len(counts.aus)
+    N, K = counts.subject_expression_counts()
+    nan = np.full((E, A), np.nan)
+    p_value, q_value, perm_info = _expression_pvalues(counts, n_perm, perm_rng, progress, testable,
+                                                      independent_clips)
+    labelled = counts.seq_expression >= 0
+    fields = {"expression": st.expression_statistics(N.sum(0), K.sum(0)),
+              "expression_ci": boot["expression"] if boot else {k: (nan, nan) for k in st.STATISTICS},
+              "p_value": nan if p_value is None else p_value, "q_value": nan if q_value is None else q_value,
+              "n_frames": st.scatter_rows(counts.seq_expression[labelled], counts.seq_frames[labelled], E),
+              "n_sequences": st.scatter_rows(counts.seq_expression[labelled], counts.seq_n[labelled] > 0, E),
+              "n_subjects": ((N > 0).sum(0)).astype(float)}
+    return fields, perm_info
+
+
+def _expression_pvalues(counts: st.Counts, n_perm: int, perm_rng, progress, testable: bool,
+                        independent_clips: bool):
+    """``(p, q, perm_info)`` of the expression-AU permutation test: unrestricted for independent
+    clips, else the adaptive within-subject test; ``(None, None, {})`` when untested."""
+    if not (n_perm and testable):
+        return None, None, {}
+    tick = progress("permutation", n_perm) if progress else None
+    if independent_clips:  # iid clips: the unrestricted permutation of the labels
+        perms = st.within_subject_permutations(perm_rng, dz.unrestricted_block(len(counts.sequences)), n_perm)
+        p_value = st.permutation_pvalues(counts, perms, progress=tick)
+        return p_value, st.bh_qvalues(p_value), {}
+    test = pm.adaptive_permutation_test(counts, perm_rng, n_perm, progress=tick)
+    perm_info = {"n_perm_used": test["n_perm"], "p_floor": test["floor"], "n_at_p_floor": test["n_floor"],
+                 "p_floor_q": test["floor_q"],
+                 "p_floor_may_decide": test["floor_q"] is not None and test["floor_q"] > pm.FLOOR_Q}
+    return test["p"], st.bh_qvalues(test["p"]), perm_info
+
+
+def _relation_estimates(counts: st.Counts, boot) -> dict:
+    """The AU-AU relation fields of :class:`PriorEstimate`: statistics, bootstrap intervals (NaN
+    without a bootstrap), units and subjects where both AUs are coded."""
+    A = len(counts.aus)
+    pair_sum = counts.pair_counts.sum(0)
+    nan_aa = np.full((A, A), np.nan)
+    return {"relation": st.relation_statistics(pair_sum),
+            "relation_ci": boot["relation"] if boot else {k: (nan_aa, nan_aa) for k in st.RELATION_STATISTICS},
+            "relation_n": pair_sum[0],
+            "relation_subjects": (counts.pair_counts[:, 0] > 0).sum(0).astype(float)}
+
+
+def _pair_test(counts: st.Counts, seed: int, n_perm: int, progress) -> dict:
+    """The AU-pair test (:func:`auknow.estimate.pair_test.pair_test`) on its own stream (child 2 of
+    the seed), so the bootstrap and permutation streams are unchanged by it."""
+    pair_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])
+    return pt.pair_test(counts, pair_rng, n_perm, progress=progress("pair test", n_perm) if progress else None)

@@ -84,22 +84,14 @@ def load_frames(dataset: str | None = None, paths=(), *, task_map: str | None = 
     """
     kind, paths = dataset, list(paths)
     if kind is None:
-        if paths:
-            raise DataError("give --dataset {bp4d,disfa,ckplus,csv,openface,pyfeat} with a PATH")
-        from ..readers.ckplus import bundled_ckplus_path, read_ckplus
-
-        frames = read_ckplus(bundled_ckplus_path())
-        frames.source["dataset"] = "ckplus (bundled)"
-        frames.source["path"] = "auknow/data/ckplus_facs_emotion.csv"
-        return frames
+        return _bundled_ckplus(paths)
     if not paths:
         raise DataError(f"--dataset {kind} needs a PATH (the dataset folder or file)")
-    detectors = ("openface", "pyfeat", "imotions", "dfew")
-    if kind not in detectors:
+    if kind not in _DETECTORS:
         for flag, value in (("--labels", labels), ("--name-pattern", name_pattern)):
             if value is not None:
-                raise DataError(f"{flag} is for detector outputs ({', '.join(detectors)}), not --dataset {kind}")
-    if kind not in detectors and len(paths) > 1:
+                raise DataError(f"{flag} is for detector outputs ({', '.join(_DETECTORS)}), not --dataset {kind}")
+    if kind not in _DETECTORS and len(paths) > 1:
         raise DataError(f"--dataset {kind} takes one PATH, got {len(paths)}")
     if kind == "bp4d":
         from ..readers.bp4d import read_bp4d
@@ -122,18 +114,49 @@ def load_frames(dataset: str | None = None, paths=(), *, task_map: str | None = 
         return read_tidy_csv(paths[0], subject_col=subject_col, expression_col=expression_col,
                                 sequence_col=sequence_col, frame_col=frame_col, facs_col=facs_col,
                                 threshold=threshold)
-    per_file = {"labels": labels, "name_pattern": name_pattern}
     if kind == "dfew":
-        from ..readers.dfew import read_dfew_openface
+        return _read_dfew(paths, labels, name_pattern=name_pattern, expression=expression,
+                          expressions=expressions, threshold=threshold)
+    return _read_detector_output(kind, paths, threshold=threshold, expression=expression, expressions=expressions,
+                                 labels=labels, name_pattern=name_pattern, use=use,
+                                 emotion_threshold=emotion_threshold)
 
-        if labels is None:
-            raise DataError("--dataset dfew needs --labels EmoLabel_DataSplit/train(single-labeled)/set_k.csv")
-        for flag, value in (("--name-pattern", name_pattern), ("--expression", expression),
-                            ("--expressions", expressions), ("--threshold", threshold)):
-            if value is not None:
-                raise DataError(f"{flag} does not apply to --dataset dfew (labels come from the DFEW split file, "
-                                "AUs from OpenFace's AUxx_c presence)")
-        return read_dfew_openface(paths, labels)
+
+#: The ``dataset`` kinds that are per-clip detector outputs (several PATHs, ``labels``, ``name_pattern``).
+_DETECTORS = ("openface", "pyfeat", "imotions", "dfew")
+
+
+def _bundled_ckplus(paths: list) -> AUFrames:
+    """The bundled CK+ codes (``load_frames()`` without a dataset; a PATH then needs ``--dataset``)."""
+    if paths:
+        raise DataError("give --dataset {bp4d,disfa,ckplus,csv,openface,pyfeat} with a PATH")
+    from ..readers.ckplus import bundled_ckplus_path, read_ckplus
+
+    frames = read_ckplus(bundled_ckplus_path())
+    frames.source["dataset"] = "ckplus (bundled)"
+    frames.source["path"] = "auknow/data/ckplus_facs_emotion.csv"
+    return frames
+
+
+def _read_dfew(paths: list, labels: str | None, **not_for_dfew) -> AUFrames:
+    """DFEW's OpenFace outputs with the ``labels`` split file; refuses the options that DFEW's own
+    labels and AU presence make meaningless (``not_for_dfew``: name_pattern, expression,
+    expressions, threshold)."""
+    from ..readers.dfew import read_dfew_openface
+
+    if labels is None:
+        raise DataError("--dataset dfew needs --labels EmoLabel_DataSplit/train(single-labeled)/set_k.csv")
+    for option, value in not_for_dfew.items():
+        if value is not None:
+            raise DataError(f"--{option.replace('_', '-')} does not apply to --dataset dfew (labels come from the "
+                            "DFEW split file, AUs from OpenFace's AUxx_c presence)")
+    return read_dfew_openface(paths, labels)
+
+
+def _read_detector_output(kind: str, paths: list, *, threshold, expression, expressions, labels, name_pattern,
+                          use, emotion_threshold) -> AUFrames:
+    """OpenFace, iMotions or py-feat outputs, with each detector's default presence threshold."""
+    per_file = {"labels": labels, "name_pattern": name_pattern}
     if kind == "openface":
         from ..readers.detectors import read_openface
 
@@ -269,46 +292,18 @@ def run_estimate(args: argparse.Namespace) -> int:
     >>> run_estimate(p.parse_args(["--quiet", "--n-boot", "0", "--n-perm", "0"]))   # bundled CK+, no --out
     0
     """
-    if args.plot and not args.out:
-        raise AuknowError("--plot writes heatmap.png into --out DIR; give --out")
-    if getattr(args, "network_edges", "auto") != "auto" and not args.out:
-        raise AuknowError("--network-edges chooses the edges of network.csv in --out DIR; give --out")
-    out_dir = Path(args.out) if args.out else None
-    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        raise AuknowError(f"{out_dir}: exists and is not a folder")
+    out_dir = _out_folder(args)
     dfew = args.dataset == "dfew"
     unit = args.unit or ("sequence" if dfew else "frame")
     independent = args.independent_clips or dfew
     configurations = getattr(args, "configurations", False)
-    if args.dataset == "bp4d" and not independent and args.paths and not configurations:  # configurations need frames
-        data, source, selection = _streamed_bp4d(args, unit)
-    else:
-        frames, selection = select_subjects(load_frames(**reader_options(args)), args.dataset, args.fold or (),
-                                            args.exclude_subjects)
-        if frames.expression is None and args.statistic != "p_au_given_expression":
-            raise DataError("--statistic needs expression labels; this data has none (see --expressions)")
-        if frames.expression is None and configurations:
-            raise DataError("--configurations needs expression labels; this data has none (see --expressions)")
-        data, source = frames, frames.source
-    _check_memory(data, args.n_boot, args.n_perm)
-    if dfew and not args.independent_clips:
-        print("auknow: note: DFEW has no subject ids: clips are the resampling units (--independent-clips implied; "
-              "see docs/estimate-prior.md)", file=sys.stderr)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResamplingWarning)  # printed below, once, as one line each
-        est = estimate_prior(data, unit=unit, min_fraction=args.min_fraction, n_boot=args.n_boot,
-                             n_perm=args.n_perm, ci=args.ci, seed=args.seed, progress=_progress_factory(args.quiet),
-                             independent_clips=independent)
-    for message in est.settings.get("warnings", ()):
-        print(f"auknow: WARNING: {flagify(message)}", file=sys.stderr)
-    if source.get("expression_order"):
-        est = reorder_expressions(est, source["expression_order"])
+    data, source, selection = _read_data(args, unit, independent, configurations)
+    est = _estimate(data, source, args, unit, independent)
     dataset = (source.get("dataset") or args.dataset or "data").split()[0]
     name = args.name or f"estimated_{dataset}".lower().replace("+", "plus")
     prov = output.provenance(est, source, args.statistic, {**selection, "date": _date()})
-    has_labels = bool(est.expressions)
     if not args.quiet:
-        print(output.summary(est, args.statistic, args.top, args.alpha) if has_labels
+        print(output.summary(est, args.statistic, args.top, args.alpha) if est.expressions
               else output.relations_summary(est))
     config_files, config_notes = {}, []
     if configurations:
@@ -323,21 +318,87 @@ def run_estimate(args: argparse.Namespace) -> int:
             print("(nothing written: give --out DIR to write the tables)", file=sys.stderr)
         _warn_p_floor(est, args.alpha, config_notes)
         return 0
-    files: dict[str, str] = {"relations.csv": output.relations_csv(est), **config_files}
-    files["relations.yaml"] = dumps_table(output.relation_table(
-        est, f"{name}_relations", f"AU co-occurrence estimated from {dataset}", prov))
-    if has_labels:
-        files["statistics.csv"] = output.statistics_csv(est, args.statistic)
-        by_expression = output.relations_by_expression_csv(est)
-        if by_expression is not None:
-            files["relations_by_expression.csv"] = by_expression
-        files["prior.yaml"] = dumps_table(output.quantified_table(
-            est, args.statistic, name, f"AU contributions estimated from {dataset} ({args.statistic})", prov))
+    files = _table_files(est, args.statistic, prov, name, dataset, config_files)
     from . import summaries  # event sizes and network summaries (docs/estimate-prior.md)
     extra = summaries.compute(data, est, unit=unit, min_fraction=args.min_fraction, n_boot=args.n_boot,
                               n_perm=args.n_perm, ci=args.ci, seed=args.seed, independent_clips=independent,
                               rule=getattr(args, "network_edges", "auto"), alpha=args.alpha)
     files.update(extra.files)
+    written = _write_folder(files, est, extra, args, out_dir, name)
+    if not args.quiet:
+        for note in extra.notes:
+            print(f"auknow: note: {flagify(note)}", file=sys.stderr)
+        print(f"wrote {', '.join(p.name for p in written)} to {out_dir}", file=sys.stderr)
+    _warn_p_floor(est, args.alpha, config_notes)  # after writing: a failed write stays one line
+    return 0
+
+
+def _out_folder(args: argparse.Namespace) -> Path | None:
+    """``--out`` as a Path (None without it); refuses the options that need it, and a file there."""
+    if args.plot and not args.out:
+        raise AuknowError("--plot writes heatmap.png into --out DIR; give --out")
+    if getattr(args, "network_edges", "auto") != "auto" and not args.out:
+        raise AuknowError("--network-edges chooses the edges of network.csv in --out DIR; give --out")
+    out_dir = Path(args.out) if args.out else None
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise AuknowError(f"{out_dir}: exists and is not a folder")
+    return out_dir
+
+
+def _read_data(args: argparse.Namespace, unit: str, independent: bool, configurations: bool):
+    """``(data, source, selection)``: the selected subjects' frames, or BP4D streamed to counts
+    when nothing needs the frames (no --independent-clips, no --configurations)."""
+    if args.dataset == "bp4d" and not independent and args.paths and not configurations:
+        return _streamed_bp4d(args, unit)
+    frames, selection = select_subjects(load_frames(**reader_options(args)), args.dataset, args.fold or (),
+                                        args.exclude_subjects)
+    if frames.expression is None and args.statistic != "p_au_given_expression":
+        raise DataError("--statistic needs expression labels; this data has none (see --expressions)")
+    if frames.expression is None and configurations:
+        raise DataError("--configurations needs expression labels; this data has none (see --expressions)")
+    return frames, frames.source, selection
+
+
+def _estimate(data, source: dict, args: argparse.Namespace, unit: str, independent: bool):
+    """:func:`estimate_prior` after the memory check, its design warnings printed once each as one
+    line, expressions in the data's own order."""
+    _check_memory(data, args.n_boot, args.n_perm)
+    if args.dataset == "dfew" and not args.independent_clips:
+        print("auknow: note: DFEW has no subject ids: clips are the resampling units (--independent-clips implied; "
+              "see docs/estimate-prior.md)", file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResamplingWarning)  # printed below, once, as one line each
+        est = estimate_prior(data, unit=unit, min_fraction=args.min_fraction, n_boot=args.n_boot,
+                             n_perm=args.n_perm, ci=args.ci, seed=args.seed, progress=_progress_factory(args.quiet),
+                             independent_clips=independent)
+    for message in est.settings.get("warnings", ()):
+        print(f"auknow: WARNING: {flagify(message)}", file=sys.stderr)
+    if source.get("expression_order"):
+        est = reorder_expressions(est, source["expression_order"])
+    return est
+
+
+def _table_files(est, statistic: str, prov: dict, name: str, dataset: str, config_files: dict) -> dict[str, str]:
+    """``{file name: text}`` of the relation tables, the configuration files and, with expression
+    labels, statistics.csv, relations_by_expression.csv and prior.yaml."""
+    files: dict[str, str] = {"relations.csv": output.relations_csv(est), **config_files}
+    files["relations.yaml"] = dumps_table(output.relation_table(
+        est, f"{name}_relations", f"AU co-occurrence estimated from {dataset}", prov))
+    if est.expressions:
+        files["statistics.csv"] = output.statistics_csv(est, statistic)
+        by_expression = output.relations_by_expression_csv(est)
+        if by_expression is not None:
+            files["relations_by_expression.csv"] = by_expression
+        files["prior.yaml"] = dumps_table(output.quantified_table(
+            est, statistic, name, f"AU contributions estimated from {dataset} ({statistic})", prov))
+    return files
+
+
+def _write_folder(files: dict[str, str], est, extra, args: argparse.Namespace, out_dir: Path, name: str) -> list:
+    """Write ``files`` (and, with --plot, the figures) into a staging folder next to ``out_dir``,
+    then publish it as ``out_dir`` in one step; returns the published paths."""
+    from . import summaries
+
     parent = out_dir.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -347,21 +408,15 @@ def run_estimate(args: argparse.Namespace) -> int:
     try:
         for fname, text in files.items():
             (staged / fname).write_text(text, encoding="utf-8")
-        if args.plot and has_labels:
+        if args.plot and est.expressions:
             _heatmap(est, args, staged / "heatmap.png", name)
         if args.plot:
             summaries.plot(extra, est, staged, name, args.alpha, args.ci)
-        written = publish_folder(staged, out_dir, overwrite=args.force)
+        return publish_folder(staged, out_dir, overwrite=args.force)
     finally:
         if staged.exists():
             import shutil
             shutil.rmtree(staged, ignore_errors=True)
-    if not args.quiet:
-        for note in extra.notes:
-            print(f"auknow: note: {flagify(note)}", file=sys.stderr)
-        print(f"wrote {', '.join(p.name for p in written)} to {out_dir}", file=sys.stderr)
-    _warn_p_floor(est, args.alpha, config_notes)  # after writing: a failed write stays one line
-    return 0
 
 
 def _warn_p_floor(est, alpha: float, notes=()) -> None:
