@@ -55,16 +55,6 @@ ALLOWED = {
     ("models/relation_gnn.py", "auknow.models.relation_graph._csr"),
     ("models/relation_gnn.py", "auknow.models.relation_graph._edge_type_index"),
     ("models/relation_gnn.py", "auknow.models.relation_graph._topk_indices"),
-    # readers/bp4d.py and readers/csvio.py: the old private spellings that readers/tidy.py keeps as
-    # aliases of the public helpers of readers/columns.py and readers/expression_map.py
-    ("readers/bp4d.py", "auknow.readers.tidy._check_duplicate_frames"),
-    ("readers/bp4d.py", "auknow.readers.tidy._ExpressionCache"),
-    ("readers/bp4d.py", "auknow.readers.tidy._existing"),
-    ("readers/bp4d.py", "auknow.readers.tidy._line_of_row"),
-    ("readers/bp4d.py", "auknow.readers.tidy._numeric_rows"),
-    ("readers/bp4d.py", "auknow.readers.tidy._read_text"),
-    ("readers/bp4d.py", "auknow.readers.tidy._stack_au_columns"),
-    ("readers/csvio.py", "auknow.readers.tidy._read_text"),
 }
 
 
