@@ -35,18 +35,6 @@ LONG_FUNCTIONS = {
 
 #: ``(module file relative to auknow/, "target module.private name")`` uses allowed for now.
 ALLOWED = {
-    # compile/: _check_choice, _fill, ... shared inside the package (owned by other work)
-    ("compile/consensus.py", "auknow.compile._common._check_choice"),
-    ("compile/consensus.py", "auknow.compile.prior_matrix._lookup"),
-    ("compile/consensus.py", "auknow.compile.prior_matrix._take"),
-    ("compile/matrix.py", "auknow.compile._common._check_choice"),
-    ("compile/matrix.py", "auknow.compile.fill._fill"),
-    ("compile/matrix.py", "auknow.compile.fill._fill_record"),
-    ("compile/matrix.py", "auknow.compile.transforms._require_non_negative"),
-    ("compile/prior_matrix.py", "auknow.compile._common._check_choice"),
-    ("compile/prior_matrix.py", "auknow.compile.fill._fill"),
-    ("compile/prior_matrix.py", "auknow.compile.fill._fill_record"),
-    ("compile/sources.py", "auknow.compile._common._check_choice"),
     # estimate/
     ("estimate/stream.py", "auknow.estimate.statistics._pair_counts"),
     # models/
