@@ -35,8 +35,6 @@ LONG_FUNCTIONS = {
 
 #: ``(module file relative to auknow/, "target module.private name")`` uses allowed for now.
 ALLOWED = {
-    # estimate/
-    ("estimate/stream.py", "auknow.estimate.statistics._pair_counts"),
     # models/
     ("models/relation_conv.py", "auknow.models.relation_graph._check_x"),
     ("models/relation_gnn.py", "auknow.models.relation_graph._check_x"),
