@@ -58,7 +58,7 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(args.threads)
     cfg = load_config(Path(__file__).resolve().parent.parent / "experiments" / "configs" / "dfew_au_loss.yaml",
-                      ["folds=[1]", "loss.alpha=0"])  # no OpenFace files in the fixture: CE-only step
+                      ["folds=[1]", "loss.au_loss_weight=0"])  # no OpenFace files in the fixture: CE-only step
     bs = cfg["train"]["batch_size"]
     with tempfile.TemporaryDirectory() as tmp:
         root = _fixture(Path(tmp), args.clips)

@@ -111,7 +111,7 @@ def _dfer(cfg, root, openface, device, n, backbone_fn, log) -> dict:
             f["au_rate"] = np.nanmean(tg, 0).tolist() if len(tg) else []
             for side in ("train", "test"):
                 rep = info["targets"][side]
-                if rep.missing and cfg["loss"]["alpha"] > 0:
+                if rep.missing and cfg["loss"]["au_loss_weight"] > 0:
                     raise DatasetError(f"{rep.missing_examples[0]}: AU detector file missing ({rep.missing} {side} "
                                        f"clips of fold {fold} have none; the AU loss needs them)")
         out["folds"][int(fold)] = f
@@ -168,8 +168,8 @@ def check_config(cfg: dict, root: str | Path, *, openface: str | Path | None = N
 
     dev = _device(device)
     if cfg["task"] == "dfer":
-        if cfg["loss"]["alpha"] > 0 and openface is None:
-            raise DatasetError("the AU loss (loss.alpha > 0) needs --openface DIR (one detector CSV per clip)")
+        if cfg["loss"]["au_loss_weight"] > 0 and openface is None:
+            raise DatasetError("the AU loss (loss.au_loss_weight > 0) needs --openface DIR (one detector CSV per clip)")
         out = _dfer(cfg, root, Path(openface) if openface else None, dev, batches, backbone_fn, log)
     else:
         out = _au(cfg, root, images, dev, batches, backbone_fn, log)

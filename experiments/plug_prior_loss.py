@@ -6,7 +6,7 @@ spatial template per AU, growing in intensity over the frames, plus noise). Only
 the clips carry AU labels (the others are missing, -1), as in DFER datasets.
 
 Two models with the same backbone, initial weights and training loop are trained side by side:
-plain cross-entropy, and PriorHead with AU-DFER's AU loss (alpha 0.25, distinct pos_weight from
+plain cross-entropy, and PriorHead with AU-DFER's AU loss (weight 0.25, distinct pos_weight from
 the labelled clips), IAL (0.1) and prior consistency (0.5, soft AU targets from the prior where
 AU labels are missing). Printed: WAR (accuracy), UAR (mean per-class recall) on held-out clips.
 

@@ -35,6 +35,7 @@ import copy
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -60,7 +61,7 @@ DEFAULTS: dict[str, Any] = {
               "gnn": True, "graph": "knowledge", "graph_table": "fig2002", "k": 4, "mask": "region", "pooling": "mean",
               "dropout": 0.0},
     "prior": {"table": "au_dfer", "expressions": "dfew", "aus": "openface_c", "floor": 0.1, "ceil": 0.9},
-    "loss": {"alpha": 0.0, "scale": 5.0, "pos_weight": "global", "ial_weight": 0.0, "consistency_weight": 0.0,
+    "loss": {"au_loss_weight": 0.0, "scale": 5.0, "pos_weight": "global", "ial_weight": 0.0, "consistency_weight": 0.0,
              "temperature": 1.0, "label_smoothing": 0.0, "au_weight_power": 1.0},
     "train": {"epochs": 100, "batch_size": 32, "lr": 1e-3, "weight_decay": 1e-4, "warmup": 0.0, "workers": 0,
               "seed": 0},
@@ -77,17 +78,48 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
+def _dotted_keys(value, prefix: str) -> set[str]:
+    """``{"a": {"b": 1}}`` -> ``{"a", "a.b"}`` (with ``prefix.`` in front when given)."""
+    if not isinstance(value, dict):
+        return set()
+    out: set[str] = set()
+    for k, v in value.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        out |= {key} | _dotted_keys(v, key)
+    return out
+
+
+def _rename_alpha(cfg: dict, given: set[str]) -> None:
+    """``loss.alpha``, the deprecated name of ``loss.au_loss_weight``, becomes the new key (with a
+    ``DeprecationWarning``); ``given`` holds the keys the file and the overrides set."""
+    loss = cfg.get("loss")
+    if not isinstance(loss, dict) or "alpha" not in loss:
+        return
+    if "loss.au_loss_weight" in given:
+        raise ValueError("loss: give loss.au_loss_weight only, not also loss.alpha (its deprecated name)")
+    warnings.warn("config key loss.alpha is deprecated, use loss.au_loss_weight (the AU-loss weight; alpha names "
+                  "an FDR level in auknow)", DeprecationWarning, stacklevel=3)
+    loss["au_loss_weight"] = loss.pop("alpha")
+
+
 def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> dict:
     """A config: :data:`DEFAULTS`, then the YAML file, then ``key.sub=value`` overrides.
 
+    ``loss.alpha`` is read as ``loss.au_loss_weight`` (its deprecated name) with a
+    ``DeprecationWarning``.
+
     Raises:
-        ValueError: a malformed override or an unknown task / dataset.
+        ValueError: a malformed override, an unknown task / dataset, or both ``loss.alpha`` and
+            ``loss.au_loss_weight`` given.
         FileNotFoundError: the config file is missing.
     """
     cfg = copy.deepcopy(DEFAULTS)
+    given: set[str] = set()
     if path is not None:
         with open(path, encoding="utf-8") as f:
-            cfg = _merge(cfg, yaml.safe_load(f) or {})
+            loaded = yaml.safe_load(f) or {}
+        given |= _dotted_keys(loaded, "")
+        cfg = _merge(cfg, loaded)
     for item in overrides:
         if "=" not in item:
             raise ValueError(f"--set {item!r}: expected key.sub=value")
@@ -97,6 +129,8 @@ def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> dict:
         for p in parts[:-1]:
             node = node.setdefault(p, {})
         node[parts[-1]] = yaml.safe_load(value)
+        given |= {key.strip()} | _dotted_keys(node[parts[-1]], key.strip())
+    _rename_alpha(cfg, given)
     if cfg["task"] not in ("dfer", "au"):
         raise ValueError(f"task: expected 'dfer' or 'au', got {cfg['task']!r}")
     valid = {"dfer": ("dfew", "ferv39k"), "au": ("bp4d", "disfa")}[cfg["task"]]
@@ -186,9 +220,9 @@ def dfer_records(cfg: dict, root: Path, fold: int, openface: Path | None, log=pr
     train_r = _subsample(train_r, d.get("max_train"), t["seed"])
     test_r = _subsample(test_r, d.get("max_test"), t["seed"])
     aus = tuple(au_set(cfg["prior"]["aus"])) if isinstance(cfg["prior"]["aus"], str) else tuple(cfg["prior"]["aus"])
-    if L["alpha"] > 0 and openface is None:
-        raise DatasetError("the AU loss (loss.alpha > 0) needs per-video AU targets: pass --openface DIR with one "
-                           "OpenFace 2.x CSV per clip (see docs/experiments.md), or set loss.alpha=0")
+    if L["au_loss_weight"] > 0 and openface is None:
+        raise DatasetError("the AU loss (loss.au_loss_weight > 0) needs per-video AU targets: pass --openface DIR "
+                           "with one OpenFace 2.x CSV per clip (see docs/experiments.md), or set loss.au_loss_weight=0")
     if openface is not None:
         kw = {"detector": d["au_detector"], "threshold": d["openface_threshold"], "denominator": d["au_denominator"]}
         rep = attach_clip_targets(train_r, openface, aus, **kw)
@@ -212,7 +246,7 @@ def dfer_setup(cfg: dict, train_r: list, test_r: list, aus: Sequence[str], use_a
 
     d, m, L, t = cfg["data"], cfg["model"], cfg["loss"], cfg["train"]
     prior = None
-    if L["alpha"] > 0 or L["consistency_weight"] > 0:
+    if L["au_loss_weight"] > 0 or L["consistency_weight"] > 0:
         P = cfg["prior"]
         _, _, _, info = resolve_prior(P["table"], P["expressions"], list(aus))
         M = info["matrix"]
@@ -220,14 +254,14 @@ def dfer_setup(cfg: dict, train_r: list, test_r: list, aus: Sequence[str], use_a
             M = P["floor"] + (P["ceil"] - P["floor"]) * M
         prior = torch.as_tensor(M, dtype=torch.float32)
     pw = None
-    if L["alpha"] > 0 and L["pos_weight"]:
+    if L["au_loss_weight"] > 0 and L["pos_weight"]:
         tg = np.stack([r.au_target for r in train_r])
         pw = pos_weight_from_data(tg, np.array([r.label for r in train_r]),
                                   strategy=L["pos_weight"], num_expressions=len(DFEW_EXPRESSIONS))
     torch.manual_seed(t["seed"] + fold)
     backbone = backbone_fn(cfg) if backbone_fn else build_backbone(cfg)
     model = PriorHead(backbone, m["dim"], prior, num_expressions=len(DFEW_EXPRESSIONS), num_aus=len(aus),
-                      pooling=m["pooling"], au_loss_weight=L["alpha"], scale=L["scale"], pos_weight=pw,
+                      pooling=m["pooling"], au_loss_weight=L["au_loss_weight"], scale=L["scale"], pos_weight=pw,
                       ial_weight=L["ial_weight"], consistency_weight=L["consistency_weight"],
                       temperature=L["temperature"], label_smoothing=L["label_smoothing"]).to(device)
     train_ds = ClipDataset(train_r, d["num_frames"], d["image_size"], d["channels"], True, len(aus), t["seed"])

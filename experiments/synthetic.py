@@ -184,7 +184,7 @@ def build(cfg: BenchmarkConfig, arm: Arm, data: dict, seed: int):
 
             cw = effective_number_weights(class_counts(torch.as_tensor(data["train"].labels), E), beta=0.999)
         model = PriorHead(backbone, cfg.dim, torch.as_tensor(prior) if arm.prior else None, num_expressions=E,
-                          num_aus=A, pooling="mean", au_loss_weight=arm.alpha, pos_weight=data["pos_weight"],
+                          num_aus=A, pooling="mean", au_loss_weight=arm.au_loss_weight, pos_weight=data["pos_weight"],
                           ial_weight=arm.ial_weight, consistency_weight=arm.consistency_weight, class_weight=cw)
 
         def loss_fn(out, batch):
@@ -197,8 +197,8 @@ def build(cfg: BenchmarkConfig, arm: Arm, data: dict, seed: int):
     graph = data["graph_wrong"] if arm.graph == "wrong" else data["graph"]
     model = AUGraphModel(backbone, list(data["train"].aus), E, au_dim=cfg.au_dim, gnn=arm.gnn, graph="knowledge",
                          knowledge=graph if arm.gnn else None, mask="region")
-    crit = AULoss(torch.as_tensor(prior), pos_weight=data["pos_weight"]) if arm.alpha > 0 else None
-    return model, ce_au_loss(arm.alpha, crit)
+    crit = AULoss(torch.as_tensor(prior), pos_weight=data["pos_weight"]) if arm.au_loss_weight > 0 else None
+    return model, ce_au_loss(arm.au_loss_weight, crit)
 
 
 def run_arm(cfg: BenchmarkConfig, seed: int, arm_name: str) -> dict:

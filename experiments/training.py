@@ -14,7 +14,7 @@ the AU head is one linear layer, the GNN a few small matrices):
 ``cw``           class-weighted CE (effective number, beta 0.999): an imbalance control
                  that uses no knowledge
 ``ial``          CE + intensity-aware loss (lambda 0.1, as the IAL code ran); no knowledge
-``au``           CE + AU-DFER AU loss (alpha 0.25, BCE weights ``5 * prior[e]``, global
+``au``           CE + AU-DFER AU loss (weight 0.25, BCE weights ``5 * prior[e]``, global
                  pos_weight) on the clips' AU targets
 ``au-wrong``     the same with the prior's rows shuffled between expressions
 ``pc``           CE + prior-consistency loss (beta 0.3, T 1), **no AU labels** (soft AU
@@ -27,7 +27,7 @@ the AU head is one linear layer, the GNN a few small matrices):
 ``gnn-wrong``    the same with the knowledge graph's AU labels permuted (wrong graph)
 ===============  ======================================================================
 
-Hyper-parameters are the seed papers' (alpha 0.25, scale 5, IAL lambda 0.1); the prior-consistency
+Hyper-parameters are the seed papers' (AU-loss weight 0.25, scale 5, IAL lambda 0.1); the prior-consistency
 weight (0.3, temperature 1, no detach) was chosen on a development seed (100) that is not among
 the reported seeds (grid beta in {0.3, 1}, T in {1, 4}, detach in {none, au}; ``docs/experiments.md``).
 """
@@ -54,7 +54,7 @@ class Arm:
         description: one line for the results table.
         model: ``"head"`` (backbone + :class:`auknow.models.prior_head.PriorHead`) or ``"graph"``
             (:class:`experiments.models.AUGraphModel`).
-        alpha: AU-loss weight (CE gets ``1 - alpha``).
+        au_loss_weight: AU-loss weight (CE gets ``1 - au_loss_weight``).
         ial_weight: IAL lambda.
         consistency_weight: prior-consistency beta.
         prior: ``"correct"``, ``"wrong"`` (rows shuffled) or ``None`` (no prior used).
@@ -68,7 +68,7 @@ class Arm:
     name: str
     description: str
     model: str = "head"
-    alpha: float = 0.0
+    au_loss_weight: float = 0.0
     ial_weight: float = 0.0
     consistency_weight: float = 0.0
     prior: str | None = None
@@ -87,19 +87,19 @@ ARMS: dict[str, Arm] = {a.name: a for a in (
     Arm("ce", "CE only"),
     Arm("cw", "class-weighted CE (no knowledge; imbalance control)", class_weighted=True),
     Arm("ial", "CE + IAL (no knowledge)", ial_weight=0.1),
-    Arm("au", "CE + AU loss (AU-DFER), correct prior", alpha=0.25, prior="correct", au_labels=True),
-    Arm("au-wrong", "CE + AU loss, WRONG prior (rows shuffled)", alpha=0.25, prior="wrong", au_labels=True),
+    Arm("au", "CE + AU loss (AU-DFER), correct prior", au_loss_weight=0.25, prior="correct", au_labels=True),
+    Arm("au-wrong", "CE + AU loss, WRONG prior (rows shuffled)", au_loss_weight=0.25, prior="wrong", au_labels=True),
     Arm("pc", "CE + prior consistency, correct prior, no AU labels", consistency_weight=0.3, prior="correct"),
     Arm("pc-wrong", "CE + prior consistency, WRONG prior, no AU labels", consistency_weight=0.3, prior="wrong"),
-    Arm("au+pc", "CE + AU loss + prior consistency, correct prior", alpha=0.25, consistency_weight=0.3,
+    Arm("au+pc", "CE + AU loss + prior consistency, correct prior", au_loss_weight=0.25, consistency_weight=0.3,
         prior="correct", au_labels=True),
-    Arm("au+pc-wrong", "CE + AU loss + prior consistency, WRONG prior", alpha=0.25, consistency_weight=0.3,
+    Arm("au+pc-wrong", "CE + AU loss + prior consistency, WRONG prior", au_loss_weight=0.25, consistency_weight=0.3,
         prior="wrong", au_labels=True),
-    Arm("gnn-off", "AU-feature model, GNN off (CE + AU loss)", model="graph", alpha=0.25, prior="correct",
+    Arm("gnn-off", "AU-feature model, GNN off (CE + AU loss)", model="graph", au_loss_weight=0.25, prior="correct",
         au_labels=True, gnn=False),
-    Arm("gnn-on", "AU-feature model + knowledge-graph GNN (CE + AU loss)", model="graph", alpha=0.25,
+    Arm("gnn-on", "AU-feature model + knowledge-graph GNN (CE + AU loss)", model="graph", au_loss_weight=0.25,
         prior="correct", au_labels=True, gnn=True),
-    Arm("gnn-wrong", "AU-feature model + GNN on a WRONG graph (AUs permuted)", model="graph", alpha=0.25,
+    Arm("gnn-wrong", "AU-feature model + GNN on a WRONG graph (AUs permuted)", model="graph", au_loss_weight=0.25,
         prior="correct", au_labels=True, gnn=True, graph="wrong"),
 )}
 
@@ -113,7 +113,7 @@ def arm_requirements(arm: Arm) -> list[tuple[str, str]]:
         req += [("auknow.models", "AUFeatureGenerator"), ("auknow.losses", "AULoss")]
         if arm.gnn:
             req += [("auknow.models", "AURelationGNN"), ("auknow.compile", "au_graph"), ("auknow.compile", "to_pyg")]
-    if arm.alpha > 0:
+    if arm.au_loss_weight > 0:
         req += [("auknow.losses", "AULoss"), ("auknow.losses", "pos_weight_from_data")]
     if arm.ial_weight > 0:
         req.append(("auknow.losses", "intensity_aware_loss"))
@@ -261,19 +261,19 @@ def predict(model: nn.Module, batches: Iterable[dict], x_key: str = "x", au_in_e
     return (torch.cat(ex).numpy() if ex else None), (torch.cat(au).numpy() if au else None)
 
 
-def ce_au_loss(alpha: float, au_criterion: nn.Module | None) -> Callable[[Any, dict], Tensor]:
-    """``(1 - alpha) * CE + alpha * AU loss`` for models returning ``(expr, au, ...)``."""
+def ce_au_loss(au_loss_weight: float, au_criterion: nn.Module | None) -> Callable[[Any, dict], Tensor]:
+    """``(1 - au_loss_weight) * CE + au_loss_weight * AU loss`` for models returning ``(expr, au, ...)``."""
     from auknow.losses import AULoss, expression_cross_entropy
 
     def loss_fn(out, batch):
         expr, au = model_outputs(out)
         y = batch["expression"]
-        total = (1.0 - alpha) * expression_cross_entropy(expr, y)
-        if au_criterion is not None and alpha > 0 and au is not None and "aus" in batch:
+        total = (1.0 - au_loss_weight) * expression_cross_entropy(expr, y)
+        if au_criterion is not None and au_loss_weight > 0 and au is not None and "aus" in batch:
             if isinstance(au_criterion, AULoss):
-                total = total + alpha * au_criterion(au, batch["aus"], y)
+                total = total + au_loss_weight * au_criterion(au, batch["aus"], y)
             else:
-                total = total + alpha * au_criterion(au, batch["aus"])
+                total = total + au_loss_weight * au_criterion(au, batch["aus"])
         return total
 
     return loss_fn

@@ -15,7 +15,7 @@ scores through a ``P(AU | expression)`` table, which names the unseen classes to
 Trained models per seed (same initialisation, batch order and epochs; paired):
 
 * ``ce``: CE only, on the seen classes (the clips that exist);
-* ``au``: ``(1 - alpha) * CE + alpha * BCE`` on the AU targets (plain BCE, no prior in the loss,
+* ``au``: ``(1 - w) * CE + w * BCE`` (``w = au_loss_weight``) on the AU targets (plain BCE, no prior in the loss,
   so the AU head is the same whatever prior is later read out, and its sigmoid estimates
   P(AU) without a ``pos_weight`` bias);
 * ``ce-all``: CE on every class, unseen ones included: an upper reference that had the data.
@@ -55,7 +55,8 @@ class UnseenConfig:
         other_tables: other bundled tables, each an approximately-right prior (``other:T`` arms).
         prior_floor, prior_ceil: a binary (prototype) table is read as ``floor + (ceil - floor) M``
             for every model prior alike (quantified tables are used as they are).
-        alpha: weight of the AU loss in the ``au`` model (CE gets ``1 - alpha``); fixed a priori.
+        au_loss_weight: weight of the AU loss in the ``au`` model (CE gets ``1 - au_loss_weight``);
+            fixed a priori.
         n_train: clips drawn for training *before* the unseen classes' clips are removed;
             n_test: test clips (all classes).
         epochs, batch_size, lr, weight_decay, width, dim: training and backbone, as in
@@ -72,7 +73,7 @@ class UnseenConfig:
     other_tables: tuple[str, ...] = ("ekman_emfacs", "matsumoto2008", "keltner2019")
     prior_floor: float = 0.1
     prior_ceil: float = 0.9
-    alpha: float = 0.5
+    au_loss_weight: float = 0.5
     n_train: int = 2100
     n_test: int = 1400
     num_frames: int = 8
@@ -354,8 +355,8 @@ def combine_seen_unseen(ce_logits: np.ndarray, implied: np.ndarray, unseen: Sequ
 # training and evaluation
 # ----------------------------------------------------------------------------------------------
 
-def _train(cfg: UnseenConfig, clips, seed: int, num_classes: int, alpha: float):
-    """A ``PriorHead`` (CE, plus a plain-BCE AU head when ``alpha > 0``) trained on ``clips``."""
+def _train(cfg: UnseenConfig, clips, seed: int, num_classes: int, au_loss_weight: float):
+    """A ``PriorHead`` (CE, plus a plain-BCE AU head when ``au_loss_weight > 0``) trained on ``clips``."""
     import torch
 
     from auknow.models.prior_head import AUTerm, PriorHead
@@ -369,7 +370,7 @@ def _train(cfg: UnseenConfig, clips, seed: int, num_classes: int, alpha: float):
         backbone = VideoBackbone(1, cfg.image_size, cfg.width, 4, cfg.dim)
     else:  # frame features [B, T, D] -> [B, T, dim]; PriorHead pools over T
         backbone = torch.nn.Sequential(torch.nn.Linear(x.shape[-1], cfg.dim), torch.nn.ReLU())
-    au = AUTerm(weight=alpha, loss="smooth") if alpha > 0 else None
+    au = AUTerm(weight=au_loss_weight, loss="smooth") if au_loss_weight > 0 else None
     model = PriorHead(backbone, cfg.dim, None, num_expressions=num_classes, num_aus=len(clips.aus), pooling="mean",
                       au=au)
     arrays = {"x": torch.as_tensor(x), "expression": torch.as_tensor(clips.labels),
@@ -377,7 +378,7 @@ def _train(cfg: UnseenConfig, clips, seed: int, num_classes: int, alpha: float):
 
     def loss_fn(out, batch):
         tgt = {"expression": batch["expression"]}
-        if alpha > 0:
+        if au_loss_weight > 0:
             tgt["aus"] = batch["aus"]
         return model.loss(out, tgt)
 
@@ -428,7 +429,7 @@ def run_seed(cfg: UnseenConfig, seed: int, with_reference: bool = True) -> list[
     t_ce = time.perf_counter() - t0
     add("ce", predict(ce, test_batches())[0].argmax(1), t_ce)
     t0 = time.perf_counter()
-    au_model = _train(cfg, data["train"], seed, E, cfg.alpha)
+    au_model = _train(cfg, data["train"], seed, E, cfg.au_loss_weight)
     t_au = time.perf_counter() - t0
     z, a = predict(au_model, test_batches())
     f1 = au_f1(te.au_present, 1.0 / (1.0 + np.exp(-a)))["mean_f1"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import asdict
 from typing import Sequence
 
@@ -32,7 +33,9 @@ def _parser():
     p.add_argument("--seeds", default=None, help="number of seeds (0..n-1) or a comma list")
     for name in ("n_train", "n_test", "epochs"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=None)
-    p.add_argument("--alpha", type=float, default=None, help=f"AU-loss weight in (0, 1) (default {d.alpha})")
+    p.add_argument("--au-loss-weight", type=float, default=None,
+                   help=f"weight of the AU loss in (0, 1); CE gets 1 minus it (default {d.au_loss_weight})")
+    p.add_argument("--alpha", type=float, default=None, help="deprecated name of --au-loss-weight")
     p.add_argument("--quick", action="store_true", help="small sizes, 2 seeds (seconds; for tests)")
     p.add_argument("--out", default=None, help="results page whose section to write (default docs/results.md)")
     p.add_argument("--json", default=None, help="also write every run and the summary as JSON here")
@@ -45,6 +48,22 @@ def _names(text: str, what: str) -> tuple[str, ...]:
     if not parts or any(not x for x in parts):
         raise ValueError(f"{what}: expected a comma list of names, got {text!r}")
     return parts
+
+
+def _au_loss_weight(args) -> float | None:
+    """``--au-loss-weight``, or ``--alpha`` (its deprecated name, with a ``DeprecationWarning``),
+    checked to be in (0, 1); ``None`` when neither is given."""
+    weight, alpha = getattr(args, "au_loss_weight", None), getattr(args, "alpha", None)
+    flag = "--au-loss-weight"
+    if alpha is not None:
+        if weight is not None:
+            raise ValueError("give --au-loss-weight only, not also --alpha (its deprecated name)")
+        warnings.warn("--alpha is deprecated, use --au-loss-weight (alpha names an FDR level in auknow)",
+                      DeprecationWarning, stacklevel=3)
+        weight, flag = alpha, "--alpha"
+    if weight is not None and not 0.0 < weight < 1.0:
+        raise ValueError(f"{flag}: expected 0 < weight < 1 (the AU head must train, CE too), got {weight}")
+    return weight
 
 
 def config_from_args(args) -> UnseenConfig:
@@ -74,10 +93,9 @@ def config_from_args(args) -> UnseenConfig:
             if v < low:
                 raise ValueError(f"--{name.replace('_', '-')}: expected >= {low}, got {v}")
             over[name] = v
-    if args.alpha is not None:
-        if not 0.0 < args.alpha < 1.0:
-            raise ValueError(f"--alpha: expected 0 < alpha < 1 (the AU head must train, CE too), got {args.alpha}")
-        over["alpha"] = args.alpha
+    weight = _au_loss_weight(args)
+    if weight is not None:
+        over["au_loss_weight"] = weight
     if len(set(over["other_tables"])) != len(over["other_tables"]):
         raise ValueError(f"--other-tables: a table is named twice in {','.join(over['other_tables'])}")
     cfg = UnseenConfig.quick(**over) if args.quick else UnseenConfig(**over)
@@ -102,7 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     try:
-        cfg = config_from_args(args)
+        with warnings.catch_warnings():  # a deprecated option is the user's to see
+            warnings.filterwarnings("default", category=DeprecationWarning, module=r"experiments\.unseen_cli")
+            cfg = config_from_args(args)
     except (ValueError, KeyError, AuknowError) as exc:
         print(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
         return 2

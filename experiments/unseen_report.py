@@ -92,7 +92,7 @@ def render_section(cfg: Any, runs: list[dict], summary: dict, *, command: str, w
         f"subjects ({cfg.num_subjects} subjects, a third for testing); {cfg.num_frames} frames of "
         f"{cfg.image_size}x{cfg.image_size}, pixel noise {cfg.noise_std}.",
         f"- Models (same initialisation and batch order per seed): CE only; CE + plain BCE on the clips' AU targets "
-        f"(alpha {cfg.alpha}, no prior in the loss, so one AU head serves every read-out); the `ce-all` reference "
+        f"(AU-loss weight {cfg.au_loss_weight}, no prior in the loss, so one AU head serves every read-out); the `ce-all` reference "
         f"trains CE on the unseen classes' clips too. Backbone `VideoBackbone` (width {cfg.width}, {cfg.dim}-d), "
         f"AdamW lr {cfg.lr}, {cfg.epochs} epochs, batch {cfg.batch_size}; evaluated once after the last epoch.",
         f"- Priors read out (binary tables as {cfg.prior_floor} + ({cfg.prior_ceil} - {cfg.prior_floor}) M): "

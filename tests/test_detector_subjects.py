@@ -124,6 +124,17 @@ def test_openface_refuses_duplicated_au_columns(tmp_path):
     raises_at(lambda: read_openface(path, use="r"), path, 1, "AU12 appears in two columns")
 
 
+def test_pyfeat_duplicated_au_column_names_both_columns_and_the_file(tmp_path):
+    from auknow.readers import read_pyfeat
+
+    path = tmp_path / "dup.csv"
+    path.write_text("frame,AU12,AU06,au12\n0,0.9,0.1,0.2\n")
+    err = raises_at(lambda: read_pyfeat(path), path, 1, "AU12 appears in two columns")
+    assert "'AU12' and 'au12', columns 2 and 4" in str(err), str(err)
+    path.write_text("frame,AU12,AU99\n0,0.9,0.1\n")  # the unknown-AU check is unchanged
+    raises_at(lambda: read_pyfeat(path), path, 1, "unknown AU column 'AU99'")
+
+
 def test_read_delimited_preamble_and_lines(tmp_path):
     p = tmp_path / "x.txt"
     p.write_text("#Study : S\r\n#Version : 6.1\r\n\r\na\tb\r\n1\t2\r\n\r\n3\t4\r\n")

@@ -5,6 +5,7 @@ BP4D, DISFA)."""
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -213,7 +214,7 @@ def test_dfew_au_loss_runner_end_to_end(dfew_root, tmp_path):
     res = json.loads((out / "metrics.json").read_text())
     f = res["folds"][0]
     assert 0 <= f["war"] <= 1 and 0 <= f["uar"] <= 1 and len(f["recall"]) == 7
-    assert "au_f1_mean" in f and res["config"]["loss"]["alpha"] == 0.25
+    assert "au_f1_mean" in f and res["config"]["loss"]["au_loss_weight"] == 0.25
     assert "| fold | WAR | UAR |" in (out / "summary.md").read_text()
 
 
@@ -326,12 +327,36 @@ def test_disfa_loader_threshold_and_runner(tmp_path):
 def test_config_loading_and_overrides():
     from experiments.run import load_config
 
-    cfg = load_config(REPO / "experiments" / "configs" / "dfew_au_loss.yaml", ["train.epochs=3", "loss.alpha=0.5"])
-    assert cfg["train"]["epochs"] == 3 and cfg["loss"]["alpha"] == 0.5 and cfg["folds"] == [1, 2, 3, 4, 5]
+    cfg = load_config(REPO / "experiments" / "configs" / "dfew_au_loss.yaml",
+                      ["train.epochs=3", "loss.au_loss_weight=0.5"])
+    assert cfg["train"]["epochs"] == 3 and cfg["loss"]["au_loss_weight"] == 0.5 and cfg["folds"] == [1, 2, 3, 4, 5]
     assert cfg["prior"]["table"] == "au_dfer"
     with pytest.raises(ValueError, match="key.sub=value"):
         load_config(None, ["oops"])
     with pytest.raises(ValueError, match="dataset"):
         load_config(None, ["task=au", "dataset=dfew"])
-    for path in sorted((REPO / "experiments" / "configs").glob("*.yaml")):
-        load_config(path)  # every shipped config is valid
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # ... and uses no deprecated key
+        for path in sorted((REPO / "experiments" / "configs").glob("*.yaml")):
+            load_config(path)  # every shipped config is valid
+
+
+def test_config_key_loss_alpha_is_the_deprecated_name_of_au_loss_weight(tmp_path):
+    from experiments.run import load_config
+
+    old = tmp_path / "old.yaml"
+    old.write_text("loss: {alpha: 0.25, scale: 5.0}\n")
+    with pytest.warns(DeprecationWarning, match="use loss.au_loss_weight"):
+        cfg = load_config(old)
+    assert cfg["loss"]["au_loss_weight"] == 0.25 and "alpha" not in cfg["loss"] and cfg["loss"]["scale"] == 5.0
+    with pytest.warns(DeprecationWarning, match="loss.alpha is deprecated"):
+        cfg = load_config(None, ["loss.alpha=0.4"])  # an override too; the default is not "given"
+    assert cfg["loss"]["au_loss_weight"] == 0.4 and "alpha" not in cfg["loss"]
+    both = tmp_path / "both.yaml"
+    both.write_text("loss: {alpha: 0.25, au_loss_weight: 0.25}\n")
+    new_file = REPO / "experiments" / "configs" / "dfew_au_loss.yaml"  # names loss.au_loss_weight
+    for path, over in ((both, []), (None, ["loss.alpha=0.1", "loss.au_loss_weight=0.1"]),
+                       (new_file, ["loss.alpha=0.5"]), (old, ["loss.au_loss_weight=0.5"]),
+                       (None, ["loss={alpha: 0.1, au_loss_weight: 0.1}"])):
+        with pytest.raises(ValueError, match="give loss.au_loss_weight only, not also loss.alpha"):
+            load_config(path, over)

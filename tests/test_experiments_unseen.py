@@ -141,6 +141,8 @@ def test_cli_quick_writes_its_section_and_keeps_the_page(tmp_path, one_thread):
     (["--seeds", "two"], "--seeds"),
     (["--seeds", "1,1"], "--seeds"),
     (["--alpha", "1.0"], "--alpha"),
+    (["--au-loss-weight", "0"], "--au-loss-weight: expected 0 < weight < 1"),
+    (["--au-loss-weight", "0.3", "--alpha", "0.3"], "give --au-loss-weight only, not also --alpha"),
     (["--epochs", "0"], "--epochs"),
     (["--n-train", "3"], "--n-train"),
 ])
@@ -150,6 +152,16 @@ def test_malformed_options_exit_2_with_one_line_and_write_nothing(tmp_path, caps
     err = capsys.readouterr().err
     assert message in err and err.startswith("error: ") and err.count("\n") == 1
     assert not page.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_alpha_is_the_deprecated_alias_of_au_loss_weight():
+    from experiments.unseen_cli import _parser, config_from_args
+
+    with pytest.warns(DeprecationWarning, match="use --au-loss-weight"):
+        old = config_from_args(_parser().parse_args(["--quick", "--alpha", "0.3"]))
+    new = config_from_args(_parser().parse_args(["--quick", "--au-loss-weight", "0.3"]))
+    assert old == new and new.au_loss_weight == 0.3
+    assert config_from_args(_parser().parse_args(["--quick"])).au_loss_weight == U.UnseenConfig().au_loss_weight
 
 
 def test_section_names_and_bodies_are_checked(tmp_path):

@@ -27,39 +27,9 @@ MAX_FUNCTION_LINES = 80
 #: ``"module file:qualified function"`` still over :data:`MAX_FUNCTION_LINES` (shrink-only).
 LONG_FUNCTIONS: set[str] = set()
 
-#: ``(module file relative to auknow/, "target module.private name")`` uses allowed for now.
-ALLOWED = {
-    # compile/: _check_choice, _fill, ... shared inside the package (owned by other work)
-    ("compile/consensus.py", "auknow.compile._common._check_choice"),
-    ("compile/consensus.py", "auknow.compile.prior_matrix._lookup"),
-    ("compile/consensus.py", "auknow.compile.prior_matrix._take"),
-    ("compile/matrix.py", "auknow.compile._common._check_choice"),
-    ("compile/matrix.py", "auknow.compile.fill._fill"),
-    ("compile/matrix.py", "auknow.compile.fill._fill_record"),
-    ("compile/matrix.py", "auknow.compile.transforms._require_non_negative"),
-    ("compile/prior_matrix.py", "auknow.compile._common._check_choice"),
-    ("compile/prior_matrix.py", "auknow.compile.fill._fill"),
-    ("compile/prior_matrix.py", "auknow.compile.fill._fill_record"),
-    ("compile/sources.py", "auknow.compile._common._check_choice"),
-    # estimate/
-    ("estimate/stream.py", "auknow.estimate.statistics._pair_counts"),
-    # models/
-    ("models/relation_conv.py", "auknow.models.relation_graph._check_x"),
-    ("models/relation_gnn.py", "auknow.models.relation_graph._check_x"),
-    ("models/relation_gnn.py", "auknow.models.relation_graph._csr"),
-    ("models/relation_gnn.py", "auknow.models.relation_graph._edge_type_index"),
-    ("models/relation_gnn.py", "auknow.models.relation_graph._topk_indices"),
-    # readers/bp4d.py and readers/csvio.py: the old private spellings that readers/tidy.py keeps as
-    # aliases of the public helpers of readers/columns.py and readers/expression_map.py
-    ("readers/bp4d.py", "auknow.readers.tidy._check_duplicate_frames"),
-    ("readers/bp4d.py", "auknow.readers.tidy._ExpressionCache"),
-    ("readers/bp4d.py", "auknow.readers.tidy._existing"),
-    ("readers/bp4d.py", "auknow.readers.tidy._line_of_row"),
-    ("readers/bp4d.py", "auknow.readers.tidy._numeric_rows"),
-    ("readers/bp4d.py", "auknow.readers.tidy._read_text"),
-    ("readers/bp4d.py", "auknow.readers.tidy._stack_au_columns"),
-    ("readers/csvio.py", "auknow.readers.tidy._read_text"),
-}
+#: ``(module file relative to auknow/, "target module.private name")`` uses allowed for now
+#: (empty since issue 11's clean-up; an entry needs a reason and the owner of the fix).
+ALLOWED: set[tuple[str, str]] = set()
 
 
 def _private(name: str) -> bool:

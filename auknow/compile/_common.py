@@ -40,10 +40,22 @@ SIGNED_STATISTICS = ("log_odds_ratio", "phi")
 Fill = Union[str, Sequence[float], Mapping[str, float], np.ndarray]
 
 
-def _check_choice(name: str, value, choices) -> None:
+def check_choice(name: str, value, choices) -> None:
+    """Check that an option's ``value`` is one of ``choices`` (the compiler's mode and policy names).
+
+    Raises:
+        CompileError: ``value`` is not in ``choices``; the message names the option and lists
+            the choices.
+
+    >>> check_choice("mode", "binary", MODES)  # a valid choice: no error, returns None
+    >>> try:
+    ...     check_choice("mode", "soft", ("binary", "softmax"))
+    ... except CompileError as err:
+    ...     print(err)
+    mode: 'soft' is not one of binary, softmax
+    """
     if value not in choices:
         raise CompileError(f"{name}: '{value}' is not one of {', '.join(map(str, choices))}")
-
 
 
 def resolve_table(ref: TableLike) -> Table:

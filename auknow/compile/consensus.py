@@ -9,8 +9,8 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ._common import (CompileError, au_sort_key, resolve_aus, resolve_expressions)
-from ._common import COMBINE_METHODS, MISSING_POLICIES, _check_choice
-from .prior_matrix import PriorMatrix, _lookup, _take
+from ._common import COMBINE_METHODS, MISSING_POLICIES, check_choice
+from .prior_matrix import PriorMatrix, reindex_cells, values_at
 
 def _per_source(value, names: list[str], what: str, default):
     """A per-source option: one value for all, a sequence (one per source), or a mapping by table name."""
@@ -73,23 +73,23 @@ def combine_matrices(matrices: Sequence[PriorMatrix], *, weights=None, method: s
     """
     if not matrices:
         raise CompileError("no tables to combine")
-    _check_choice("combine", method, COMBINE_METHODS)
+    check_choice("combine", method, COMBINE_METHODS)
     modes = {m.mode for m in matrices}
     if len(modes) > 1:
         raise CompileError(f"cannot combine matrices of different modes ({', '.join(sorted(modes))})")
     names, ws, pols = _source_options(matrices, weights, missing)
     target_e, target_a = _target_space(matrices, expressions, aus)
-    X = np.stack([_lookup(m, target_e, target_a)[0] for m in matrices])  # [S, E, A], NaN where not given
+    X = np.stack([values_at(m, target_e, target_a)[0] for m in matrices])  # [S, E, A], NaN where not given
     sources = _apply_missing(X, matrices, names, ws, pols, target_e, target_a)
     vals, support = _consensus(X, ws, method, matrices[0].mode == "signed", vote_threshold)
     m0 = matrices[0]
     q = sig = ci = None
     if len(matrices) == 1:  # one source: its q-values, significance and CI carry over
-        q = _take(m0.q_values, m0.expressions, m0.aus, target_e, target_a, np.nan)
-        sig = _take(m0.significance, m0.expressions, m0.aus, target_e, target_a, 0, dtype=np.int8)
+        q = reindex_cells(m0.q_values, m0.expressions, m0.aus, target_e, target_a, np.nan)
+        sig = reindex_cells(m0.significance, m0.expressions, m0.aus, target_e, target_a, 0, dtype=np.int8)
         if m0.ci is not None:
-            ci = (_take(m0.ci[0], m0.expressions, m0.aus, target_e, target_a, np.nan),
-                  _take(m0.ci[1], m0.expressions, m0.aus, target_e, target_a, np.nan))
+            ci = (reindex_cells(m0.ci[0], m0.expressions, m0.aus, target_e, target_a, np.nan),
+                  reindex_cells(m0.ci[1], m0.expressions, m0.aus, target_e, target_a, np.nan))
     if method == "vote":
         sources_note = {"combine": "vote", "vote_threshold": float(vote_threshold)}
         for info in sources:

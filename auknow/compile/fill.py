@@ -31,8 +31,32 @@ def _is_au_mapping(m: Mapping) -> bool:
         return False
 
 
-def _fill(vals: np.ndarray, uncovered: np.ndarray, exprs, aus, missing, what: str) -> np.ndarray:
-    """Fill the uncovered cells of ``vals`` ([E, A], NaN there) by policy; see :meth:`PriorMatrix.reindex`."""
+def fill_uncovered(vals: np.ndarray, uncovered: np.ndarray, exprs, aus, missing, what: str) -> np.ndarray:
+    """``vals`` with its uncovered cells filled by policy; see :meth:`PriorMatrix.reindex`.
+
+    Args:
+        vals: ``[E, A]`` float values (NaN where no source covers the cell); not modified.
+        uncovered: ``[E, A]`` bool, the cells to fill.
+        exprs, aus: the row (expression) and column (AU) names, lengths E and A.
+        missing: the policy: ``"error"``, ``"zero"``, ``"uniform"`` (``1/A``), ``"mean"`` (the AU's
+            mean over the covered rows), ``"nan"``, a row (A values, or a mapping AU -> value,
+            other AUs 0), or a mapping expression -> any of these (``"*"``: the others).
+        what: the caller's name in error messages (``"fill"``, ``"reindex"``).
+
+    Returns:
+        A new ``[E, A]`` float array; covered cells are unchanged.
+
+    Raises:
+        CompileError: an unknown policy, a row of the wrong length or naming an unknown AU,
+            ``"mean"`` for an AU no row covers, or uncovered cells under ``"error"`` (naming the
+            expressions and AUs and the policies that would fill them).
+
+    >>> import numpy as np
+    >>> vals = np.array([[0.5, np.nan], [np.nan, np.nan]])
+    >>> policy = {"neutral": "uniform", "*": "zero"}
+    >>> fill_uncovered(vals, np.isnan(vals), ("happiness", "neutral"), ("AU6", "AU12"), policy, what="fill").tolist()
+    [[0.5, 0.0], [0.5, 0.5]]
+    """
     out = vals.copy()
     if not uncovered.any():
         return out
@@ -98,7 +122,18 @@ def _row_from(pol, aus, expression: str, what: str) -> np.ndarray:
     return row
 
 
-def _fill_record(uncovered: np.ndarray, exprs, missing) -> dict[str, str]:
+def fill_record(uncovered: np.ndarray, exprs, missing) -> dict[str, str]:
+    """``{expression: policy}`` for each row of ``exprs`` with an uncovered cell (``uncovered``:
+    ``[E, A]`` bool): the policy name that :func:`fill_uncovered` applies there, ``"row"`` for a
+    given row (a :class:`PriorMatrix`'s ``filled``). Rows with nothing to fill are left out.
+
+    >>> import numpy as np
+    >>> uncovered = np.array([[False, True], [True, True], [False, False]])
+    >>> fill_record(uncovered, ("happiness", "neutral", "fear"), {"neutral": "uniform", "*": "zero"})
+    {'happiness': 'zero', 'neutral': 'uniform'}
+    >>> fill_record(uncovered, ("happiness", "neutral", "fear"), [1.0, 0.0])
+    {'happiness': 'row', 'neutral': 'row'}
+    """
     out = {}
     for i, e in enumerate(exprs):
         if uncovered[i].any():

@@ -24,13 +24,13 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..tables.expand import DEFAULT_ALTERNATIVES
-from ._common import MODES, Fill, _check_choice, resolve_expressions, resolve_tables
+from ._common import MODES, Fill, check_choice, resolve_expressions, resolve_tables
 from .consensus import combine_matrices
-from .fill import _fill, _fill_record
+from .fill import fill_record, fill_uncovered
 from .intensity import applicable_code_weights, code_weights, warn_if_unchanged
 from .prior_matrix import PriorMatrix
 from .sources import table_matrix
-from .transforms import _require_non_negative, normalize_columns, normalize_rows, softmax_rows
+from .transforms import normalize_columns, normalize_rows, require_non_negative, softmax_rows
 
 # --- the entry point -----------------------------------------------------------------------------
 
@@ -108,11 +108,11 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
     >>> r.row("happiness")
     {'AU06': 0.5, 'AU12': 0.5, 'AU04': 0.0}
     """
-    _check_choice("mode", mode, MODES)
+    check_choice("mode", mode, MODES)
     if mode in ("binary", "quantified", "signed"):
         source_base = mode
     else:
-        _check_choice("base", base, ("binary", "quantified"))
+        check_choice("base", base, ("binary", "quantified"))
         source_base = base
     tabs = resolve_tables(tables)
     cw = code_weights(intensity_weights, laterality, unilateral_weight)
@@ -130,13 +130,13 @@ def compile_matrix(tables, mode: str = "binary", expressions=None, aus=None, *, 
                                 aus=aus, vote_threshold=vote_threshold)
     vals = _transformed(cons.values, mode, temperature)
     uncovered = cons.support == 0
-    out = _fill(vals, uncovered, cons.expressions, cons.aus, fill, what="fill")
+    out = fill_uncovered(vals, uncovered, cons.expressions, cons.aus, fill, what="fill")
     ci = cons.ci if mode == "quantified" else None
     settings = _mode_settings(mode, base, temperature)
     for info in cons.sources:
         info.update(settings)
     return PriorMatrix(values=out, expressions=cons.expressions, aus=cons.aus, mode=mode, sources=cons.sources,
-                       support=cons.support, filled=_fill_record(uncovered, cons.expressions, fill),
+                       support=cons.support, filled=fill_record(uncovered, cons.expressions, fill),
                        closed_aus=cons.closed_aus and mode in ("binary", "quantified", "signed"),
                        q_values=cons.q_values, significance=cons.significance, ci=ci)
 
@@ -145,10 +145,10 @@ def _transformed(vals, mode: str, temperature: float):
     """The consensus values ``[E, A]`` after the mode's transform (row / column normalization,
     softmax over the AUs); the base modes keep them."""
     if mode == "row_normalized":
-        _require_non_negative(vals, mode)
+        require_non_negative(vals, mode)
         return normalize_rows(vals)
     if mode == "column_normalized":
-        _require_non_negative(vals, mode)
+        require_non_negative(vals, mode)
         return normalize_columns(vals)
     if mode == "softmax":
         return softmax_rows(vals, temperature)

@@ -13,8 +13,8 @@ from typing import Mapping
 import numpy as np
 
 from ._common import (CompileError, resolve_aus, resolve_expressions)
-from ._common import BASES, MODES, Fill, _check_choice
-from .fill import _fill, _fill_record
+from ._common import BASES, MODES, Fill, check_choice
+from .fill import fill_record, fill_uncovered
 
 PRIOR_FORMAT = "auknow.prior_matrix/1"
 
@@ -129,7 +129,7 @@ class PriorMatrix:
         >>> PriorMatrix.from_frame(pd.DataFrame({"AU6": [0.9]}, index=["happy"])).aus
         ('AU06',)
         """
-        _check_choice("mode", mode, MODES + BASES)
+        check_choice("mode", mode, MODES + BASES)
         try:
             values = np.asarray(df.to_numpy(), dtype=np.float64)
         except (TypeError, ValueError):
@@ -183,23 +183,23 @@ class PriorMatrix:
         """
         new_e = resolve_expressions(expressions, self.expressions) or self.expressions
         new_a = resolve_aus(aus) or self.aus
-        vals, covered = _lookup(self, new_e, new_a)
+        vals, covered = values_at(self, new_e, new_a)
         uncovered = ~covered
-        out = _fill(vals, uncovered, new_e, new_a, missing, what="reindex")
+        out = fill_uncovered(vals, uncovered, new_e, new_a, missing, what="reindex")
         filled = {k: v for k, v in self.filled.items() if k in new_e}
-        filled.update(_fill_record(uncovered, new_e, missing))
-        support = _take(self.support, self.expressions, self.aus, new_e, new_a, 0, dtype=int)
+        filled.update(fill_record(uncovered, new_e, missing))
+        support = reindex_cells(self.support, self.expressions, self.aus, new_e, new_a, 0, dtype=int)
         if support is not None:
             support[uncovered] = 0
         ci = None
         if self.ci is not None:
-            ci = (_take(self.ci[0], self.expressions, self.aus, new_e, new_a, np.nan),
-                  _take(self.ci[1], self.expressions, self.aus, new_e, new_a, np.nan))
+            ci = (reindex_cells(self.ci[0], self.expressions, self.aus, new_e, new_a, np.nan),
+                  reindex_cells(self.ci[1], self.expressions, self.aus, new_e, new_a, np.nan))
         return PriorMatrix(values=out, expressions=new_e, aus=new_a, mode=self.mode,
                            sources=[dict(s) for s in self.sources], support=support, filled=filled,
                            closed_aus=self.closed_aus,
-                           q_values=_take(self.q_values, self.expressions, self.aus, new_e, new_a, np.nan),
-                           significance=_take(self.significance, self.expressions, self.aus, new_e, new_a, 0,
+                           q_values=reindex_cells(self.q_values, self.expressions, self.aus, new_e, new_a, np.nan),
+                           significance=reindex_cells(self.significance, self.expressions, self.aus, new_e, new_a, 0,
                                               dtype=np.int8),
                            ci=ci)
 
@@ -380,7 +380,17 @@ def _jsonable(obj):
     return obj
 
 
-def _take(arr, old_e, old_a, new_e, new_a, fill_value, dtype=np.float64):
+def reindex_cells(arr, old_e, old_a, new_e, new_a, fill_value, dtype=np.float64):
+    """``arr`` (``[E, A]``, rows ``old_e``, columns ``old_a``) at other labels: a new
+    ``[len(new_e), len(new_a)]`` array of ``dtype``, ``fill_value`` where ``arr`` lacks the row or
+    column; ``None`` when ``arr`` is ``None`` (an optional field such as ``support``).
+
+    >>> import numpy as np
+    >>> arr = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> old_e, old_a = ("happiness", "sadness"), ("AU6", "AU12")
+    >>> reindex_cells(arr, old_e, old_a, ("sadness", "fear"), ("AU12", "AU1"), -1.0).tolist()
+    [[4.0, -1.0], [-1.0, -1.0]]
+    """
     if arr is None:
         return None
     out = np.full((len(new_e), len(new_a)), fill_value, dtype=dtype)
@@ -394,11 +404,19 @@ def _take(arr, old_e, old_a, new_e, new_a, fill_value, dtype=np.float64):
     return out
 
 
-def _lookup(m: "PriorMatrix", new_e, new_a) -> tuple[np.ndarray, np.ndarray]:
+def values_at(m: "PriorMatrix", new_e, new_a) -> tuple[np.ndarray, np.ndarray]:
     """``m``'s values at other labels: ``(values [E', A'] with NaN where m lacks the cell, covered
-    [E', A'] bool)``; in rows m has, AUs it lacks are 0 and covered when ``m.closed_aus``."""
-    vals = _take(m.values, m.expressions, m.aus, new_e, new_a, np.nan)
-    covered = _take(np.ones(m.values.shape, bool), m.expressions, m.aus, new_e, new_a, False, dtype=bool)
+    [E', A'] bool)``; in rows m has, AUs it lacks are 0 and covered when ``m.closed_aus``.
+
+    >>> import numpy as np
+    >>> m = PriorMatrix(values=np.array([[1.0, 0.5]]), expressions=("happiness",), aus=("AU6", "AU12"),
+    ...                 mode="quantified", closed_aus=True)
+    >>> vals, covered = values_at(m, ("happiness", "fear"), ("AU12", "AU1"))
+    >>> vals.tolist(), covered.tolist()
+    ([[0.5, 0.0], [nan, nan]], [[True, True], [False, False]])
+    """
+    vals = reindex_cells(m.values, m.expressions, m.aus, new_e, new_a, np.nan)
+    covered = reindex_cells(np.ones(m.values.shape, bool), m.expressions, m.aus, new_e, new_a, False, dtype=bool)
     if m.closed_aus:
         closed = np.array([e in m.expressions for e in new_e], bool)[:, None] & ~covered
         vals[closed] = 0.0

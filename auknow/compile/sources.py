@@ -14,7 +14,7 @@ from ..significance import RULE, risk_difference
 from ..significance import significance as significance_of
 from ..tables.expand import ALTERNATIVE_READINGS, DEFAULT_ALTERNATIVES, alternative_shares
 from ..tables.model import PrototypeTable, QuantifiedTable, Table
-from ._common import (BASES, CONFIGURATION_RULES, RESCALE_METHODS, SIGNED_STATISTICS, CompileError, _check_choice,
+from ._common import (BASES, CONFIGURATION_RULES, RESCALE_METHODS, SIGNED_STATISTICS, CompileError, check_choice,
                       citation_short)
 from .intensity import CodeWeights, by_au
 from .prior_matrix import PriorMatrix
@@ -225,7 +225,7 @@ def _weight_arrays(table: QuantifiedTable, exprs: tuple[str, ...], aus: tuple[st
 def _rescaled(table: QuantifiedTable, base: str, rescale: str, vals, ci_lo, ci_hi):
     """``(vals, ci_lo, ci_hi)`` rescaled by ``rescale``: ``"range"`` maps the statistic's declared range
     to [0, 1]; ``"max"`` divides by the largest ``|value|`` (nothing when all are 0 or NaN)."""
-    _check_choice("rescale", rescale, RESCALE_METHODS)
+    check_choice("rescale", rescale, RESCALE_METHODS)
     stat = table.statistic
     if rescale == "range":
         low, high = stat.range
@@ -298,12 +298,12 @@ def table_matrix(table, base: str = "quantified", *, optional_value: float = 0.5
     from ._common import resolve_table
 
     table = resolve_table(table)
-    _check_choice("base", base, BASES)
+    check_choice("base", base, BASES)
     if isinstance(alpha, (bool, str)) or not (isinstance(alpha, (int, float, np.number)) and 0.0 < float(alpha) < 1.0):
         raise CompileError(f"alpha: expected a q-value (FDR) level in (0, 1), got {alpha!r}")
-    _check_choice("configurations", configurations, CONFIGURATION_RULES)
+    check_choice("configurations", configurations, CONFIGURATION_RULES)
     if isinstance(table, PrototypeTable):
-        _check_choice("alternatives", alternatives, ALTERNATIVE_READINGS)
+        check_choice("alternatives", alternatives, ALTERNATIVE_READINGS)
         return _prototype_matrix(table, base, optional_value=optional_value, alternative_value=alternative_value,
                                  alternatives=alternatives,
                                  configurations=configurations, negative_value=negative_value,

@@ -8,7 +8,21 @@ import numpy as np
 
 from ._common import CompileError
 
-def _require_non_negative(vals: np.ndarray, mode: str) -> None:
+def require_non_negative(vals: np.ndarray, mode: str) -> None:
+    """Check that ``vals`` (any shape; NaN ignored) has no negative value before a ``mode`` that
+    needs proportions (``row_normalized``, ``column_normalized``, ``softmax``).
+
+    Raises:
+        CompileError: a value is < 0; the message names ``mode`` and the bases / mode to use.
+
+    >>> import numpy as np
+    >>> require_non_negative(np.array([[0.2, np.nan]]), "softmax")  # no error
+    >>> try:
+    ...     require_non_negative(np.array([[0.2, -0.1]]), "softmax")
+    ... except CompileError as err:
+    ...     print(str(err)[:51])
+    mode softmax needs non-negative values, but the sof
+    """
     if np.nanmin(vals, initial=0.0) < 0:
         raise CompileError(f"mode {mode} needs non-negative values, but the {mode} base has negative ones "
                            "(use base='quantified' / 'binary', or mode='signed')")

@@ -195,7 +195,7 @@ def count_units(frames: AUFrames, unit: str = "frame", min_fraction: float = 0.5
         with np.errstate(invalid="ignore", divide="ignore"):
             seq_k = ((frames_present / frames_coded) >= min_fraction - 1e-12).astype(float) * seq_n
         unit_coded, unit_present, unit_subject = seq_n > 0, seq_k > 0, seq_subject
-    pair_counts = _pair_counts(unit_coded, unit_present, unit_subject, len(subjects))
+    pair_counts = subject_pair_counts(unit_coded, unit_present, unit_subject, len(subjects))
     cells = {}
     if expressions:  # per (subject, expression) cell: the per-expression pair test needs them
         unit_expr = expr_of_row if unit == "frame" else seq_expr
@@ -273,13 +273,30 @@ def cell_pair_counts(coded: np.ndarray, present: np.ndarray, subject: np.ndarray
     ok = expression >= 0
     key = subject[ok] * n_expressions + expression[ok]
     uniq, inv = np.unique(key, return_inverse=True)
-    pairs = _pair_counts(coded[ok], present[ok], inv.reshape(-1), len(uniq))
+    pairs = subject_pair_counts(coded[ok], present[ok], inv.reshape(-1), len(uniq))
     return {"cell_pair_counts": pairs, "cell_subject": uniq // n_expressions,
             "cell_expression": uniq % n_expressions}
 
 
-def _pair_counts(coded: np.ndarray, present: np.ndarray, subject: np.ndarray, S: int) -> np.ndarray:
-    """Per subject, the Gram matrix of [coded | present] rows gives all four pair counts at once."""
+def subject_pair_counts(coded: np.ndarray, present: np.ndarray, subject: np.ndarray, S: int) -> np.ndarray:
+    """The AU-pair counts of each subject (the :attr:`Counts.pair_counts` field).
+
+    Args:
+        coded, present: ``[N, A]`` bool per unit (AU coded / present).
+        subject: ``[N]`` subject index of each unit, in ``0 .. S-1``.
+        S: the number of subjects.
+
+    Returns:
+        ``[S, 4, A, A]`` float: for AUs i, j, the units with both coded, i present (j coded),
+        j present (i coded), and both present. A subject without units has zeros.
+
+    >>> import numpy as np
+    >>> coded, present = np.ones((3, 2), bool), np.array([[1, 1], [1, 0], [0, 1]], bool)
+    >>> out = subject_pair_counts(coded, present, np.array([0, 0, 1]), 2)
+    >>> out.shape, out[0, 3].tolist()  # subject 0: AU i and j both present
+    ((2, 4, 2, 2), [[2.0, 1.0], [1.0, 1.0]])
+    """
+    # Per subject, the Gram matrix of [coded | present] rows gives all four pair counts at once.
     A = coded.shape[1]
     order = np.argsort(subject, kind="stable")
     bounds = np.searchsorted(subject[order], np.arange(S + 1))

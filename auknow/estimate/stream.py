@@ -144,7 +144,7 @@ class CountsBuilder:
             seq_n = (frames_coded > 0).astype(float)
             with np.errstate(invalid="ignore", divide="ignore"):
                 seq_k = ((frames_present / frames_coded) >= min_fraction - 1e-12).astype(float) * seq_n
-            pair = st._pair_counts(seq_n > 0, seq_k > 0, seq_subject, len(subjects))
+            pair = st.subject_pair_counts(seq_n > 0, seq_k > 0, seq_subject, len(subjects))
             cells = st.cell_pair_counts(seq_n > 0, seq_k > 0, seq_subject, seq_expr, len(expressions)) \
                 if expressions else {}
         return st.Counts(aus=tuple(au_name(self.numbers[j]) for j in keep), expressions=expressions,

@@ -13,7 +13,7 @@ from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import is_torch_sparse_tensor, spmm, to_edge_index
 
 
-from .relation_graph import _check_x, relation_adjacency
+from .relation_graph import check_node_features, relation_adjacency
 
 
 class AURelationConv(MessagePassing):
@@ -104,7 +104,7 @@ class AURelationConv(MessagePassing):
             per_sample: ``True`` when no edge joins two samples (allows the dense per-sample
                 aggregation without checking); ``None``: checked from the graph.
         """
-        _check_x(x, self.num_aus, self.dim)
+        check_node_features(x, self.num_aus, self.dim)
         b, a, _ = x.shape
         n, r = b * a, self.num_relations
         if is_torch_sparse_tensor(edge_index):

@@ -56,8 +56,9 @@ from ..errors import LabelError
 from ..vocabulary import EDGE_KINDS, au_identities, check_same_order, labels_of
 from .relation_conv import AURelationConv
 from .relation_graph import (EDGE_COOCCURRENCE, EDGE_EXCLUSIVE, EDGE_HIERARCHY, EDGE_SELF,  # noqa: F401 (re-exported)
-                             NUM_EDGE_TYPES, GraphLike, TypedGraph, _check_x, _csr, _edge_type_index, _topk_indices,
-                             as_typed_graph, batch_graph, relation_adjacency, relation_norm, topk_similarity_graph)
+                             NUM_EDGE_TYPES, GraphLike, TypedGraph, as_typed_graph, batch_graph, check_node_features,
+                             edge_type_index, relation_adjacency, relation_norm, sparse_csr, topk_similar_aus,
+                             topk_similarity_graph)
 
 __all__ = [
     "EDGE_COOCCURRENCE",
@@ -322,7 +323,7 @@ class AURelationGNN(nn.Module):
             ValueError: x not ``[B, A, D]``; a malformed knowledge graph.
             LabelError: a labelled knowledge graph in another AU order.
         """
-        _check_x(x, self.num_aus, self.dim)
+        check_node_features(x, self.num_aus, self.dim)
         b, a = x.shape[0], self.num_aus
         n, r = b * a, self.num_relations
         if knowledge is not None and not self.use_knowledge:
@@ -337,7 +338,7 @@ class AURelationGNN(nn.Module):
                     adj_t = relation_adjacency(k_ei, k_coef, k_slot, n, r)
         for layer in self.layers:
             if self.use_learned:
-                idx = _topk_indices(x, self.k, self.metric)  # [B, A, k], ascending
+                idx = topk_similar_aus(x, self.k, self.metric)  # [B, A, k], ascending
                 base = torch.arange(b, device=x.device).mul_(a).view(b, 1, 1)
                 col = (idx + base).reshape(-1) * r + self.learned_slot
                 if self.use_knowledge:
@@ -348,7 +349,7 @@ class AURelationGNN(nn.Module):
                         torch.cat([k_slot, torch.full_like(col, self.learned_slot)]), n, r)
                 else:  # exactly k sorted entries per target row: build the CSR directly
                     crow = torch.arange(0, n * self.k + 1, self.k, device=x.device)
-                    adj_t = _csr(crow, col, x.new_full((col.shape[0],), 1.0 / self.k), (n, n * r))
+                    adj_t = sparse_csr(crow, col, x.new_full((col.shape[0],), 1.0 / self.k), (n, n * r))
             x = layer(x, adj_t, per_sample=True)  # every graph here is per sample
         return self.head(x)
 
@@ -436,7 +437,7 @@ def _knowledge_slots(edge_type: Tensor, edge_types: Optional[Sequence[Union[int,
     ``"separate"``, one shared under ``"signed"``; -1 for a type without a relation."""
     type_slot = torch.full((NUM_EDGE_TYPES,), -1, dtype=torch.long)
     types = sorted(set(edge_type.tolist()) or {EDGE_COOCCURRENCE}) if edge_types is None else \
-        sorted({_edge_type_index(e) for e in edge_types})
+        sorted({edge_type_index(e) for e in edge_types})
     if not types:
         raise ValueError("edge_types is empty")
     missing = sorted(set(edge_type.tolist()) - set(types))

@@ -33,7 +33,20 @@ GraphLike = Union[None, Tensor, Sequence[Optional[Tensor]], Any]
 TypedGraph = Tuple[Tensor, Tensor, Tensor]
 
 
-def _check_x(x: Tensor, num_aus: int, dim: int, what: str = "x") -> None:
+def check_node_features(x: Tensor, num_aus: int, dim: int, what: str = "x") -> None:
+    """Check that ``x`` is a node-feature tensor ``[B, num_aus, dim]`` (batch, AUs, feature dim).
+
+    Raises:
+        ValueError: ``x`` is not a 3-D tensor, or its AU / feature size differs; the message
+            (starting with ``what``) gives the expected and the actual shape.
+
+    >>> check_node_features(torch.zeros(2, 3, 4), num_aus=3, dim=4)  # fine: no error
+    >>> try:
+    ...     check_node_features(torch.zeros(2, 3, 4), num_aus=3, dim=8)
+    ... except ValueError as err:
+    ...     print(err)
+    x must be [B, 3, 8] (batch, AUs, feature dim), got (2, 3, 4)
+    """
     if not isinstance(x, Tensor) or x.dim() != 3:
         shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
         raise ValueError(f"{what} must be [B, A, D] = [batch, {num_aus} AUs, {dim}], got {shape}")
@@ -157,7 +170,22 @@ def _merge_duplicates(num_aus: int, edge_index: Tensor, edge_weight: Tensor, edg
     return torch.stack([src, dst]), weight, uniq // (num_aus * num_aus)
 
 
-def _edge_type_index(e: Union[int, str]) -> int:
+def edge_type_index(e: Union[int, str]) -> int:
+    """The index of an edge type in :data:`auknow.vocabulary.EDGE_KINDS`, from its name
+    (``"exclusive"``) or an index (checked to be in ``[0, NUM_EDGE_TYPES)``).
+
+    Raises:
+        ValueError: an unknown name (the message lists the kinds) or an index out of range
+            (``True`` / ``False`` are not indices).
+
+    >>> edge_type_index("exclusive"), edge_type_index(2)
+    (1, 2)
+    >>> try:
+    ...     edge_type_index("friend")
+    ... except ValueError as err:
+    ...     print(err)
+    unknown edge type 'friend' (choose from co-occurrence, exclusive, hierarchy, self)
+    """
     if isinstance(e, str):
         if e not in EDGE_KINDS:
             raise ValueError(f"unknown edge type {e!r} (choose from {', '.join(EDGE_KINDS)})")
@@ -237,15 +265,28 @@ def topk_similarity_graph(x: Tensor, k: int, metric: str = "dots") -> Tensor:
             [0, 1, 2]])
     """
     b, a = x.shape[0], x.shape[1]
-    idx = _topk_indices(x, k, metric)  # [B, A, k]
+    idx = topk_similar_aus(x, k, metric)  # [B, A, k]
     base = torch.arange(b, device=x.device).mul_(a).view(b, 1, 1)
     src = (idx + base).reshape(-1)
     dst = torch.arange(b * a, device=x.device).repeat_interleave(k)
     return torch.stack([src, dst])
 
 
-def _topk_indices(x: Tensor, k: int, metric: str) -> Tensor:
-    """Per sample and AU, the indices of its k most similar AUs, ascending: ``[B, A, k]``."""
+def topk_similar_aus(x: Tensor, k: int, metric: str) -> Tensor:
+    """Per sample and AU, the indices of its k most similar AUs, ascending: ``[B, A, k]`` long.
+
+    ``x``: node features ``[B, A, D]`` (detached for the similarity); ``k`` in ``[1, A]``;
+    ``metric``: ``"dots"`` (S = X X^T) or ``"cosine"``. See :func:`topk_similarity_graph`.
+
+    Raises:
+        ValueError: x not 3-D, k out of range, unknown metric.
+
+    >>> x = torch.tensor([[[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]])  # AU 0 and 1 alike, AU 2 apart
+    >>> topk_similar_aus(x, 2, "cosine")
+    tensor([[[0, 1],
+             [0, 1],
+             [1, 2]]])
+    """
     if x.dim() != 3:
         raise ValueError(f"x must be [B, A, D], got {tuple(x.shape)}")
     a = x.shape[1]
@@ -326,10 +367,21 @@ def relation_adjacency(edge_index: Tensor, coef: Tensor, slot: Tensor, num_nodes
     values = coef.new_zeros(uniq.shape[0]).index_add_(0, inv, coef[order])
     crow = torch.zeros(num_nodes + 1, dtype=torch.long, device=coef.device)
     crow[1:] = torch.bincount(uniq // nr, minlength=num_nodes).cumsum(0)
-    return _csr(crow, uniq % nr, values, (num_nodes, nr))
+    return sparse_csr(crow, uniq % nr, values, (num_nodes, nr))
 
 
-def _csr(crow: Tensor, col: Tensor, values: Tensor, size: tuple) -> Tensor:
+def sparse_csr(crow: Tensor, col: Tensor, values: Tensor, size: tuple) -> Tensor:
+    """``torch.sparse_csr_tensor(crow, col, values, size)`` without torch's "CSR support is in
+    beta" warning and without re-checking the invariants (the callers build valid ones).
+
+    Args:
+        crow: ``[rows + 1]`` long row offsets; col: ``[nnz]`` long column ids; values: ``[nnz]``;
+            size: ``(rows, columns)``.
+
+    >>> m = sparse_csr(torch.tensor([0, 1, 2]), torch.tensor([1, 0]), torch.tensor([2.0, 3.0]), (2, 2))
+    >>> m.layout, m.to_dense().tolist()
+    (torch.sparse_csr, [[0.0, 2.0], [3.0, 0.0]])
+    """
     with warnings.catch_warnings():  # "sparse CSR support is in beta" (once per process)
         warnings.simplefilter("ignore", UserWarning)
         return torch.sparse_csr_tensor(crow, col, values, size, check_invariants=False)

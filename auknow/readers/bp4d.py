@@ -24,11 +24,11 @@ import numpy as np
 
 from ..errors import AuknowError, DataError
 from ..facs import au_name, au_number, codes
+from .columns import check_duplicate_frames, existing_path, line_of_row, numeric_rows, read_text, stack_au_columns
 from .csvio import SlowPath, numeric_blocks
+from .expression_map import ExpressionCache
 from .frames import MISSING, AUFrames
 from .patterns import distinct_rows
-from .tidy import (_check_duplicate_frames, _ExpressionCache, _existing, _line_of_row, _numeric_rows, _read_text,
-                   _stack_au_columns)
 
 #: What each BP4D task elicits (Zhang et al. 2014, Table 1): task code -> canonical expression.
 BP4D_TASKS: dict[str, str] = {
@@ -60,11 +60,11 @@ def _occ_folder(root: Path) -> Path:
 
 def _bp4d_files(root: str | Path, task_map: Mapping[str, str] | None):
     """``(root, AU_OCC folder, canonical task map, label files, ignored file names)`` of a BP4D tree."""
-    root_p = _existing(root, "the BP4D folder, its AUCoding folder or AU_OCC folder")
+    root_p = existing_path(root, "the BP4D folder, its AUCoding folder or AU_OCC folder")
     if not root_p.is_dir():
         raise DataError("expected a folder (BP4D, AUCoding or AU_OCC), found a file", file=str(root_p))
     occ_dir = _occ_folder(root_p)
-    canon = _ExpressionCache()
+    canon = ExpressionCache()
     tmap_raw = dict(BP4D_TASKS if task_map is None else task_map)
     tmap = {str(k).strip().upper(): canon(str(v), None, None, f"task_map {k}") for k, v in tmap_raw.items()}
     files = sorted((p for p in occ_dir.glob("*.csv") if _OCC_NAME.match(p.name)), key=lambda p: p.name)
@@ -111,10 +111,10 @@ def _read_occ_file(path: Path, tmap: Mapping[str, str], known, wanted_numbers: s
     if task not in tmap:
         raise DataError(f"task {task} is not in the task map ({', '.join(sorted(tmap))}); give task_map "
                         f"(e.g. task_map={{'{task}': 'EXPRESSION'}})", file=file)
-    text = _read_text(path)
+    text = read_text(path)
     first_nl = text.find("\n")
     names, numbers = _occ_header(text if first_nl < 0 else text[:first_nl], file)
-    block = _numeric_rows(text, file, 1, names, dtype=np.int64)
+    block = numeric_rows(text, file, 1, names, dtype=np.int64)
     if block.shape[0] == 0:
         raise DataError(f"no frames (the file has a header only; subject {subject} has no frames in "
                         f"task {task})", file=file)
@@ -122,8 +122,8 @@ def _read_occ_file(path: Path, tmap: Mapping[str, str], known, wanted_numbers: s
     bad_f = frames < 0
     if bad_f.any():
         k = int(np.argmax(bad_f))
-        raise DataError(f"frame number {frames[k]} is negative", file=file, line=_line_of_row(text, 1, k))
-    _check_duplicate_frames(frames, file, lambda k: _line_of_row(text, 1, k))
+        raise DataError(f"frame number {frames[k]} is negative", file=file, line=line_of_row(text, 1, k))
+    check_duplicate_frames(frames, file, lambda k: line_of_row(text, 1, k))
     values = block[:, 1:]
     cols: dict[int, np.ndarray] = {}
     for c, number in enumerate(numbers[1:]):
@@ -140,7 +140,7 @@ def _read_occ_file(path: Path, tmap: Mapping[str, str], known, wanted_numbers: s
         if bad.any():
             r = int(np.argmax(bad))
             raise DataError(f"column {number} (AU{number}): {col[r]} is not 0, 1 or 9 (not coded)", file=file,
-                            line=_line_of_row(text, 1, r))
+                            line=line_of_row(text, 1, r))
         col8 = col.astype(np.int8)
         col8[col == 9] = MISSING
         cols[number] = col8
@@ -359,7 +359,7 @@ def read_bp4d(root: str | Path, task_map: Mapping[str, str] | None = None, aus: 
     left_out: dict[str, set[int]] = {"not_facs": set(), "not_requested": set()}
     per_file, numbers = _read_occ_files(files, occ_dir, tmap, wanted_numbers, left_out)
     sizes = [len(f[2]) for f in per_file]
-    occ = _stack_au_columns([f[3] for f in per_file], sizes, numbers, MISSING, np.int8)
+    occ = stack_au_columns([f[3] for f in per_file], sizes, numbers, MISSING, np.int8)
     subject = np.repeat(np.array([f[0] for f in per_file]), sizes)
     sequence = np.repeat(np.array([f"{f[0]}_{f[1]}" for f in per_file]), sizes)
     expression = np.repeat(np.array([tmap[f[1]] for f in per_file]), sizes)
@@ -455,24 +455,24 @@ def _read_intensities(occ_dir: Path, per_file: list[tuple], sizes: list[int], nu
 def _read_intensity_file(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """One ``AU_INT`` file: ``(frames [n] int64, intensities [n] float64 in 0-5 or 9)``, checked."""
     file = str(path)
-    text = _read_text(path)
+    text = read_text(path)
     skip = 0
     first = text.split("\n", 1)[0]
     if first.strip() and not first.split(",")[0].strip().lstrip("-").replace(".", "", 1).isdigit():
         skip = 1  # a header row such as "frame,intensity"
-    block = _numeric_rows(text, file, skip, ["frame", "intensity"], dtype=np.float64)
+    block = numeric_rows(text, file, skip, ["frame", "intensity"], dtype=np.float64)
     fr, val = block[:, 0], block[:, 1]
     bad = ~((val >= 0) & (val <= 5) & (val == np.floor(val)) | (val == 9))
     if bad.any():
         k = int(np.argmax(bad))
         raise DataError(f"intensity {val[k]:g} is not 0-5 or 9 (unknown)", file=file,
-                        line=_line_of_row(text, skip, k))
+                        line=line_of_row(text, skip, k))
     bad_f = (fr < 0) | (fr != np.floor(fr))
     if bad_f.any():
         k = int(np.argmax(bad_f))
-        raise DataError(f"'{fr[k]:g}' is not a frame number", file=file, line=_line_of_row(text, skip, k))
+        raise DataError(f"'{fr[k]:g}' is not a frame number", file=file, line=line_of_row(text, skip, k))
     fr = fr.astype(np.int64)
-    _check_duplicate_frames(fr, file, lambda k: _line_of_row(text, skip, k))
+    check_duplicate_frames(fr, file, lambda k: line_of_row(text, skip, k))
     return fr, val
 
 

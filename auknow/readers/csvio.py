@@ -19,7 +19,7 @@ from typing import Iterator, TextIO
 import numpy as np
 
 from ..errors import DataError
-from .tidy import _read_text
+from .columns import read_text
 
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon"}
 
@@ -71,7 +71,7 @@ def read_delimited(path: Path, comment: str | None = "#") -> tuple[list[str], li
     >>> tmp.cleanup()
     """
     file = str(path)
-    text = _read_text(path)
+    text = read_text(path)
     raw = text.split("\n")
     preamble: dict[str, str] = {}
     start = 0

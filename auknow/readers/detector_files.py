@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..errors import DataError
-from ..facs import au_name
+from ..facs import au_name, codes
 from .columns import csv_rows, existing_path, frame_column, stack_au_columns
 from .expression_map import ExpressionCache, read_expression_map
 from .filelabels import FileLabels
@@ -311,6 +311,51 @@ def check_frames_unique(sequence: np.ndarray, frame: np.ndarray, file: str, line
         first = seen.setdefault((q, f), line)
         if first != line:
             raise DataError(f"frame {f} appears more than once (first on line {first}){hint}", file=file, line=line)
+
+
+def detector_au_columns(header: Sequence[str], pattern: re.Pattern, file: str,
+                        known=None) -> dict[str, dict[int, int]]:
+    """The AU columns of a detector file's header, by kind: ``{kind: {AU number: column index}}``.
+
+    A column whose name ``pattern`` matches is an AU column: the pattern's first group is the AU
+    number, its second group (when it has one) the kind, lower-cased (OpenFace's ``AU12_c`` /
+    ``AU12_r``: ``"c"`` / ``"r"``); with one group every AU column is of kind ``""`` (py-feat's
+    ``AU12``). Other columns are ignored; a kind no column has is absent; columns keep header order.
+
+    Args:
+        header: the column names. pattern: a compiled regular expression (``match`` is used).
+        file: the file, for error messages. known: the FACS 2002 code numbers
+            (``auknow.facs.codes()``, the default when ``None``).
+
+    Raises:
+        DataError: at line 1 of ``file``: an AU column whose number is not a FACS 2002 code, or an
+            AU in two columns of one kind (the message names both columns and their positions).
+
+    >>> import re
+    >>> openface = re.compile(r"^AU(\\d+)_([cr])$", re.IGNORECASE)
+    >>> detector_au_columns(["frame", "AU01_c", "AU12_c", "AU12_r"], openface, "clip.csv")
+    {'c': {1: 1, 12: 2}, 'r': {12: 3}}
+    >>> try:
+    ...     detector_au_columns(["AU12", "AU06", "au12"], re.compile(r"^AU(\\d+)$", re.I), "clip.csv")
+    ... except DataError as err:
+    ...     print(err)
+    clip.csv:1: AU12 appears in two columns ('AU12' and 'au12', columns 1 and 3); keep one
+    """
+    known = codes() if known is None else known
+    by_kind: dict[str, dict[int, int]] = {}
+    for i, h in enumerate(header):
+        m = pattern.match(h)
+        if not m:
+            continue
+        number = int(m[1])
+        if number not in known:
+            raise DataError(f"unknown AU column '{h}' (AU{number} is not a FACS 2002 code)", file=file, line=1)
+        cols = by_kind.setdefault(m[2].lower() if pattern.groups > 1 else "", {})
+        if number in cols:
+            raise DataError(f"AU{number} appears in two columns ('{header[cols[number]]}' and '{h}', "
+                            f"columns {cols[number] + 1} and {i + 1}); keep one", file=file, line=1)
+        cols[number] = i
+    return by_kind
 
 
 def frame_numbers(header: list[str], rows: list[list[str]], lines: Sequence[int], file: str) -> np.ndarray:

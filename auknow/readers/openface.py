@@ -19,8 +19,9 @@ from ..errors import DataError
 from ..facs import codes
 from .columns import float_column
 from .csvio import read_delimited
-from .detector_files import (DetectorExpressions, apply_file_labels, check_frames_unique, detector_files, detector_ids,
-                             file_labels_for, frame_numbers, frames_from_parts, select_listed, subjects_provenance)
+from .detector_files import (DetectorExpressions, apply_file_labels, check_frames_unique, detector_au_columns,
+                             detector_files, detector_ids, file_labels_for, frame_numbers, frames_from_parts,
+                             select_listed, subjects_provenance)
 from .filelabels import FileLabels
 from .frames import MISSING, AUFrames
 
@@ -128,19 +129,8 @@ def read_openface(paths: str | Path | Iterable[str | Path], use: str = "c", thre
 
 def _au_columns(header: list[str], file: str, known, use: str) -> tuple[dict[int, int], dict[int, int]]:
     """``({AU number: column} of the kind ``use`` asks for, {AU number: column} of AUxx_r)``."""
-    c_cols: dict[int, int] = {}
-    r_cols: dict[int, int] = {}
-    for i, h in enumerate(header):
-        m = _OPENFACE_AU.match(h)
-        if m:
-            number = int(m[1])
-            if number not in known:
-                raise DataError(f"unknown AU column '{h}' (AU{number} is not a FACS 2002 code)", file=file, line=1)
-            cols = c_cols if m[2].lower() == "c" else r_cols
-            if number in cols:
-                raise DataError(f"AU{number} appears in two columns ('{header[cols[number]]}' and '{h}', "
-                                f"columns {cols[number] + 1} and {i + 1}); keep one", file=file, line=1)
-            cols[number] = i
+    by_kind = detector_au_columns(header, _OPENFACE_AU, file, known)
+    c_cols, r_cols = by_kind.get("c", {}), by_kind.get("r", {})
     chosen = c_cols if use == "c" else r_cols
     if not chosen:
         other = "r" if use == "c" else "c"

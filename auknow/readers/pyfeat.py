@@ -19,8 +19,9 @@ from ..errors import DataError
 from ..facs import codes
 from .columns import float_column
 from .csvio import read_delimited
-from .detector_files import (DetectorExpressions, apply_file_labels, check_frames_unique, detector_files, detector_ids,
-                             file_labels_for, frame_numbers, frames_from_parts, select_listed, subjects_provenance)
+from .detector_files import (DetectorExpressions, apply_file_labels, check_frames_unique, detector_au_columns,
+                             detector_files, detector_ids, file_labels_for, frame_numbers, frames_from_parts,
+                             select_listed, subjects_provenance)
 from .filelabels import FileLabels
 from .frames import MISSING, AUFrames
 
@@ -130,16 +131,7 @@ def read_pyfeat(paths: str | Path | Iterable[str | Path], threshold: float = 0.5
 
 def _au_columns(header: list[str], file: str, known) -> dict[int, int]:
     """``{AU number: column}`` of the ``AUxx`` probability columns."""
-    au_cols: dict[int, int] = {}
-    for i, h in enumerate(header):
-        m = _PYFEAT_AU.match(h)
-        if m:
-            number = int(m[1])
-            if number not in known:
-                raise DataError(f"unknown AU column '{h}' (AU{number} is not a FACS 2002 code)", file=file, line=1)
-            if number in au_cols:
-                raise DataError(f"AU{number} appears in two columns", file=file, line=1)
-            au_cols[number] = i
+    au_cols = detector_au_columns(header, _PYFEAT_AU, file, known).get("", {})
     if not au_cols:
         raise DataError("no AU probability columns (expected py-feat output with AU01, AU02, ...)", file=file,
                         line=1)

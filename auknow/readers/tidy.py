@@ -22,28 +22,9 @@ import numpy as np
 
 from ..errors import AuknowError, DataError
 from ..facs import au_name, exclusive_cooccurrence, parse_facs
-from .columns import (AU_LIKE, MISSING_TOKENS, au_columns, check_duplicate_frames, column_index, csv_rows,
-                      existing_path, float_column, frame_column, line_of_row, numeric_rows, read_text, stack_au_columns)
-from .expression_map import ExpressionCache, read_expression_map
+from .columns import MISSING_TOKENS, au_columns, column_index, csv_rows, existing_path, float_column, frame_column
+from .expression_map import ExpressionCache
 from .frames import MISSING, AUFrames
-
-# Old private spellings of the shared helpers, kept while readers/bp4d.py and readers/csvio.py
-# (changed by other work) still import them from here; new code imports the public names from
-# .columns / .expression_map. Remove once tests/test_layout.py's ALLOWED lists no use of them.
-_AU_LIKE = AU_LIKE
-_au_columns = au_columns
-_check_duplicate_frames = check_duplicate_frames
-_column_index = column_index
-_csv_rows = csv_rows
-_ExpressionCache = ExpressionCache
-_existing = existing_path
-_float_column = float_column
-_frame_column = frame_column
-_line_of_row = line_of_row
-_numeric_rows = numeric_rows
-_read_expression_map = read_expression_map
-_read_text = read_text
-_stack_au_columns = stack_au_columns
 
 __all__ = ["MISSING_TOKENS", "read_tidy_csv"]
 
