@@ -203,7 +203,7 @@ def check_estimate_options(args: argparse.Namespace) -> None:
     if args.plot and not args.out:
         raise CliOptionError("--plot writes heatmap.png into --out DIR; give --out")
     if args.out:
-        check_output_folder(args.out, "--out", args.force)
+        check_output_folder(args.out, "--out", args.force, will_write=ESTIMATE_ALWAYS_WRITES)
 
 
 # --- output paths ---------------------------------------------------------------------------------
@@ -242,11 +242,30 @@ def check_output_file(path: str | os.PathLike, option: str, force: bool, suffixe
     return p
 
 
-def check_output_folder(path: str | os.PathLike, option: str, force: bool) -> Path:
-    """Refuse, before any work, an output folder that cannot be written (see :func:`check_output_file`)."""
+#: files every ``estimate-prior --out`` run writes (the others depend on the options and the data)
+ESTIMATE_ALWAYS_WRITES = ("prior.yaml", "statistics.csv", "relations.csv")
+
+
+def check_output_folder(path: str | os.PathLike, option: str, force: bool, will_write: tuple[str, ...] = ()) -> Path:
+    """Refuse, before any work, an output folder that cannot be written (see :func:`check_output_file`),
+    or that already holds one of ``will_write`` without ``force`` (so a long run does not end refused).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = (Path(d) / "prior.yaml").write_text("x")
+    ...     try:
+    ...         check_output_folder(d, "--out", False, will_write=ESTIMATE_ALWAYS_WRITES)
+    ...     except CliOptionError as err:
+    ...         print(str(err).split(": ", 1)[1])
+    already holds prior.yaml; not overwritten (use --force, or another --out)
+    """
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise CliOptionError(f"{option} {p}: exists and is not a folder")
+    clash = [n for n in will_write if (p / n).exists()] if p.is_dir() and not force else []
+    if clash:
+        raise CliOptionError(f"{option} {p}: already holds {', '.join(clash)}; not overwritten "
+                             "(use --force, or another --out)")
     if p.is_dir() and not os.access(p, os.W_OK | os.X_OK):
         raise CliOptionError(f"{option} {p}: cannot write in this folder (permission denied or read-only)")
     _check_parent(p, option)

@@ -125,6 +125,17 @@ def test_never_overwrites_without_force(tmp_path, capsys):
     assert (out / "prior.yaml").read_text() == "keep me\n"
     assert sorted(p.name for p in out.iterdir()) == ["prior.yaml"]  # nothing half-written beside it
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left behind
+
+
+def test_a_folder_holding_the_outputs_is_refused_before_the_work(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "statistics.csv").write_text("keep me\n")
+    code, stdout, err = run(["--out", str(out), "--n-boot", "10", "--n-perm", "10"], capsys)
+    assert code == 2 and stdout == "", "estimated (and printed the summary) before refusing"
+    assert "--out" in err and "already holds statistics.csv" in err and "--force" in err
+    code, stdout, _ = run(["--out", str(out), "--n-boot", "10", "--n-perm", "10", "--force"], capsys)
+    assert code == 0 and "AU12" in stdout and (out / "statistics.csv").read_text() != "keep me\n"
     code, _, _ = run(["--out", str(out), "--n-boot", "10", "--n-perm", "10", "--quiet", "--force"], capsys)
     assert code == 0 and load_table(out / "prior.yaml").kind == "quantified"
 
@@ -178,3 +189,19 @@ def test_other_statistics_are_written_with_their_range(tmp_path, statistic):
     assert table.statistic.name == statistic
     rows = read_csv(out / "statistics.csv")
     assert all(r["statistic"] == statistic and r["contribution"] == r[statistic] for r in rows)
+
+
+def test_bp4d_task_map_applies_when_frames_are_read_whole(tmp_path, capsys):
+    # --independent-clips / --configurations read BP4D as frames (load_frames), not streamed counts:
+    # --task-map must override the default task -> expression map there too.
+    from fixtures import write_bp4d
+
+    from auknow.estimate.run import load_frames
+
+    root = write_bp4d(tmp_path / "BP4D", subjects=("F001", "F002"), intensity=False, drop_files=0).root
+    frames = load_frames("bp4d", [str(root)], task_map="T4=pain")
+    by_task = {str(s).split("_")[1]: str(e) for s, e in zip(frames.sequence, frames.expression)}
+    assert by_task["T4"] == "pain" and by_task["T1"] == "happiness" and by_task["T6"] == "pain"
+    code, _, _ = run(["--dataset", "bp4d", str(root), "--task-map", "T4=pain", "--independent-clips",
+                      "--n-boot", "0", "--n-perm", "0", "--quiet"], capsys)
+    assert code == 0

@@ -96,9 +96,9 @@ def load_frames(dataset: str | None = None, paths=(), *, task_map: str | None = 
     if kind == "bp4d":
         from ..readers.bp4d import read_bp4d
 
-        task_map = _default_task_map()
-        task_map.update(_task_map(task_map) or {})
-        return read_bp4d(paths[0], task_map=task_map)
+        tasks = _default_task_map()  # the user's --task-map text overrides it
+        tasks.update(_task_map(task_map) or {})
+        return read_bp4d(paths[0], task_map=tasks)
     if kind == "disfa":
         from ..readers.disfa import read_disfa
 
