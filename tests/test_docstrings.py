@@ -22,12 +22,6 @@ MODULES = tuple(sorted(p.name for p in ROOT.glob("*.py")
                        if not p.name.startswith(("cli", "__"))))
 
 
-#: Public names still without an example (left for later work); the test fails on any new one
-#: and on an entry that has gained one, so this list can only shrink.
-KNOWN_GAPS: dict[str, tuple[str, ...]] = {
-}
-
-
 def checked_files() -> list[Path]:
     files = [p for pkg in PACKAGES for p in sorted((ROOT / pkg).glob("*.py"))]
     return files + [ROOT / m for m in MODULES]
@@ -54,11 +48,7 @@ def test_the_walk_finds_the_modules():
 @pytest.mark.parametrize("path", checked_files(), ids=lambda p: str(p.relative_to(ROOT.parent)))
 def test_public_names_have_examples(path):
     missing = [name for name, doc in public_definitions(path) if ">>>" not in doc]
-    known = set(KNOWN_GAPS.get(str(path.relative_to(ROOT)), ()))
-    new = [n for n in missing if n not in known]
-    assert not new, f"{path.relative_to(ROOT.parent)}: public names without a >>> example: {', '.join(new)}"
-    fixed = sorted(known - set(missing))
-    assert not fixed, f"now with an example (or gone), remove from KNOWN_GAPS: {', '.join(fixed)}"
+    assert not missing, f"{path.relative_to(ROOT.parent)}: public names without a >>> example: {', '.join(missing)}"
 
 
 def test_a_name_without_example_is_caught(tmp_path):

@@ -7,10 +7,6 @@
   (``from .tidy import _au_columns``) or read off an imported auknow module
   (``statistics._pair_counts``, ``readers.tidy._au_columns``). A helper that two modules share is
   public, with a docstring, in the module where it belongs.
-
-Uses that predate the rule and sit in files other work is changing are listed in
-:data:`ALLOWED` with where they are; the test fails on any new one, and on an entry that no
-longer occurs (so that the list only shrinks).
 """
 
 from __future__ import annotations
@@ -23,13 +19,6 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "auknow"
 MAX_MODULE_LINES = 550
 MAX_FUNCTION_LINES = 80
-
-#: ``"module file:qualified function"`` still over :data:`MAX_FUNCTION_LINES` (shrink-only).
-LONG_FUNCTIONS: set[str] = set()
-
-#: ``(module file relative to auknow/, "target module.private name")`` uses allowed for now
-#: (empty since issue 11's clean-up; an entry needs a reason and the owner of the fix).
-ALLOWED: set[tuple[str, str]] = set()
 
 
 def _private(name: str) -> bool:
@@ -130,10 +119,7 @@ def body_lengths(source: str) -> dict[str, int]:
 def test_no_function_over_the_line_limit():
     long = {f"{p.relative_to(PACKAGE).as_posix()}:{name}": n for p in _package_files()
             for name, n in body_lengths(p.read_text(encoding="utf-8")).items() if n > MAX_FUNCTION_LINES}
-    new = {k: v for k, v in long.items() if k not in LONG_FUNCTIONS}
-    assert not new, f"functions over {MAX_FUNCTION_LINES} lines after the docstring (split them into steps): {new}"
-    stale = sorted(LONG_FUNCTIONS - set(long))
-    assert not stale, f"now short enough, remove from LONG_FUNCTIONS in tests/test_layout.py: {stale}"
+    assert not long, f"functions over {MAX_FUNCTION_LINES} lines after the docstring (split them into steps): {long}"
 
 
 def test_body_lengths_skip_the_docstring_and_nest():
@@ -142,17 +128,13 @@ def test_body_lengths_skip_the_docstring_and_nest():
 
 
 def test_no_private_name_used_across_modules():
-    seen, new = set(), []
+    found = []
     for path in _package_files():
         rel = path.relative_to(PACKAGE).as_posix()
         here = _module_name(path, PACKAGE)
         for line, name in private_uses(path.read_text(encoding="utf-8"), here, PACKAGE, path.name == "__init__.py"):
-            seen.add((rel, name))
-            if (rel, name) not in ALLOWED:
-                new.append(f"auknow/{rel}:{line}: {name}")
-    assert not new, "private names used across modules (make the helper public where it belongs):\n" + "\n".join(new)
-    stale = sorted(ALLOWED - seen)
-    assert not stale, f"no longer used, remove from ALLOWED in tests/test_layout.py: {stale}"
+            found.append(f"auknow/{rel}:{line}: {name}")
+    assert not found, "private names used across modules (make the helper public where it belongs):\n" + "\n".join(found)
 
 
 # --- the checker itself ------------------------------------------------------------------------
