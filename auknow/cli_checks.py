@@ -328,7 +328,7 @@ _ASSIGN_FLAGS = {"independent_clips": "independent-clips", "overwrite": "force",
                  "exclude_subjects": "exclude-subjects", "beta": "beta", "folds": "cv-folds",
                  "statistic": "statistic", "expressions_file": "expressions", "expression": "expression",
                  "unit": "unit", "threshold": "threshold", "min_support": "min-support",
-                 "max_size": "max-size"}
+                 "max_size": "max-size", "alpha": "alpha", "min_prevalence": "min-prevalence"}
 #: whole phrases whose command-line form is not word for word
 _PHRASES = (("overwrite=True, or write elsewhere", "--force, or another --out"),
             ("BP4D is streamed to counts", "--dataset bp4d streams counts"))

@@ -20,7 +20,7 @@ from auknow.library import fold_subjects
 
 PACKAGE = Path(__file__).resolve().parents[1] / "auknow"
 #: modules that are the command line itself (they read argparse Namespaces)
-CLI_MODULES = {"estimate/run.py", "estimate/options.py", "estimate/configuration_output.py"}
+CLI_MODULES = {"estimate/run.py", "estimate/options.py"}
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
 
 

@@ -159,8 +159,8 @@ def configuration_table(est: ConfigurationEstimate, selected: np.ndarray, name: 
     >>> configuration_table(est, selected & False, "none", "none", prov)
     Traceback (most recent call last):
     ...
-    auknow.errors.AuknowError: no configuration is significant with the chosen --alpha and
-        --min-prevalence, so there is no prototype table to write
+    auknow.errors.AuknowError: no configuration is significant with the chosen alpha=... and
+        min_prevalence=..., so there is no prototype table to write
     """
     expressions, extra, empty = {}, [], []
     for e, expr in enumerate(est.expressions):
@@ -176,7 +176,7 @@ def configuration_table(est: ConfigurationEstimate, selected: np.ndarray, name: 
         expressions[key] = [Configuration(required=parse_facs(facs_code(est.configurations[c])), type="estimated",
                                           notes=_note(est, e, c)) for c in chosen]
     if not expressions:
-        raise AuknowError("no configuration is significant with the chosen --alpha and --min-prevalence, so "
+        raise AuknowError("no configuration is significant with the chosen alpha=... and min_prevalence=..., so "
                           "there is no prototype table to write")
     rule = prov.details["configurations"]["selection"]
     notes = [rule[0].upper() + rule[1:] + "."]
@@ -228,24 +228,29 @@ def configuration_summary(est: ConfigurationEstimate, selected: np.ndarray, alph
     return "\n".join(lines)
 
 
-def configuration_outputs(frames, args, prov: Provenance, name: str, dataset: str, order=None) -> tuple[dict, str, list]:
-    """Run the configuration search of ``estimate-prior --configurations`` on ``frames`` with the
-    command's options; returns ``(files {name: text}, terminal summary, warning lines)``.
-    ``configurations.yaml`` is left out (with a warning) when no configuration qualifies.
+def configuration_outputs(frames, prov: Provenance, name: str, dataset: str, *, min_fraction: float = 0.5,
+                          max_size: int = 6, min_support: int = 5, n_boot: int = 1000, n_perm: int = 1000,
+                          ci: float = 0.95, seed: int = 0, alpha: float = 0.05, min_prevalence: float = 0.5,
+                          order=None) -> tuple[dict, str, list]:
+    """Run the configuration search (what ``estimate-prior --configurations`` adds) on ``frames``;
+    returns ``(files {name: text}, terminal summary, note lines)``. ``configurations.yaml`` is
+    left out (with a note) when no configuration qualifies.
 
-    ``args``: the command's options (``min_fraction``, ``max_size``, ``min_support``,
-    ``n_boot``, ``n_perm``, ``ci``, ``seed``, ``alpha``, ``min_prevalence``); ``prov``: the
-    single-AU provenance (its ``unit`` and ``independent_clips`` are used); ``order``:
-    expression order of the outputs.
+    Args:
+        frames: the :class:`~auknow.readers.frames.AUFrames` the single-AU estimate came from.
+        prov: the single-AU provenance (its ``unit`` and ``independent_clips`` are used).
+        name, dataset: the table's name stem and the data's name (its title).
+        min_fraction, max_size, min_support, n_boot, n_perm, ci, seed: as in
+            :func:`~auknow.estimate.configurations.estimate_configurations`.
+        alpha, min_prevalence: the table's selection (:func:`table_configurations`).
+        order: expression order of the outputs (None: as estimated).
 
-    >>> import argparse, auknow
+    >>> import auknow
     >>> frames = auknow.read_ckplus(auknow.bundled_ckplus_path())
     >>> from auknow.estimate.output import provenance
     >>> from auknow.estimate.prior import estimate_prior
     >>> base = provenance(estimate_prior(frames, n_boot=0, n_perm=0), {"dataset": "ckplus"}, "p_au_given_expression", {})
-    >>> args = argparse.Namespace(min_fraction=0.5, max_size=2, min_support=5, n_boot=50, n_perm=50, ci=0.95,
-    ...                           seed=0, alpha=0.05, min_prevalence=0.5)
-    >>> files, text, notes = configuration_outputs(frames, args, base, "ck", "CK+")
+    >>> files, text, notes = configuration_outputs(frames, base, "ck", "CK+", max_size=2, n_boot=50, n_perm=50)
     >>> sorted(files), notes, text.splitlines()[0].split(":")[0]
     (['configurations.csv', 'configurations.yaml'], [], 'AU configurations (up to 2 AUs, support >= 5 frames)')
     >>> import pathlib, tempfile
@@ -265,28 +270,28 @@ def configuration_outputs(frames, args, prov: Provenance, name: str, dataset: st
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResamplingWarning)  # the single-AU run printed it already
-        est = estimate_configurations(frames, unit=prov.details["unit"], min_fraction=args.min_fraction,
-                                      max_size=args.max_size, min_support=args.min_support, n_boot=args.n_boot,
-                                      n_perm=args.n_perm, ci=args.ci, seed=args.seed,
+        est = estimate_configurations(frames, unit=prov.details["unit"], min_fraction=min_fraction,
+                                      max_size=max_size, min_support=min_support, n_boot=n_boot,
+                                      n_perm=n_perm, ci=ci, seed=seed,
                                       independent_clips=bool(prov.details.get("independent_clips")))
     if order:
         est = est.reordered(order)
-    selected = table_configurations(est, args.alpha, args.min_prevalence)
+    selected = table_configurations(est, alpha, min_prevalence)
     files = {"configurations.csv": configurations_csv(est, selected)}
     notes = []
     if selected.any():
-        cprov = configuration_provenance(est, prov, args.alpha, args.min_prevalence)
+        cprov = configuration_provenance(est, prov, alpha, min_prevalence)
         table = configuration_table(est, selected, f"{name}_configurations",
                                     f"AU configurations characteristic of each expression, estimated from {dataset}",
                                     cprov)
         files["configurations.yaml"] = dumps_table(table)
     else:
-        notes.append(f"no configuration has q < {args.alpha:g}, lift > 1 and P(config | e) >= "
-                     f"{args.min_prevalence:g}: configurations.yaml not written (configurations.csv lists every "
+        notes.append(f"no configuration has q < {alpha:g}, lift > 1 and P(config | e) >= "
+                     f"{min_prevalence:g}: configurations.yaml not written (configurations.csv lists every "
                      "tested one)")
     fq = est.settings.get("p_floor_q")
-    if fq is not None and fq > args.alpha:
+    if fq is not None and fq > alpha:
         notes.append(f"{est.settings['n_at_p_floor']} configuration cell(s) sit at the permutation p-value floor "
-                     f"with q = {fq:.3g} > --alpha {args.alpha:g}: more permutations could make them significant; "
-                     "raise --n-perm")
-    return files, configuration_summary(est, selected, args.alpha, args.min_prevalence), notes
+                     f"with q = {fq:.3g} > alpha={alpha:g}: more permutations could make them significant; "
+                     "raise n_perm=...")
+    return files, configuration_summary(est, selected, alpha, min_prevalence), notes

@@ -309,8 +309,10 @@ def run_estimate(args: argparse.Namespace) -> int:
     if configurations:
         from .configuration_output import configuration_outputs
 
-        config_files, text, config_notes = configuration_outputs(data, args, prov, name, dataset,
-                                                                 source.get("expression_order"))
+        config_files, text, config_notes = configuration_outputs(
+            data, prov, name, dataset, min_fraction=args.min_fraction, max_size=args.max_size,
+            min_support=args.min_support, n_boot=args.n_boot, n_perm=args.n_perm, ci=args.ci, seed=args.seed,
+            alpha=args.alpha, min_prevalence=args.min_prevalence, order=source.get("expression_order"))
         if not args.quiet:
             print(text)
     if out_dir is None:
