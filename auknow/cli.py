@@ -71,7 +71,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
     from .cli_checks import check_estimate_options
-    from .estimate.run import run_estimate
+    from .cli_estimate import run_estimate
 
     check_estimate_options(args)
     return run_estimate(args)
@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list the bundled tables with their citations")
     p.set_defaults(func=_cmd_list)
 
-    from .estimate.options import add_estimate_arguments
+    from .cli_estimate_options import add_estimate_arguments
     p = sub.add_parser(
         "estimate-prior", help="estimate AU contributions to expressions from AU-labelled data",
         description="Estimate P(AU | expression) and related statistics, with subject-level bootstrap "

@@ -25,7 +25,7 @@ FILES = ("scores.csv", "comparisons.csv", "disagreements.csv", "report.md", "ran
 
 def add_audit_command(subparsers) -> None:
     """Register ``audit`` on the subparsers object of the ``auknow`` parser."""
-    from .estimate.options import add_estimate_arguments
+    from .cli_estimate_options import add_estimate_arguments
 
     p = subparsers.add_parser(
         "audit", help="score knowledge tables as expression classifiers on AU-labelled data",
@@ -70,7 +70,7 @@ def add_audit_command(subparsers) -> None:
 
 
 def _frames(args: argparse.Namespace):
-    from .estimate.run import load_frames, reader_options
+    from .cli_estimate import load_frames, reader_options
 
     ns = argparse.Namespace(**vars(args))
     ns.dataset, ns.paths = (None, []) if not args.dataset else (args.dataset[0].lower(), args.dataset[1:])

@@ -377,7 +377,8 @@ def test_full_disk_is_one_line(tmp_path, capsys, monkeypatch):
 
 
 def test_parser_statistics_match_the_estimator():
-    from auknow.estimate import options, statistics
+    from auknow import cli_estimate_options as options
+    from auknow.estimate import statistics
 
     assert options.STATISTICS == statistics.STATISTICS
 

@@ -196,7 +196,7 @@ def test_bp4d_task_map_applies_when_frames_are_read_whole(tmp_path, capsys):
     # --task-map must override the default task -> expression map there too.
     from fixtures import write_bp4d
 
-    from auknow.estimate.run import load_frames
+    from auknow.cli_estimate import load_frames
 
     root = write_bp4d(tmp_path / "BP4D", subjects=("F001", "F002"), intensity=False, drop_files=0).root
     frames = load_frames("bp4d", [str(root)], task_map="T4=pain")

@@ -2,7 +2,7 @@
 
 :func:`compute` turns the data and the estimate into ``event_sizes.csv``, ``network.csv``,
 ``network_summary.csv`` and ``network_edges.csv`` (texts, written with the other outputs in
-one atomic step by :mod:`auknow.estimate.run`); :func:`plot` draws ``event_sizes.png`` and
+one atomic step by :mod:`auknow.cli_estimate`); :func:`plot` draws ``event_sizes.png`` and
 ``network.png``. Methods: :mod:`auknow.estimate.event_size`, :mod:`auknow.estimate.network`.
 """
 

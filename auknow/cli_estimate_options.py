@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli_checks import float_range, int_range, table_name
+from .cli_checks import float_range, int_range, table_name
 
 #: the choices of --statistic: :data:`auknow.estimate.statistics.STATISTICS`, written out so that
 #: building the parser does not import numpy (``auknow --help`` and bad options answer at once;

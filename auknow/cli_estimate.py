@@ -12,16 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import publish_folder
-from ..cli_checks import flagify
-from ..errors import AuknowError, DataError
-from ..expressions import canonical_expression
-from ..readers.frames import AUFrames
-from ..tables.io import dumps_table
-from . import output
-from .design import ResamplingWarning
-from .order import reorder_expressions
-from .prior import estimate_prior
+from .atomic import publish_folder
+from .cli_checks import flagify
+from .errors import AuknowError, DataError
+from .expressions import canonical_expression
+from .readers.frames import AUFrames
+from .tables.io import dumps_table
+from .estimate import output
+from .estimate.design import ResamplingWarning
+from .estimate.order import reorder_expressions
+from .estimate.prior import estimate_prior
 
 
 def _task_map(text: str | None) -> dict[str, str] | None:
@@ -37,7 +37,7 @@ def _task_map(text: str | None) -> dict[str, str] | None:
 
 
 def _default_task_map() -> dict[str, str]:
-    from ..library import dataset_descriptor
+    from .library import dataset_descriptor
 
     return {k: t.expression for k, t in dataset_descriptor("bp4d").tasks.items()}
 
@@ -50,7 +50,7 @@ READER_OPTIONS = ("task_map", "threshold", "expressions", "expression", "labels"
 def reader_options(args: argparse.Namespace) -> dict:
     """The keyword arguments of :func:`load_frames` from parsed command-line options.
 
-    >>> from auknow.estimate.options import add_estimate_arguments
+    >>> from auknow.cli_estimate_options import add_estimate_arguments
     >>> p = argparse.ArgumentParser()
     >>> add_estimate_arguments(p)
     >>> opts = reader_options(p.parse_args(["--dataset", "csv", "codes.csv", "--threshold", "2"]))
@@ -94,22 +94,22 @@ def load_frames(dataset: str | None = None, paths=(), *, task_map: str | None = 
     if kind not in _DETECTORS and len(paths) > 1:
         raise DataError(f"--dataset {kind} takes one PATH, got {len(paths)}")
     if kind == "bp4d":
-        from ..readers.bp4d import read_bp4d
+        from .readers.bp4d import read_bp4d
 
         tasks = _default_task_map()  # the user's --task-map text overrides it
         tasks.update(_task_map(task_map) or {})
         return read_bp4d(paths[0], task_map=tasks)
     if kind == "disfa":
-        from ..readers.disfa import read_disfa
+        from .readers.disfa import read_disfa
 
         return read_disfa(paths[0], threshold=2 if threshold is None else threshold,
                              expressions=expressions)
     if kind == "ckplus":
-        from ..readers.ckplus import read_ckplus
+        from .readers.ckplus import read_ckplus
 
         return read_ckplus(paths[0])
     if kind == "csv":
-        from ..readers.tidy import read_tidy_csv
+        from .readers.tidy import read_tidy_csv
 
         return read_tidy_csv(paths[0], subject_col=subject_col, expression_col=expression_col,
                                 sequence_col=sequence_col, frame_col=frame_col, facs_col=facs_col,
@@ -130,7 +130,7 @@ def _bundled_ckplus(paths: list) -> AUFrames:
     """The bundled CK+ codes (``load_frames()`` without a dataset; a PATH then needs ``--dataset``)."""
     if paths:
         raise DataError("give --dataset {bp4d,disfa,ckplus,csv,openface,pyfeat} with a PATH")
-    from ..readers.ckplus import bundled_ckplus_path, read_ckplus
+    from .readers.ckplus import bundled_ckplus_path, read_ckplus
 
     frames = read_ckplus(bundled_ckplus_path())
     frames.source["dataset"] = "ckplus (bundled)"
@@ -142,7 +142,7 @@ def _read_dfew(paths: list, labels: str | None, **not_for_dfew) -> AUFrames:
     """DFEW's OpenFace outputs with the ``labels`` split file; refuses the options that DFEW's own
     labels and AU presence make meaningless (``not_for_dfew``: name_pattern, expression,
     expressions, threshold)."""
-    from ..readers.dfew import read_dfew_openface
+    from .readers.dfew import read_dfew_openface
 
     if labels is None:
         raise DataError("--dataset dfew needs --labels EmoLabel_DataSplit/train(single-labeled)/set_k.csv")
@@ -158,16 +158,16 @@ def _read_detector_output(kind: str, paths: list, *, threshold, expression, expr
     """OpenFace, iMotions or py-feat outputs, with each detector's default presence threshold."""
     per_file = {"labels": labels, "name_pattern": name_pattern}
     if kind == "openface":
-        from ..readers.detectors import read_openface
+        from .readers.detectors import read_openface
 
         return read_openface(paths, use=use, threshold=1.0 if threshold is None else threshold,
                                 expression=expression, expressions_file=expressions, **per_file)
     if kind == "imotions":
-        from ..readers.imotions import read_imotions
+        from .readers.imotions import read_imotions
 
         return read_imotions(paths, threshold=0.0 if threshold is None else threshold,
                              expression=expression, expressions_file=expressions, **per_file)
-    from ..readers.detectors import read_pyfeat
+    from .readers.detectors import read_pyfeat
 
     return read_pyfeat(paths, threshold=0.5 if threshold is None else threshold,
                           expression=expression, expressions_file=expressions,
@@ -212,7 +212,7 @@ def excluded_subjects(subjects, dataset: str | None = None, folds=(), exclude_su
     info: dict = {}
     folds = list(folds or ())
     if folds:
-        from ..library import fold_subjects
+        from .library import fold_subjects
 
         all_folds, fold_members = fold_subjects((dataset or "ckplus").lower(), folds)
         excluded.update(fold_members)
@@ -235,7 +235,7 @@ def excluded_subjects(subjects, dataset: str | None = None, folds=(), exclude_su
 
 def _streamed_bp4d(args: argparse.Namespace, unit: str):
     """BP4D reduced to counts file by file (``--dataset bp4d`` without --independent-clips)."""
-    from .stream import bp4d_subjects, count_bp4d
+    from .estimate.stream import bp4d_subjects, count_bp4d
 
     if len(args.paths) != 1:
         raise DataError(f"--dataset bp4d takes one PATH, got {len(args.paths)}")
@@ -273,7 +273,7 @@ def _date() -> str:
 
 def _check_memory(data, n_boot: int, n_perm: int) -> None:
     """Refuse resampling whose arrays would not fit, before allocating (frames or streamed counts)."""
-    from .guard import check_resampling_memory
+    from .estimate.guard import check_resampling_memory
 
     if isinstance(data, AUFrames):
         n_expr = 0 if data.expression is None else len(np.unique(data.expression))
@@ -286,7 +286,7 @@ def _check_memory(data, n_boot: int, n_perm: int) -> None:
 def run_estimate(args: argparse.Namespace) -> int:
     """Run ``auknow estimate-prior`` from parsed options; returns the exit status.
 
-    >>> from auknow.estimate.options import add_estimate_arguments
+    >>> from auknow.cli_estimate_options import add_estimate_arguments
     >>> p = argparse.ArgumentParser()
     >>> add_estimate_arguments(p)
     >>> run_estimate(p.parse_args(["--quiet", "--n-boot", "0", "--n-perm", "0"]))   # bundled CK+, no --out
@@ -307,7 +307,7 @@ def run_estimate(args: argparse.Namespace) -> int:
               else output.relations_summary(est))
     config_files, config_notes = {}, []
     if configurations:
-        from .configuration_output import configuration_outputs
+        from .estimate.configuration_output import configuration_outputs
 
         config_files, text, config_notes = configuration_outputs(
             data, prov, name, dataset, min_fraction=args.min_fraction, max_size=args.max_size,
@@ -321,7 +321,7 @@ def run_estimate(args: argparse.Namespace) -> int:
         _warn_p_floor(est, args.alpha, config_notes)
         return 0
     files = _table_files(est, args.statistic, prov, name, dataset, config_files)
-    from . import summaries  # event sizes and network summaries (docs/estimate-prior.md)
+    from .estimate import summaries  # event sizes and network summaries (docs/estimate-prior.md)
     extra = summaries.compute(data, est, unit=unit, min_fraction=args.min_fraction, n_boot=args.n_boot,
                               n_perm=args.n_perm, ci=args.ci, seed=args.seed, independent_clips=independent,
                               rule=getattr(args, "network_edges", "auto"), alpha=args.alpha)
@@ -399,7 +399,7 @@ def _table_files(est, statistic: str, prov: dict, name: str, dataset: str, confi
 def _write_folder(files: dict[str, str], est, extra, args: argparse.Namespace, out_dir: Path, name: str) -> list:
     """Write ``files`` (and, with --plot, the figures) into a staging folder next to ``out_dir``,
     then publish it as ``out_dir`` in one step; returns the published paths."""
-    from . import summaries
+    from .estimate import summaries
 
     parent = out_dir.resolve().parent
     try:
@@ -435,8 +435,8 @@ def _warn_p_floor(est, alpha: float, notes=()) -> None:
 
 def _heatmap(est, args, path: Path, name: str) -> None:
     """heatmap.png and intervals.png (dot-and-whisker P(AU | e) with CIs), in the auknow style."""
-    from ..plots import interval_panel, prior_heatmap
-    from .statistics import RANGES
+    from .plots import interval_panel, prior_heatmap
+    from .estimate.statistics import RANGES
 
     sig = output.significant_cells(est, args.alpha)
     M = est.expression[args.statistic]
