@@ -115,11 +115,14 @@ def prior_heatmap(matrix: np.ndarray, expressions: Sequence[str], aus: Sequence[
                   value_label: str = "", diverging: bool | None = None, vmin: float | None = None,
                   vmax: float | None = None, declared: tuple[float, float] | None = None,
                   alpha: float | None = None, footnote: str | None = None, ax=None,
-                  size: tuple[float, float] | None = None):
-    """Annotated expression x AU heatmap in the auknow style.
+                  size: tuple[float, float] | None = None, xlabel: str = "Action Unit",
+                  ylabel: str = "Expression", cell_values: bool = True, colorbar: bool = True,
+                  nan_text: str = ""):
+    """Annotated heatmap in the auknow style: expression x AU by default, any rows x columns with
+    ``xlabel`` / ``ylabel`` (the one heatmap drawer of auknow; the audit's figures use it too).
 
     Args:
-        matrix: ``[E, A]`` values (NaN cells are blank, hatched grey).
+        matrix: ``[E, A]`` values (NaN cells are blank on a light grey ground, ``nan_text`` in them).
         expressions, aus: row and column labels, lengths E and A.
         significant: optional ``[E, A]`` bool, marked ``*`` after the value (above).
         below: optional ``[E, A]`` bool, marked ``v`` (significantly below).
@@ -128,6 +131,11 @@ def prior_heatmap(matrix: np.ndarray, expressions: Sequence[str], aus: Sequence[
         alpha: the q-value threshold of the marks, stated in the footnote.
         footnote: extra text under the axes (e.g. the sources).
         ax: a matplotlib Axes to draw into (a new Figure otherwise).
+        xlabel, ylabel: axis titles of the columns and rows ("" for none).
+        cell_values: write each finite cell's value (the marks are written either way).
+        colorbar: draw this heatmap's colour bar (off for panels that share one, e.g. built from
+            ``fig.axes[k].images[0]``).
+        nan_text: text of NaN cells, in grey (e.g. ``"n/a"``; default none).
 
     Returns:
         The matplotlib Figure.
@@ -138,6 +146,10 @@ def prior_heatmap(matrix: np.ndarray, expressions: Sequence[str], aus: Sequence[
     >>> fig = prior_heatmap(np.array([[0.9, 0.1]]), ["happiness"], ["AU06", "AU12"])
     >>> fig.axes[0].get_xlabel()
     'Action Unit'
+    >>> fig = prior_heatmap(np.array([[0.97, np.nan]]), ["fig2002"], ["anger", "fear"], xlabel="Expression",
+    ...                     ylabel="Table", vmin=0.5, nan_text="n/a", colorbar=False)
+    >>> [t.get_text() for t in fig.axes[0].texts], len(fig.axes)
+    (['.97', 'n/a'], 1)
     """
     import matplotlib
     from matplotlib.colors import Normalize
@@ -160,12 +172,13 @@ def prior_heatmap(matrix: np.ndarray, expressions: Sequence[str], aus: Sequence[
         image = ax.imshow(np.ma.masked_invalid(M), cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
         ax.set_xticks(range(len(aus)), labels=list(aus), rotation=90)
         ax.set_yticks(range(len(expressions)), labels=list(expressions))
-        ax.set_xlabel("Action Unit")
-        ax.set_ylabel("Expression")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
         ax.tick_params(length=0)
-        _annotate_cells(ax, M, cmap, norm, lo, hi, significant, below)
-        bar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02, aspect=25)
-        bar.set_label(value_label)
+        _annotate_cells(ax, M, cmap, norm, lo, hi, significant, below, cell_values, nan_text)
+        if colorbar:
+            bar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02, aspect=25)
+            bar.set_label(value_label)
         if title:
             ax.set_title(title, loc="left")
         _heatmap_notes(fig, ax, own, significant, below, alpha, footnote)
@@ -173,19 +186,24 @@ def prior_heatmap(matrix: np.ndarray, expressions: Sequence[str], aus: Sequence[
 
 
 def _annotate_cells(ax, M: np.ndarray, cmap, norm, lo: float, hi: float, significant: np.ndarray | None,
-                    below: np.ndarray | None) -> None:
-    """Write each finite cell's value (``*`` above, ``v`` below), white on dark colours, black on light."""
+                    below: np.ndarray | None, values: bool = True, nan_text: str = "") -> None:
+    """Write each finite cell's value (``*`` above, ``v`` below), white on dark colours, black on
+    light; ``nan_text`` in grey in NaN cells."""
     for e in range(M.shape[0]):
         for a in range(M.shape[1]):
             v = M[e, a]
             if not np.isfinite(v):
+                if nan_text:
+                    ax.text(a, e, nan_text, ha="center", va="center", fontsize=CELL_FONT, color="0.4")
                 continue
             mark = ("*" if significant is not None and significant[e, a] else
                     "v" if below is not None and below[e, a] else "")
+            if not (values or mark):
+                continue
             r, g, b, _ = cmap(norm(v))
             dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
-            ax.text(a, e, _cell_text(v, lo, hi) + mark, ha="center", va="center", fontsize=CELL_FONT,
-                    color="white" if dark else "black")
+            ax.text(a, e, (_cell_text(v, lo, hi) if values else "") + mark, ha="center", va="center",
+                    fontsize=CELL_FONT, color="white" if dark else "black")
 
 
 def _heatmap_notes(fig, ax, own: bool, significant: np.ndarray | None, below: np.ndarray | None,

@@ -336,3 +336,22 @@ def test_dense_and_sorted_cross_auc_agree():
     finally:
         scoring.DENSE_GROUPS = old
     np.testing.assert_allclose(sorted_, dense, atol=1e-6)
+
+
+def test_audit_heatmaps_mark_missing_claims_and_share_one_colour_bar():
+    from auknow.audit.figures import auc_heatmap, disagreement_map
+
+    x = np.array([[1, 0, 0, 0], [0, 0, 1, 1], [0, 1, 0, 1]] * 3 + [[1, 0, 1, 0], [0, 1, 1, 0], [0, 1, 0, 0]], np.int8)
+    u = Units(("AU04", "AU12", "AU14", "AU25"), x, subject=np.repeat(np.arange(4), 3), label=np.tile([0, 1, 2], 4),
+              subjects=("s1", "s2", "s3", "s4"), expressions=("anger", "contempt", "happiness"))
+    r = audit([load_bundled("fig2002"), load_bundled("cordaro2018")], u, n_boot=10, references=False)
+    ax = auc_heatmap(r).axes[0]
+    cells = {(t.get_position(), t.get_text()) for t in ax.texts}
+    fig2002 = [t.get_text() for t in ax.get_yticklabels()].index("fig2002")
+    assert ((1, fig2002), "n/a") in cells  # fig2002 has no contempt
+    assert ax.images[0].get_clim() == (0.5, 1.0) and ax.get_xlabel() == "Expression"
+    fig = disagreement_map(r, disagreements(r))
+    panels = [a for a in fig.axes if a.images]
+    assert len(panels) == 2 and len(fig.axes) == 3  # two panels, one shared colour bar
+    assert all(a.images[0].get_clim() == (-1.0, 1.0) for a in panels)
+    assert "grey: no claim" in fig.get_suptitle()

@@ -47,6 +47,20 @@ def test_footnote_states_alpha_and_marks():
     assert any(t.get_text().endswith("*") for t in fig.axes[0].texts)
 
 
+def test_heatmap_options_for_other_rows_and_panels():
+    M = np.array([[0.97, np.nan], [0.6, 0.8]])
+    sig = np.array([[False, False], [True, False]])
+    fig = prior_heatmap(M, ["fig2002", "ekman"], ["anger", "fear"], xlabel="Expression", ylabel="Table",
+                        vmin=0.5, vmax=1.0, nan_text="n/a", colorbar=False)
+    ax = fig.axes[0]
+    assert len(fig.axes) == 1 and _image(fig).get_clim() == (0.5, 1.0)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Expression", "Table")
+    assert [t.get_text() for t in ax.texts] == [".97", "n/a", ".60", ".80"]
+    quiet = prior_heatmap(M, ["a", "b"], ["AU1", "AU2"], cell_values=False, significant=sig).axes[0]
+    assert [t.get_text() for t in quiet.texts] == ["*"]  # the marks stay without the values
+    assert len(prior_heatmap(M, ["a", "b"], ["AU1", "AU2"]).axes) == 2  # the default keeps its colour bar
+
+
 def test_interval_panel_draws_every_ci():
     v = np.array([[0.9, 0.2, np.nan], [0.5, 0.6, 0.1]])
     fig = interval_panel(v, v - 0.1, v + 0.1, ["happiness", "sadness"], ["AU06", "AU12", "AU25"],

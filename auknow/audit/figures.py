@@ -1,4 +1,8 @@
-"""The audit's figures (matplotlib, non-interactive): ranking, per-expression AUC, disagreement map."""
+"""The audit's figures (matplotlib, non-interactive): ranking, per-expression AUC, disagreement map.
+
+The two heatmaps are drawn by :func:`auknow.plots.prior_heatmap` (the one auknow heatmap style)
+into :class:`matplotlib.figure.Figure` objects, not pyplot's (nothing to close); the ranking
+figure is a pyplot figure (close it when done)."""
 
 from __future__ import annotations
 
@@ -71,8 +75,9 @@ def ranking_figure(result: AuditResult):
 
 def auc_heatmap(result: AuditResult):
     """Tables (ranked) x expressions ROC-AUC, each table over the expressions it shares with the data;
-    colours span [0.5, 1], a cell reads ``n/a`` where the table does not have the expression.
-    Returns the Figure (the heatmap's axes and its colour bar).
+    colours (viridis) span [0.5, 1], a cell reads its AUC (``.97``) or ``n/a`` (grey) where the
+    table does not have the expression. Returns the Figure (the heatmap's axes and its colour bar;
+    not a pyplot figure).
 
     >>> import numpy as np
     >>> from auknow.audit import Units, audit
@@ -84,11 +89,12 @@ def auc_heatmap(result: AuditResult):
     >>> fig = auc_heatmap(r)
     >>> ax = fig.axes[0]
     >>> [t.get_text() for t in ax.get_xticklabels()], [t.get_text() for t in ax.texts]
-    (['anger', 'happiness'], ['1.00', '1.00', '0.97', '0.97'])
-    >>> import matplotlib.pyplot as plt  # after the figure: the module chose the Agg backend
-    >>> plt.close(fig)
+    (['anger', 'happiness'], ['1.00', '1.00', '.97', '.97'])
+    >>> fig.axes[1].get_ylabel()  # the colour bar
+    'ROC-AUC (one vs rest)'
     """
-    plt = _plt()
+    from ..plots import prior_heatmap
+
     ranked = result.ranking()
     exprs = [e for e in result.units.expressions if any(e in c.expressions for c in result.classifiers.values())]
     M = np.full((len(ranked), len(exprs)), np.nan)
@@ -97,28 +103,18 @@ def auc_heatmap(result: AuditResult):
         for j, e in enumerate(exprs):
             if e in own.expressions:
                 M[i, j] = own.draws.auc[0, own.expressions.index(e)]
-    fig, ax = plt.subplots(figsize=(0.95 * len(exprs) + 2.6, 0.4 * len(ranked) + 1.4))
-    im = ax.imshow(M, cmap="viridis", vmin=0.5, vmax=1.0, aspect="auto")
-    for i in range(M.shape[0]):
-        for j in range(M.shape[1]):
-            text = "n/a" if np.isnan(M[i, j]) else f"{M[i, j]:.2f}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="0.4" if np.isnan(M[i, j]) else ("black" if M[i, j] > 0.8 else "white"))
-    ax.set_xticks(range(len(exprs)))
-    ax.set_xticklabels(exprs, rotation=30, ha="right")
-    ax.set_yticks(range(len(ranked)))
-    ax.set_yticklabels([s.name for s in ranked])
-    fig.colorbar(im, ax=ax, label="ROC-AUC (one vs rest)", fraction=0.04)
-    ax.set_title("ROC-AUC per expression (n/a: the table does not have it)", fontsize=9)
-    fig.tight_layout()
-    return fig
+    return prior_heatmap(M, [s.name for s in ranked], exprs, xlabel="Expression", ylabel="Table (ranked)",
+                         diverging=False, vmin=0.5, vmax=1.0, nan_text="n/a", value_label="ROC-AUC (one vs rest)",
+                         title="ROC-AUC per expression (n/a: the table does not have it)",
+                         size=(max(4.6, 0.42 * len(exprs) + 2.4), 0.26 * len(ranked) + 1.7))
 
 
 def disagreement_map(result: AuditResult, rows: list[Disagreement]):
-    """Per table, data P(AU | e) minus the table's claim w (red: the data show it more, blue: less);
-    ``v`` marks a required AU the data put far lower, ``^`` an AU the data show strongly that the
-    table lacks. Returns the Figure: one panel per table (ranked, 3 a row beyond 4 tables), a
-    colour bar over [-1, 1].
+    """Per table, data P(AU | e) minus the table's claim w in [-1, 1] (diverging PuOr_r: orange,
+    the data show it more; purple, less; grey, no claim: the table lacks the expression or does not
+    code the AU); ``v`` marks a required AU the data put far lower, ``^`` an AU the data show
+    strongly that the table lacks. Returns the Figure (not a pyplot figure): one panel per table
+    (ranked, 3 a row beyond 4 tables), one colour bar over [-1, 1] shared by the panels.
 
     >>> import numpy as np
     >>> from auknow.audit import Units, audit
@@ -129,15 +125,16 @@ def disagreement_map(result: AuditResult, rows: list[Disagreement]):
     >>> r = audit([load_bundled("fig2002"), load_bundled("ekman_emfacs")], u, n_boot=20, references=False)
     >>> from auknow.audit.disagreements import disagreements
     >>> fig = disagreement_map(r, disagreements(r))
-    >>> [ax.get_title() for ax in fig.axes[:2]]
-    ['ekman_emfacs', 'fig2002']
+    >>> [ax.get_title(loc="left") for ax in fig.axes[:2]], fig.axes[2].get_ylabel()  # panels, shared bar
+    (['ekman_emfacs', 'fig2002'], 'data - table')
     >>> mark = fig.axes[0].texts[0]  # happiness (row 1) shows AU25 (column 3), the table lacks it
     >>> mark.get_text(), mark.get_position()
     ('^', (3, 1))
-    >>> import matplotlib.pyplot as plt  # after the figure: the module chose the Agg backend
-    >>> plt.close(fig)
     """
-    plt = _plt()
+    import matplotlib
+
+    from ..plots import FONT, new_figure, prior_heatmap
+
     names = [s.name for s in result.ranking()]
     p = result.p_au[0]
     exprs = [e for e in result.units.expressions if any(e in c.expressions for c in result.classifiers.values())]
@@ -145,28 +142,31 @@ def disagreement_map(result: AuditResult, rows: list[Disagreement]):
     aus = result.units.aus
     ncol = 3 if len(names) > 4 else len(names)
     nrow = int(np.ceil(len(names) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, (0.22 * len(exprs) + 0.7) * nrow + 0.5),
-                             squeeze=False, layout="constrained")
-    im = None
-    for k, ax in enumerate(axes.ravel()):
-        if k >= len(names):
-            ax.axis("off")
-            continue
-        w, _ = table_claims(result, names[k])
-        D = (p - w)[rows_idx]
-        im = ax.imshow(D, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
-        for d in rows:
-            if d.table == names[k] and d.expression in exprs:
-                ax.text(aus.index(d.au), exprs.index(d.expression), "v" if d.kind == "required_far_lower" else "^",
-                        ha="center", va="center", fontsize=8, fontweight="bold", color="black",
-                        bbox={"boxstyle": "circle,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.8})
-        ax.set_title(names[k], fontsize=9)
-        ax.set_yticks(range(len(exprs)))
-        ax.set_yticklabels(exprs, fontsize=6)
-        ax.set_xticks(range(len(aus)))
-        ax.set_xticklabels([a[2:].lstrip("0") for a in aus], fontsize=5.5)
-    fig.suptitle("Data P(AU | e) minus the table's claim (v: required, data far lower; ^: data show it, "
-                 "table lacks it); x: AU number", fontsize=9)
-    if im is not None:
-        fig.colorbar(im, ax=axes.ravel().tolist(), fraction=0.02, shrink=0.6, label="data - table")
+    missing = False
+    with matplotlib.rc_context(FONT):
+        fig = new_figure((5.2 * ncol + 0.6, (0.22 * len(exprs) + 0.8) * nrow + 0.6))
+        axes = fig.subplots(nrow, ncol, squeeze=False)
+        for k, ax in enumerate(axes.ravel()):
+            if k >= len(names):
+                ax.axis("off")
+                continue
+            w, _ = table_claims(result, names[k])
+            D = (p - w)[rows_idx]
+            missing |= bool(np.isnan(D).any())
+            prior_heatmap(D, exprs, [a[2:].lstrip("0") for a in aus], ax=ax, diverging=True, vmin=-1.0, vmax=1.0,
+                          cell_values=False, colorbar=False, title=names[k], xlabel="AU" if k + ncol >= len(names)
+                          else "", ylabel="Expression" if k % ncol == 0 else "")
+            ax.tick_params(axis="x", labelrotation=0)  # AU numbers read upright
+            for d in rows:
+                if d.table == names[k] and d.expression in exprs:
+                    ax.text(aus.index(d.au), exprs.index(d.expression), "v" if d.kind == "required_far_lower"
+                            else "^", ha="center", va="center", fontsize=8, fontweight="bold", color="black",
+                            bbox={"boxstyle": "circle,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.8})
+        fig.suptitle("Data P(AU | e) minus the table's claim (v: required, data far lower; ^: data show it, "
+                     "table lacks it); x: AU number" + ("\ngrey: no claim (the table lacks the expression or does "
+                                                          "not code the AU)" if missing else ""), x=0.01, ha="left", fontsize=9)
+        if len(names):
+            bar = fig.colorbar(axes[0, 0].images[0], ax=axes.ravel().tolist(), fraction=0.02, shrink=0.8, pad=0.01,
+                               label="data - table")
+            bar.set_ticks([-1, -0.5, 0, 0.5, 1])
     return fig
