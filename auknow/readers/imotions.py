@@ -26,11 +26,11 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import DataError
-from ..facs import codes
 from .columns import float_column
 from .csvio import read_delimited
-from .detector_files import (DetectorExpressions, apply_file_labels, check_frames_unique, detector_files,
-                             file_labels_for, frame_numbers, frames_from_parts, select_listed, subjects_provenance)
+from .detector_files import (DetectorExpressions, apply_file_labels, check_frames_unique, detector_au_columns,
+                             detector_files, file_labels_for, frame_numbers, frames_from_parts, select_listed,
+                             subjects_provenance)
 from .filelabels import FileLabels
 from .frames import MISSING, AUFrames
 
@@ -42,19 +42,7 @@ _EVIDENCE = re.compile(r"^AU\s*0*(\d+)\s+Evidence$", re.IGNORECASE)
 
 def _au_evidence_columns(header: list[str], file: str) -> dict[int, int]:
     """``{AU number: column index}`` of the ``AUn Evidence`` columns (an AU twice is an error)."""
-    known = codes()
-    out: dict[int, int] = {}
-    for i, h in enumerate(header):
-        m = _EVIDENCE.match(h)
-        if not m:
-            continue
-        number = int(m[1])
-        if number not in known:
-            raise DataError(f"unknown AU column '{h}' (AU{number} is not a FACS 2002 code)", file=file, line=1)
-        if number in out:
-            raise DataError(f"AU{number} appears in two columns ('{header[out[number]]}' and '{h}'); keep one",
-                            file=file, line=1)
-        out[number] = i
+    out = detector_au_columns(header, _EVIDENCE, file).get("", {})
     if not out:
         raise DataError("no 'AUn Evidence' columns (expected an iMotions FACET export with AU1 Evidence, "
                         "AU2 Evidence, ...)", file=file, line=1)
