@@ -207,3 +207,12 @@ def test_cli_code_weights_refused_where_they_cannot_apply(tmp_path, capsys):
     assert not list(tmp_path.iterdir())
     assert cli.main(["export", "fig2002", "--to", str(tmp_path / "b.csv"), "--laterality", "weighted"]) == 0
     assert "auknow: WARNING: table 'fig2002'" in capsys.readouterr().err
+
+
+def test_a_table_without_the_codes_is_warned_about_once():
+    # ekman_emfacs has FACS codes but no intensity letters: one warning says so, not two
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compile_matrix(["fig2002", "ekman_emfacs"], "binary", intensity_weights="linear")
+    about = [str(w.message) for w in caught if issubclass(w.category, CodeWeightWarning)]
+    assert len(about) == 1 and "'ekman_emfacs' is a table without intensity letters" in about[0]

@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -69,8 +69,6 @@ class CodeWeightWarning(UserWarning):
     ...     print(w.category.__name__, "|", w.message)
     CodeWeightWarning | table 'ekman_emfacs' is a table without intensity letters (A-E, e.g. 5B,
         12CD): intensity_weights leaves its values unchanged
-    CodeWeightWarning | table 'ekman_emfacs': the intensity / laterality weights change none of its
-        values (each weighted code is outweighed by an unweighted one, e.g. under configurations='max')
     """
 
 
@@ -273,15 +271,8 @@ def applicable_code_weights(tables, cw: CodeWeights) -> list[CodeWeights | None]
     if cw.is_default:
         return [None] * len(tables)
     codes = [table_codes(t) for t in tables]
-    asked = []
-    if cw.uses_intensity:
-        asked.append(("intensity_weights", "intensity letters (A-E, e.g. 5B, 12CD)",
-                      lambda items: any(it.intensity for it in items)))
-    if cw.laterality != "collapse":
-        asked.append(("laterality='weighted'", "one-sided codes (L, R, U, e.g. U20, L12)",
-                      lambda items: any(it.laterality in ONE_SIDED for it in items)))
     names = ", ".join(t.name for t in tables)
-    for option, what, acts in asked:
+    for option, what, acts in _asked(cw):
         hits = [acts(items) for items in codes]
         if not any(hits):
             raise CompileError(f"{option}: no table has {what} ({names}); the option would change nothing")
@@ -291,6 +282,18 @@ def applicable_code_weights(tables, cw: CodeWeights) -> list[CodeWeights | None]
                 warnings.warn(f"table '{t.name}' is {kind}: {option} leaves its values unchanged",
                               CodeWeightWarning, stacklevel=3)
     return [cw if items else None for items in codes]
+
+
+def _asked(cw: CodeWeights) -> list[tuple[str, str, Callable]]:
+    """``(option, what it acts on, acts(items) -> bool)`` for each non-default code-weight option."""
+    asked = []
+    if cw.uses_intensity:
+        asked.append(("intensity_weights", "intensity letters (A-E, e.g. 5B, 12CD)",
+                      lambda items: any(it.intensity for it in items)))
+    if cw.laterality != "collapse":
+        asked.append(("laterality='weighted'", "one-sided codes (L, R, U, e.g. U20, L12)",
+                      lambda items: any(it.laterality in ONE_SIDED for it in items)))
+    return asked
 
 
 def warn_if_unchanged(tables, matrices, per_cw, default_matrix) -> None:
@@ -328,8 +331,8 @@ def warn_if_unchanged(tables, matrices, per_cw, default_matrix) -> None:
     ...     warn_if_unchanged([t], [m], [cw], lambda t: table_matrix(t, "binary", configurations="mean"))
     """
     for t, m, w in zip(tables, matrices, per_cw):
-        if w is None:
-            continue
+        if w is None or not any(acts(table_codes(t)) for _, _, acts in _asked(w)):
+            continue  # not weighted, or nothing the options act on (applicable_code_weights said so)
         if np.array_equal(m.values, default_matrix(t).values, equal_nan=True):
             warnings.warn(f"table '{t.name}': the intensity / laterality weights change none of its values (each "
                           "weighted code is outweighed by an unweighted one, e.g. under configurations='max')",
