@@ -69,3 +69,15 @@ def test_counts_refuse_what_they_cannot_do():
     unlabelled = count_units(AUFrames(aus=("AU01",), occurrence=[[1]], subject=["S"], sequence=["a"], frame=[0]))
     with pytest.raises(DataError, match="expression labels"):
         expression_counts(unlabelled, "anger")
+
+
+def test_summaries_refuse_independent_clips_on_counts_instead_of_dropping_it():
+    from auknow.estimate import summaries
+    from auknow.estimate.prior import estimate_prior
+
+    frames = _frames(2)
+    counts = count_units(frames)  # frame units: no event sizes from counts, so the networks decide
+    est = estimate_prior(counts, n_boot=0, n_perm=0)
+    with pytest.raises(DataError, match="independent_clips=True needs the frames"):
+        summaries.compute(counts, est, unit="frame", min_fraction=0.5, n_boot=0, n_perm=0, ci=0.95, seed=0,
+                          independent_clips=True)

@@ -105,7 +105,7 @@ def compute(data, est, *, unit: str, min_fraction: float, n_boot: int, n_perm: i
                    "q": nw.pair_qvalues(est), "p_au": p_au, "n_units": int(est.counts.seq_n.sum(0).max()),
                    "pair_subjects": (est.counts.pair_counts[:, 3] > 0).sum(0)}}
     if est.expressions:  # from the frames, or from streamed BP4D's counts (the same result)
-        per = nw.expression_relations(data, unit, min_fraction, n_boot, ci, seed, independent_clips and frames)
+        per = nw.expression_relations(data, unit, min_fraction, n_boot, ci, seed, independent_clips)
         graphs.update({e: {"expression": e, **per[e], "q": nw.pair_qvalues(est, e)} for e in est.expressions})
     tables = nw.summarise(graphs, est.aus, rule, alpha)
     if est.expressions:
